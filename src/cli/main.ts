@@ -1,0 +1,262 @@
+/**
+ * The `samepage` command line: run experiments headless, list presets, validate configs, print
+ * the JSON Schema. Bad input gets one clear line on stderr and exit code 2; an invariant
+ * violation under --check-invariants exits 1.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { totalmem } from 'node:os'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { ConfigError, experimentJsonSchema, parseExperimentText, validateExperiment, type Experiment } from '../core/config.ts'
+import { Engine, seriesCsv, type Summary } from '../core/engine.ts'
+import { InvariantError } from '../core/lane.ts'
+import { DEFAULT_PRESET, findPreset, PRESETS } from '../core/presets.ts'
+import { cpuChart, sharingChart } from '../core/charts.ts'
+import { renderChartPng } from './png.ts'
+import { ProgressBar } from './progress.ts'
+
+/** Bad input: printed as one line, exit code 2. */
+export class UsageError extends Error {}
+
+const USAGE = `usage: samepage <command> [options]
+
+commands:
+  run [CONFIG.json | PRESET] [--out DIR] [--seed N] [--duration SECONDS] [--check-invariants] [--json]
+                      run an experiment (default preset: ${DEFAULT_PRESET})
+  presets             list the presets
+  validate FILE       check an experiment file (exit 2 and one line per problem if invalid)
+  schema              print the JSON Schema of experiment files
+  help                this text`
+
+/** Measured in docs/performance.md: typed arrays per simulated guest page per lane, with headroom. */
+const BYTES_PER_PAGE_ESTIMATE = 80
+
+export interface CliIo {
+  stdout: (s: string) => void
+  stderr: (s: string) => void
+  stderrIsTTY: boolean
+}
+
+const defaultIo: CliIo = {
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+  stderrIsTTY: Boolean(process.stderr.isTTY)
+}
+
+export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<number> {
+  try {
+    const [cmd, ...rest] = argv
+    switch (cmd) {
+      case 'run':
+        return await cmdRun(rest, io)
+      case 'presets':
+        noArgs('presets', rest)
+        for (const p of PRESETS) io.stdout(`${p.name.padEnd(16)} ${p.description}\n`)
+        return 0
+      case 'validate':
+        return cmdValidate(rest, io)
+      case 'schema':
+        noArgs('schema', rest)
+        io.stdout(JSON.stringify(experimentJsonSchema(), null, 2) + '\n')
+        return 0
+      case 'help':
+      case '--help':
+      case '-h':
+        io.stdout(USAGE + '\n')
+        return 0
+      case undefined:
+        throw new UsageError(`no command given\n${USAGE}`)
+      default:
+        throw new UsageError(`unknown command "${cmd}" (commands: run, presets, validate, schema, help)`)
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr(`samepage: ${e.message}\n`)
+      return 2
+    }
+    if (e instanceof ConfigError) {
+      for (const i of e.issues) io.stderr(`samepage: ${i.path}: ${i.message}\n`)
+      return 2
+    }
+    if (e instanceof InvariantError) {
+      io.stderr(`samepage: invariant violated: ${e.message}\n`)
+      return 1
+    }
+    throw e
+  }
+}
+
+function noArgs(cmd: string, rest: string[]): void {
+  if (rest.length > 0) throw new UsageError(`${cmd} takes no arguments (got "${rest[0]}")`)
+}
+
+const RUN_OPTIONS = {
+  out: { type: 'string' },
+  seed: { type: 'string' },
+  duration: { type: 'string' },
+  'check-invariants': { type: 'boolean' },
+  json: { type: 'boolean' }
+} as const
+
+function parse<O extends Record<string, { type: 'string' | 'boolean' }>>(cmd: string, args: string[], options: O) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true })
+  } catch (e) {
+    throw new UsageError(`${cmd}: ${(e as Error).message.split('\n')[0]}`)
+  }
+}
+
+function readJsonFile(path: string): string {
+  let st
+  try {
+    st = statSync(path)
+  } catch {
+    throw new UsageError(`cannot read "${path}": no such file`)
+  }
+  if (st.isDirectory()) throw new UsageError(`cannot read "${path}": it is a directory`)
+  if (st.size > 16 * 1024 * 1024) throw new UsageError(`"${path}" is larger than 16 MiB; an experiment file is a few KiB`)
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (e) {
+    throw new UsageError(`cannot read "${path}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
+  }
+}
+
+function cmdValidate(args: string[], io: CliIo): number {
+  const { positionals } = parse('validate', args, {})
+  if (positionals.length !== 1) throw new UsageError('validate takes exactly one FILE')
+  const r = parseExperimentText(readJsonFile(positionals[0]))
+  if (r.ok) {
+    io.stdout(`${positionals[0]}: valid (${r.config.name})\n`)
+    return 0
+  }
+  for (const i of r.issues) io.stderr(`${i.path}: ${i.message}\n`)
+  return 2
+}
+
+/** The experiment document named by a preset or a file, before overrides. */
+function loadInput(arg: string | undefined): unknown {
+  const name = arg ?? DEFAULT_PRESET
+  const preset = findPreset(name)
+  if (preset) return structuredClone(preset.config)
+  if (!existsSync(name)) {
+    const looksLikeFile = /[./\\]/.test(name)
+    throw new UsageError(looksLikeFile ? `cannot read "${name}": no such file` : `unknown preset "${name}" (see \`samepage presets\`)`)
+  }
+  const text = readJsonFile(name)
+  try {
+    return JSON.parse(text)
+  } catch (e) {
+    throw new UsageError(`"${name}" is not valid JSON: ${(e as Error).message}`)
+  }
+}
+
+function numberOption(name: string, value: string | undefined, check: (n: number) => boolean, want: string): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (value.trim() === '' || !Number.isFinite(n) || !check(n)) throw new UsageError(`--${name}: "${value}" is not ${want}`)
+  return n
+}
+
+async function cmdRun(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse('run', args, RUN_OPTIONS)
+  if (positionals.length > 1) throw new UsageError(`run takes one CONFIG or PRESET (got ${positionals.length})`)
+  const seed = numberOption('seed', values.seed, (n) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff, 'an integer from 0 to 4294967295')
+  const duration = numberOption('duration', values.duration, (n) => n > 0, 'a positive number of seconds')
+  const doc = loadInput(positionals[0])
+  if (doc !== null && typeof doc === 'object' && !Array.isArray(doc)) {
+    const d = doc as Record<string, unknown>
+    if (seed !== undefined) d.seed = seed
+    if (duration !== undefined) d.duration_s = duration
+  }
+  const v = validateExperiment(doc)
+  if (!v.ok) throw new ConfigError(v.issues)
+  const config = v.config
+  checkMachineFits(config)
+  const outDir = values.out !== undefined ? prepareOutDir(values.out) : null
+
+  const engine = new Engine(config, { checkInvariants: Boolean(values['check-invariants']) })
+  const bar = io.stderrIsTTY ? new ProgressBar(io.stderr, config.name) : null
+  const t0 = performance.now()
+  engine.run((f) => bar?.update(f, (performance.now() - t0) / 1000), Math.max(config.sample_every_s, Math.min(60, config.duration_s / 100)))
+  bar?.finish()
+  const summary = engine.summary((performance.now() - t0) / 1000)
+  if (outDir) await writeOutputs(outDir, config, engine, summary)
+  io.stdout(values.json ? JSON.stringify(summary, null, 2) + '\n' : summaryTable(summary))
+  return 0
+}
+
+function checkMachineFits(config: Experiment): void {
+  const pages = config.vms.reduce((s, v) => s + v.memory_mib * 256, 0) * config.lanes.length
+  const need = pages * BYTES_PER_PAGE_ESTIMATE
+  const have = totalmem() * 0.75
+  if (need > have) {
+    throw new UsageError(`vms: ${config.lanes.length} lanes x ${pages / config.lanes.length / 256} MiB of guest memory need about ${gib(need)} GiB to simulate; this machine has ${gib(totalmem())} GiB`)
+  }
+}
+
+function gib(bytes: number): string {
+  return (bytes / 2 ** 30).toFixed(1)
+}
+
+/** The output folder must be a folder we can write; outputs are staged and moved in at the end. */
+function prepareOutDir(dir: string): string {
+  const abs = resolve(dir)
+  if (existsSync(abs) && !statSync(abs).isDirectory()) throw new UsageError(`--out: "${dir}" exists and is not a directory`)
+  try {
+    mkdirSync(abs, { recursive: true })
+    const probe = join(abs, `.samepage-probe-${process.pid}`)
+    writeFileSync(probe, '')
+    rmSync(probe)
+  } catch (e) {
+    throw new UsageError(`--out: cannot write to "${dir}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
+  }
+  return abs
+}
+
+async function writeOutputs(dir: string, config: Experiment, engine: Engine, summary: Summary): Promise<void> {
+  const stage = join(dir, `.samepage-tmp-${process.pid}`)
+  mkdirSync(stage, { recursive: true })
+  try {
+    const lanes = engine.lanes.map((l) => ({ name: l.cfg.name, scanner: l.cfg.scanner.kind, series: l.series, column: (n: Parameters<typeof l.series.column>[0]) => l.series.column(n) }))
+    const files: [string, string | Buffer][] = [
+      ['config.json', JSON.stringify(config, null, 2) + '\n'],
+      ['summary.json', JSON.stringify(summary, null, 2) + '\n'],
+      ['series.csv', seriesCsv(lanes)],
+      ['sharing.png', await renderChartPng(sharingChart(lanes, { responsive: false }))],
+      ['cpu.png', await renderChartPng(cpuChart(lanes, { responsive: false }))]
+    ]
+    for (const [name, data] of files) writeFileSync(join(stage, name), data)
+    for (const [name] of files) renameSync(join(stage, name), join(dir, name))
+  } finally {
+    rmSync(stage, { recursive: true, force: true })
+  }
+}
+
+function summaryTable(s: Summary): string {
+  const head = ['lane', 'scanner', 'sharing mean', 'max', 'final', 'saved MiB', 'CPU %', 'shared', 'sharing', 'unshared', 'volatile', 'full_scans', 'hints pushed', 'dropped', 'CoW breaks']
+  const rows = s.lanes.map((l) => [
+    l.name,
+    l.scanner,
+    l.sharing_ratio.mean.toFixed(3),
+    l.sharing_ratio.max.toFixed(3),
+    l.sharing_ratio.final.toFixed(3),
+    l.saved_mib.final.toFixed(1),
+    l.cpu_percent.mean.toFixed(3),
+    String(l.pages_shared),
+    String(l.pages_sharing),
+    String(l.pages_unshared),
+    String(l.pages_volatile),
+    String(l.full_scans),
+    String(l.hints.pushed),
+    String(l.hints.dropped),
+    String(l.cow_breaks)
+  ])
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')
+  return (
+    `${s.config_name}: ${s.sim_seconds} s simulated in ${s.wall_seconds.toFixed(1)} s, seed ${s.seed}, ${s.total_guest_pages} guest pages\n` +
+    [line(head), ...rows.map(line)].join('\n') +
+    '\n'
+  )
+}

@@ -1,0 +1,121 @@
+/**
+ * PNG export of chart specs (src/core/charts.ts) in Node: Chart.js draws on an @napi-rs/canvas
+ * canvas, on a white background, at 2x scale by default (DESIGN.md, "Files the user keeps").
+ * The caller's configuration is not changed (Chart.js mutates the one it is given, so it gets a
+ * copy); the same configuration gives the same bytes.
+ */
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { createCanvas, GlobalFonts } from '@napi-rs/canvas'
+import { Chart, registerables, type ChartConfiguration, type ChartType, type Plugin } from 'chart.js'
+
+Chart.register(...registerables)
+
+export interface PngOptions {
+  /** CSS pixels (default 900). */
+  width?: number
+  /** CSS pixels (default 500). */
+  height?: number
+  /** Device pixels per CSS pixel (default 2): the PNG is width*scale x height*scale. */
+  scale?: number
+}
+
+export const PNG_WIDTH = 900
+export const PNG_HEIGHT = 500
+export const PNG_SCALE = 2
+
+/** Fonts tried when the canvas sees no system font at all (minimal containers). */
+const FALLBACK_FONTS = [
+  '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
+  '/usr/share/fonts/TTF/DejaVuSans.ttf',
+  '/usr/share/fonts/dejavu/DejaVuSans.ttf',
+  '/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf',
+  '/usr/share/fonts/liberation/LiberationSans-Regular.ttf',
+  '/usr/share/fonts/truetype/freefont/FreeSans.ttf'
+]
+
+let fontsChecked = false
+
+/** Makes sure text has glyphs: registers a known sans font if none is loaded; silent if none. */
+function ensureFonts(): void {
+  if (fontsChecked) return
+  fontsChecked = true
+  if (GlobalFonts.families.length > 0) return
+  for (const path of FALLBACK_FONTS) {
+    try {
+      if (existsSync(path) && GlobalFonts.registerFromPath(path, 'sans-serif')) return
+    } catch {
+      // try the next one; without any font the chart still renders, without text
+    }
+  }
+}
+
+/** Paints the whole canvas white before Chart.js draws (a PNG is transparent otherwise). */
+const whiteBackground: Plugin = {
+  id: 'samepageWhiteBackground',
+  beforeDraw(chart) {
+    const { ctx } = chart
+    ctx.save()
+    ctx.globalCompositeOperation = 'source-over'
+    ctx.fillStyle = '#ffffff'
+    ctx.fillRect(0, 0, chart.width, chart.height)
+    ctx.restore()
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object') return false
+  const proto = Object.getPrototypeOf(v)
+  return proto === Object.prototype || proto === null
+}
+
+/** Deep copy of plain objects and arrays; functions, typed arrays and class instances shared. */
+function clonePlain<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(clonePlain) as T
+  if (!isPlainObject(v)) return v
+  const out: Record<string, unknown> = {}
+  for (const k of Object.keys(v)) out[k] = clonePlain(v[k])
+  return out as T
+}
+
+/**
+ * Renders a chart configuration to PNG bytes: width x height CSS px at `scale` (so the image
+ * is width*scale x height*scale pixels), not responsive, no animation, white background.
+ */
+export async function renderChartPng<TType extends ChartType, TData, TLabel>(config: ChartConfiguration<TType, TData, TLabel>, opts: PngOptions = {}): Promise<Buffer> {
+  const width = opts.width ?? PNG_WIDTH
+  const height = opts.height ?? PNG_HEIGHT
+  const scale = opts.scale ?? PNG_SCALE
+  if (!(width > 0 && height > 0 && scale > 0)) throw new RangeError(`renderChartPng: bad size ${width}x${height} at scale ${scale}`)
+  ensureFonts()
+  // Chart.js takes the canvas's size as the chart's CSS size and multiplies the backing store
+  // by devicePixelRatio itself, so the canvas starts at CSS size and ends at width*scale.
+  const canvas = createCanvas(width, height)
+  const own = clonePlain(config)
+  own.options = {
+    ...own.options,
+    responsive: false,
+    maintainAspectRatio: false,
+    animation: false,
+    devicePixelRatio: scale
+  } as typeof own.options
+  own.plugins = [...(own.plugins ?? []), whiteBackground as Plugin<TType>]
+  const chart = new Chart(canvas as unknown as HTMLCanvasElement, own)
+  try {
+    return await canvas.encode('png')
+  } finally {
+    chart.destroy()
+  }
+}
+
+/** Renders to PNG and writes `path` atomically (temporary file in the same folder, then rename). */
+export async function writeChartPng<TType extends ChartType, TData, TLabel>(path: string, config: ChartConfiguration<TType, TData, TLabel>, opts: PngOptions = {}): Promise<void> {
+  const png = await renderChartPng(config, opts)
+  const tmp = `${path}.tmp-${process.pid}`
+  try {
+    writeFileSync(tmp, png)
+    renameSync(tmp, path)
+  } catch (e) {
+    rmSync(tmp, { force: true })
+    throw e
+  }
+}

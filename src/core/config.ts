@@ -1,0 +1,240 @@
+/**
+ * The experiment config: one versioned JSON document, validated with zod. Errors name the field
+ * path (`vms[1].memory_mib: ...`); defaults are filled in; older versions are migrated by
+ * `migrate` before validation; `experimentJsonSchema()` exports a JSON Schema for editors.
+ */
+import { z } from 'zod'
+import { CPU_PROFILES } from './cost.ts'
+import { HINT_STACK_SIZE_DEFAULT } from './hintstack.ts'
+import { HASH_TABLE_SIZE_DEFAULT } from './scanners/hint.ts'
+import { PAGES_TO_SCAN_DEFAULT, SLEEP_MILLISECS_DEFAULT } from './scanners/ksm.ts'
+import { CHAINS_PRUNE_MS_DEFAULT, MAX_PAGE_SHARING_DEFAULT } from './stable.ts'
+import { IMAGE_NAMES } from './workloads/images.ts'
+
+export const EXPERIMENT_SCHEMA_ID = 'samepage-lab/experiment@1'
+export const EXPERIMENT_SCHEMA_VERSION = 1
+
+/**
+ * What one lane may hold: guest pages summed over its VMs. Past this a run would need more than
+ * a few GiB of this machine's memory (about 50 bytes per simulated page per lane, measured in
+ * docs/performance.md).
+ */
+export const MAX_PAGES_PER_LANE = 1 << 25 // 128 GiB of guest memory
+export const MAX_TOTAL_PAGES = 1 << 26 // summed over lanes
+export const MAX_VMS = 256
+export const MAX_LANES = 8
+export const MAX_DURATION_S = 7 * 24 * 3600
+
+const int = (min: number, max: number) => z.number().int().min(min).max(max)
+
+const ksmKnobs = {
+  pages_to_scan: int(1, 1_000_000).default(PAGES_TO_SCAN_DEFAULT),
+  sleep_millisecs: int(1, 600_000).default(SLEEP_MILLISECS_DEFAULT),
+  /** Alternative to pages_to_scan: pages per second at sleep_millisecs. */
+  pages_per_s: z.number().positive().max(10_000_000).optional(),
+  max_page_sharing: int(2, 1 << 20).default(MAX_PAGE_SHARING_DEFAULT),
+  stable_node_chains_prune_millisecs: int(0, 3_600_000).default(CHAINS_PRUNE_MS_DEFAULT)
+}
+
+export const KsmScannerSchema = z.strictObject({ kind: z.literal('ksm'), ...ksmKnobs })
+export const HintScannerSchema = z.strictObject({
+  kind: z.literal('hint'),
+  ...ksmKnobs,
+  hint_stack_size: int(1, 1 << 24).default(HINT_STACK_SIZE_DEFAULT),
+  hash_table_size: int(16, 1 << 26).default(HASH_TABLE_SIZE_DEFAULT)
+})
+export const ScannerSchema = z.discriminatedUnion('kind', [KsmScannerSchema, HintScannerSchema])
+
+export const LaneSchema = z.strictObject({
+  name: z.string().min(1).max(64),
+  scanner: ScannerSchema
+})
+
+export const WorkloadSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('boot') }),
+  z.strictObject({
+    kind: z.literal('idle'),
+    /** Page-cache pages touched per second by daemons (logs, timers). */
+    activity_pages_per_s: z.number().min(0).max(100_000).default(2)
+  }),
+  z.strictObject({
+    kind: z.literal('kernel-build'),
+    /** Compilation units in the build (Linux 3.0 defconfig: about 1,700 objects). */
+    units: int(1, 1_000_000).default(1700),
+    /** Mean CPU time per compilation unit at full speed, seconds. */
+    unit_cpu_s: z.number().positive().max(3600).default(1.4),
+    /** Median compiler heap per unit, MiB. */
+    heap_mib: z.number().positive().max(4096).default(12),
+    /** Parallel jobs (make -j); each takes a vCPU. */
+    jobs: int(1, 64).default(1)
+  }),
+  z.strictObject({
+    kind: z.literal('mem-micro'),
+    /** Memory the benchmark writes over and over, MiB. */
+    working_set_mib: z.number().positive().max(1 << 20).default(256),
+    /** Page writes per second at full speed. */
+    writes_per_s: z.number().positive().max(10_000_000).default(20_000),
+    /** Fraction of writes that store content shared with the other VMs' copies. */
+    shared_fraction: z.number().min(0).max(1).default(0.5),
+    /** CPU seconds of work at full speed; the run time grows when the host is oversubscribed. */
+    work_s: z.number().positive().max(MAX_DURATION_S).default(300)
+  }),
+  z.strictObject({
+    kind: z.literal('cpu-micro'),
+    /** Small heap the benchmark keeps, MiB. */
+    heap_mib: z.number().min(0).max(1 << 20).default(4),
+    work_s: z.number().positive().max(MAX_DURATION_S).default(300)
+  })
+])
+
+export const VmSchema = z.strictObject({
+  name: z.string().min(1).max(64),
+  vcpus: int(1, 256).default(1),
+  memory_mib: int(16, 1 << 20).default(512),
+  image: z.enum(IMAGE_NAMES).default('debian-7'),
+  workload: WorkloadSchema,
+  /** Simulated time at which the VM is started (it boots first). */
+  start_s: z.number().min(0).max(MAX_DURATION_S).default(0),
+  tenant: z.string().min(1).max(64).default('default')
+})
+
+export const HostSchema = z.strictObject({
+  cpu_profile: z.string().refine((p) => p in CPU_PROFILES, { message: `unknown CPU profile; known: ${Object.keys(CPU_PROFILES).join(', ')}` }).default('xeon-x5560'),
+  /** Cores; defaults to the CPU profile's. */
+  cores: int(1, 1024).optional()
+})
+
+export const ExperimentSchema = z
+  .strictObject({
+    schema: z.literal(EXPERIMENT_SCHEMA_ID),
+    name: z.string().min(1).max(200),
+    description: z.string().max(4000).default(''),
+    seed: int(0, 0xffffffff).default(42),
+    duration_s: z.number().positive().max(MAX_DURATION_S),
+    sample_every_s: z.number().min(0.01).max(MAX_DURATION_S).default(10),
+    host: HostSchema.default({ cpu_profile: 'xeon-x5560' }),
+    warmup: z
+      .strictObject({
+        /** VMs that start at t = 0 boot before it (their boot is not measured). */
+        boot: z.boolean().default(true),
+        /** Each lane's scanner then runs, with the guests frozen, until it finds nothing new. */
+        share: z.boolean().default(false)
+      })
+      .default({ boot: true, share: false }),
+    vms: z.array(VmSchema).min(1).max(MAX_VMS),
+    lanes: z.array(LaneSchema).min(1).max(MAX_LANES)
+  })
+  .superRefine((cfg, ctx) => {
+    const pages = cfg.vms.reduce((s, v) => s + v.memory_mib * 256, 0)
+    if (pages > MAX_PAGES_PER_LANE) {
+      ctx.addIssue({ code: 'custom', path: ['vms'], message: `guest memory totals ${pages / 256} MiB; at most ${MAX_PAGES_PER_LANE / 256} MiB can be simulated per lane` })
+    }
+    if (pages * cfg.lanes.length > MAX_TOTAL_PAGES) {
+      ctx.addIssue({ code: 'custom', path: ['lanes'], message: `${cfg.lanes.length} lanes x ${pages / 256} MiB exceeds the ${MAX_TOTAL_PAGES / 256} MiB this machine can simulate at once` })
+    }
+    if (cfg.sample_every_s > cfg.duration_s) {
+      ctx.addIssue({ code: 'custom', path: ['sample_every_s'], message: 'must not exceed duration_s' })
+    }
+    if (cfg.duration_s / cfg.sample_every_s > 1_000_000) {
+      ctx.addIssue({ code: 'custom', path: ['sample_every_s'], message: 'too small for duration_s: more than 1,000,000 samples per lane' })
+    }
+    const names = new Set<string>()
+    cfg.lanes.forEach((l, i) => {
+      if (names.has(l.name)) ctx.addIssue({ code: 'custom', path: ['lanes', i, 'name'], message: `duplicate lane name "${l.name}"` })
+      names.add(l.name)
+      const s = l.scanner
+      if (s.pages_per_s !== undefined && Math.round((s.pages_per_s * s.sleep_millisecs) / 1000) < 1) {
+        ctx.addIssue({ code: 'custom', path: ['lanes', i, 'scanner', 'pages_per_s'], message: 'gives less than one page per wake-up at this sleep_millisecs' })
+      }
+    })
+    const vmNames = new Set<string>()
+    cfg.vms.forEach((v, i) => {
+      if (vmNames.has(v.name)) ctx.addIssue({ code: 'custom', path: ['vms', i, 'name'], message: `duplicate VM name "${v.name}"` })
+      vmNames.add(v.name)
+    })
+  })
+
+export type ExperimentInput = z.input<typeof ExperimentSchema>
+export type Experiment = z.output<typeof ExperimentSchema>
+export type VmConfig = Experiment['vms'][number]
+export type LaneConfig = Experiment['lanes'][number]
+export type ScannerConfig = LaneConfig['scanner']
+export type WorkloadConfig = VmConfig['workload']
+
+/** One problem with a config: the field path as users write it, and what is wrong. */
+export interface ConfigIssue {
+  path: string
+  message: string
+}
+
+export class ConfigError extends Error {
+  constructor(readonly issues: ConfigIssue[]) {
+    super(issues.map((i) => `${i.path}: ${i.message}`).join('\n'))
+    this.name = 'ConfigError'
+  }
+}
+
+/** `vms[1].workload.kind` from zod's path array. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = ''
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`
+    else out += out ? `.${String(p)}` : String(p)
+  }
+  return out || '(root)'
+}
+
+/**
+ * Bring an older document up to the current version. There is only version 1 so far; a
+ * document without a schema id is rejected with a clear message rather than guessed at.
+ */
+export function migrate(doc: unknown): unknown {
+  return doc
+}
+
+export type ValidationResult = { ok: true; config: Experiment } | { ok: false; issues: ConfigIssue[] }
+
+/** Validate a parsed JSON document, filling defaults. */
+export function validateExperiment(doc: unknown): ValidationResult {
+  const r = ExperimentSchema.safeParse(migrate(doc))
+  if (r.success) return { ok: true, config: r.data }
+  return {
+    ok: false,
+    issues: r.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }))
+  }
+}
+
+/** Validate or throw a ConfigError naming every bad field. */
+export function parseExperiment(doc: unknown): Experiment {
+  const r = validateExperiment(doc)
+  if (!r.ok) throw new ConfigError(r.issues)
+  return r.config
+}
+
+/** Parse JSON text and validate it; a syntax error is reported as a ConfigIssue at the root. */
+export function parseExperimentText(text: string): ValidationResult {
+  let doc: unknown
+  try {
+    doc = JSON.parse(text)
+  } catch (e) {
+    return { ok: false, issues: [{ path: '(root)', message: `invalid JSON: ${(e as Error).message}` }] }
+  }
+  return validateExperiment(doc)
+}
+
+/** pages_to_scan in force for a scanner config (pages_per_s wins when given). */
+export function pagesToScan(s: ScannerConfig): number {
+  if (s.pages_per_s !== undefined) return Math.max(1, Math.round((s.pages_per_s * s.sleep_millisecs) / 1000))
+  return s.pages_to_scan
+}
+
+/** Nominal scan rate in pages per second (ignoring the scan's own CPU time). */
+export function nominalRate(s: ScannerConfig): number {
+  return (pagesToScan(s) * 1000) / s.sleep_millisecs
+}
+
+/** The JSON Schema of the experiment document (input form: defaults are optional). */
+export function experimentJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(ExperimentSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>
+  return { $id: 'https://samepage-lab.invalid/schema/experiment-1.json', title: 'Samepage Lab experiment', ...schema }
+}

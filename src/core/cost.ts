@@ -1,0 +1,58 @@
+/**
+ * The cost model: scanner CPU time is modelled, not measured from the simulator's own clock.
+ * A CPU profile gives the cost in nanoseconds of each operation a scanner or the channel does;
+ * scanner CPU % = modelled scanner CPU time / simulated time, in percent of one core, as `top`
+ * shows ksmd. Sources of every constant: docs/model.md.
+ */
+
+export interface CpuProfile {
+  id: string
+  label: string
+  cores: number
+  ghz: number
+  /** rmap item lookup and follow_page() for one page handed to cmp_and_merge_page. */
+  page_visit_ns: number
+  /** Walking past one guest page that is not present in the host. */
+  page_skip_ns: number
+  /** The 32-bit page checksum (jhash2 in Linux 3.0, xxhash32 since 5.x) of 4 KiB. */
+  checksum_ns: number
+  /** One step of a content-ordered tree: kmap and a memcmp that stops at the first difference. */
+  tree_step_ns: number
+  /** A full 4 KiB compare of two equal pages before a merge. */
+  page_compare_ns: number
+  /** One hash-table probe (hint scanner's checksum table). */
+  hash_lookup_ns: number
+  /** Write-protecting a page and replacing its mapping by the KSM page (per merged page). */
+  merge_ns: number
+  /** A write fault on a write-protected shared page and the 4 KiB copy (charged to the guest). */
+  cow_break_ns: number
+  /** Host work to record one attribute and make or push one hint. */
+  hint_ns: number
+  /** ksmd waking up from its sleep: timer, context switch and locking (per wake-up). */
+  wakeup_ns: number
+  /** One hypercall from the guest to the hypervisor: VM exit, handling, VM entry (charged to the guest). */
+  vm_exit_ns: number
+}
+
+/** The paper's host: Intel Xeon X5560, 2.80 GHz, 4 cores (section 5). */
+export const XEON_X5560: CpuProfile = {
+  id: 'xeon-x5560',
+  label: 'Intel Xeon X5560, 2.80 GHz, 4 cores (the paper, section 5)',
+  cores: 4,
+  ghz: 2.8,
+  page_visit_ns: 400,
+  page_skip_ns: 15,
+  checksum_ns: 1460,
+  tree_step_ns: 180,
+  page_compare_ns: 600,
+  hash_lookup_ns: 120,
+  merge_ns: 4000,
+  cow_break_ns: 3500,
+  hint_ns: 150,
+  wakeup_ns: 6000,
+  vm_exit_ns: 6000
+}
+
+export const CPU_PROFILES: Record<string, CpuProfile> = {
+  [XEON_X5560.id]: XEON_X5560
+}

@@ -1,0 +1,176 @@
+/**
+ * The engine: one experiment, its lanes side by side on one simulated clock. Pure and
+ * synchronous: the host layer (a worker, the CLI) decides how fast to call `advance`.
+ */
+import type { Experiment } from './config.ts'
+import { Lane } from './lane.ts'
+import { METRIC_COLUMNS, stat3, type Stat3 } from './metrics.ts'
+
+export const SUMMARY_SCHEMA_ID = 'samepage-lab/summary@1'
+
+export interface LaneSummary {
+  name: string
+  scanner: string
+  sharing_ratio: Stat3
+  saved_mib: Stat3
+  cpu_percent: { mean: number; max: number }
+  pages_shared: number
+  pages_sharing: number
+  pages_unshared: number
+  pages_volatile: number
+  full_scans: number
+  stable_node_chains: number
+  stable_node_dups: number
+  pages_scanned: number
+  hints: { pushed: number; popped: number; dropped: number }
+  cow_breaks: number
+  vm_exits: number
+  invariants_checked: boolean
+  /** Simulated second at which each VM's workload finished (null: still running). */
+  workload_done_s: (number | null)[]
+}
+
+export interface Summary {
+  schema: typeof SUMMARY_SCHEMA_ID
+  config_name: string
+  seed: number
+  sim_seconds: number
+  wall_seconds: number
+  total_guest_pages: number
+  lanes: LaneSummary[]
+}
+
+export interface EngineOptions {
+  checkInvariants?: boolean
+}
+
+export class Engine {
+  readonly lanes: Lane[]
+  private warmedUp = false
+  /** Simulated seconds reached by every lane. */
+  t = 0
+
+  constructor(
+    readonly config: Experiment,
+    readonly options: EngineOptions = {}
+  ) {
+    this.lanes = config.lanes.map((l) => new Lane(config, l, options.checkInvariants ?? false))
+  }
+
+  get duration(): number {
+    return this.config.duration_s
+  }
+
+  get done(): boolean {
+    return this.t >= this.config.duration_s - 1e-9
+  }
+
+  /** Warm-up (boot and optional sharing before t = 0); runs once, on the first advance. */
+  warmup(): void {
+    if (this.warmedUp) return
+    this.warmedUp = true
+    for (const lane of this.lanes) {
+      lane.warmup()
+      if (this.options.checkInvariants) lane.checkInvariants()
+    }
+  }
+
+  /**
+   * Advance every lane by `seconds` of simulated time (clamped to the duration). With
+   * invariant checks on, they run at every sample and throw on the first violation.
+   */
+  advance(seconds: number): void {
+    this.warmup()
+    const until = Math.min(this.config.duration_s, this.t + seconds)
+    const check = this.options.checkInvariants ? (l: Lane) => l.checkInvariants() : undefined
+    for (const lane of this.lanes) lane.advanceTo(until, check)
+    this.t = until
+    if (this.done && check) for (const lane of this.lanes) check(lane)
+  }
+
+  /** Run to the end; `onProgress` gets the fraction done after each slice. */
+  run(onProgress?: (fraction: number) => void, sliceSeconds = 10): void {
+    while (!this.done) {
+      this.advance(sliceSeconds)
+      if (onProgress) onProgress(this.t / this.config.duration_s)
+    }
+  }
+
+  summary(wallSeconds: number): Summary {
+    const totalPages = this.lanes[0]?.totalPages ?? 0
+    return {
+      schema: SUMMARY_SCHEMA_ID,
+      config_name: this.config.name,
+      seed: this.config.seed,
+      sim_seconds: round6(this.t),
+      wall_seconds: round6(wallSeconds),
+      total_guest_pages: totalPages,
+      lanes: this.lanes.map((lane) => laneSummary(lane, this.t))
+    }
+  }
+}
+
+function laneSummary(lane: Lane, t: number): LaneSummary {
+  const s = lane.series
+  const st = lane.stable
+  const sc = lane.scanner
+  const cpu = s.column('cpu_percent')
+  let cpuMax = 0
+  for (let i = 0; i < cpu.length; i++) cpuMax = Math.max(cpuMax, cpu[i])
+  const last = (name: (typeof METRIC_COLUMNS)[number]): number => {
+    const c = s.column(name)
+    return c.length > 0 ? c[c.length - 1] : 0
+  }
+  return {
+    name: lane.cfg.name,
+    scanner: lane.cfg.scanner.kind,
+    sharing_ratio: round3(stat3(s.column('sharing_ratio'))),
+    saved_mib: round3(stat3(s.column('saved_mib'))),
+    cpu_percent: { mean: round6(t > 0 ? (lane.measuredCpuNs() / (t * 1e9)) * 100 : 0), max: round6(cpuMax) },
+    pages_shared: st.pages_shared,
+    pages_sharing: st.pages_sharing,
+    pages_unshared: sc.pages_unshared,
+    pages_volatile: lane.pagesVolatile(),
+    full_scans: last('full_scans'),
+    stable_node_chains: st.stable_node_chains,
+    stable_node_dups: st.stable_node_dups,
+    pages_scanned: last('pages_scanned'),
+    hints: { pushed: last('hints_pushed'), popped: last('hints_popped'), dropped: last('hints_dropped') },
+    cow_breaks: last('cow_breaks'),
+    vm_exits: last('vm_exits'),
+    invariants_checked: lane.invariantsChecked,
+    workload_done_s: lane.workloadDoneTimes().map((x) => (x === null ? null : round6(x)))
+  }
+}
+
+function round6(x: number): number {
+  return Math.round(x * 1e6) / 1e6
+}
+
+function round3(s: Stat3): Stat3 {
+  return { mean: round6(s.mean), max: round6(s.max), final: round6(s.final) }
+}
+
+/** series.csv: a header row, then one row per sample per lane. */
+export function seriesCsv(lanes: { name: string; series: { length: number; column(n: (typeof METRIC_COLUMNS)[number]): Float64Array } }[]): string {
+  const lines = ['lane,' + METRIC_COLUMNS.join(',')]
+  for (const lane of lanes) {
+    const cols = METRIC_COLUMNS.map((c) => lane.series.column(c))
+    const name = csvField(lane.name)
+    for (let i = 0; i < lane.series.length; i++) {
+      let line = name
+      for (const c of cols) line += ',' + fmt(c[i])
+      lines.push(line)
+    }
+  }
+  return lines.join('\n') + '\n'
+}
+
+function fmt(x: number): string {
+  if (Number.isInteger(x)) return String(x)
+  return String(Math.round(x * 1e6) / 1e6)
+}
+
+function csvField(s: string): string {
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
+}

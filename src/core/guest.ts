@@ -1,0 +1,300 @@
+/**
+ * The guest OS model of one VM in one lane: what a Linux guest does with its memory.
+ *
+ * - A page cache indexed by (file, offset). Files are opened first: open binds the inode to its
+ *   path, so that every later page-cache update can name (path, offset) to the hypervisor.
+ * - Text: pages of mapped executables and libraries (page cache pages marked as text).
+ * - Anonymous memory (heap, stack) allocated and freed by workloads; kernel memory.
+ * - A free list (LIFO, as the buddy allocator's per-cpu lists hand back hot pages first).
+ *   Pages the guest never touched are on it too, and are not present in the host.
+ * - Freed pages are zeroed (init_on_free=1 behaviour; see docs/model.md).
+ * - Reclaim under memory pressure with CLOCK (second chance), an LRU approximation: when free
+ *   pages fall below the low watermark, unreferenced page-cache and text pages are evicted until
+ *   the high watermark is reached. Anonymous and kernel pages are never reclaimed (no swap).
+ *
+ * Every write goes through the lane's HostMemory, which does copy-on-write on KSM pages; the
+ * fault cost is charged to this guest as stolen time (`debtNs`).
+ */
+import type { CpuProfile } from './cost.ts'
+import { synthFp, ZERO_FP_HI, ZERO_FP_LO } from './content.ts'
+import type { HostMemory } from './memory.ts'
+import { ZERO_PATH_ID } from './workloads/paths.ts'
+
+export const PT_FREE = 0
+export const PT_PAGECACHE = 1
+export const PT_TEXT = 2
+export const PT_ANON = 3
+export const PT_KERNEL = 4
+const TYPE_MASK = 0x7
+const REFERENCED = 0x80
+
+/** Receives the guest's page attributes (the paper's pseudo hypercall). */
+export interface AttributeSink {
+  /** The guest updated page-cache page gfn of VM `vm`, holding (path, offset) of a file. */
+  attribute(vm: number, gfn: number, pathId: number, offset: number, text: boolean): void
+}
+
+/** Files known to one guest. Content of page `off` = synthFp(contentKey, version, off). */
+export class FileTable {
+  pathId: Int32Array = new Int32Array(64)
+  contentKey: Uint32Array = new Uint32Array(64)
+  version: Uint32Array = new Uint32Array(64)
+  sizePages: Int32Array = new Int32Array(64)
+  isText: Uint8Array = new Uint8Array(64)
+  opened: Uint8Array = new Uint8Array(64)
+  /** offset -> gfn for cached pages, allocated on first use. */
+  cache: (Int32Array | null)[] = []
+  count = 0
+
+  add(pathId: number, contentKey: number, sizePages: number, isText: boolean): number {
+    const id = this.count++
+    if (id >= this.pathId.length) this.grow()
+    this.pathId[id] = pathId
+    this.contentKey[id] = contentKey >>> 0
+    this.version[id] = 0
+    this.sizePages[id] = Math.max(1, sizePages)
+    this.isText[id] = isText ? 1 : 0
+    this.opened[id] = 0
+    this.cache.push(null)
+    return id
+  }
+
+  private grow(): void {
+    const n = this.pathId.length * 2
+    const g32 = <T extends Int32Array | Uint32Array>(a: T, b: T): T => {
+      b.set(a)
+      return b
+    }
+    this.pathId = g32(this.pathId, new Int32Array(n))
+    this.contentKey = g32(this.contentKey, new Uint32Array(n))
+    this.version = g32(this.version, new Uint32Array(n))
+    this.sizePages = g32(this.sizePages, new Int32Array(n))
+    const t = new Uint8Array(n)
+    t.set(this.isText)
+    this.isText = t
+    const o = new Uint8Array(n)
+    o.set(this.opened)
+    this.opened = o
+  }
+}
+
+export class GuestOS {
+  /** Page type per gfn, with the CLOCK referenced bit in bit 7. */
+  readonly type: Uint8Array
+  readonly fileOf: Int32Array
+  readonly offOf: Int32Array
+  private readonly freeStack: Int32Array
+  private nFree: number
+  private clockHand = 0
+  readonly files = new FileTable()
+  /** Stolen time owed by this guest (CoW faults, VM exits), paid from its next CPU time. */
+  debtNs = 0
+  cowFaults = 0
+  vmExits = 0
+  /** Allocations that failed even after reclaim. */
+  oomEvents = 0
+  evictions = 0
+  readonly lowWatermark: number
+  readonly highWatermark: number
+  private readonly fp = new Uint32Array(2)
+
+  constructor(
+    readonly vm: number,
+    readonly base: number,
+    readonly nPages: number,
+    private readonly mem: HostMemory,
+    private readonly cost: CpuProfile,
+    private readonly sink: AttributeSink | null
+  ) {
+    this.type = new Uint8Array(nPages)
+    this.fileOf = new Int32Array(nPages).fill(-1)
+    this.offOf = new Int32Array(nPages)
+    this.freeStack = new Int32Array(nPages)
+    // Pop order hands out low gfns first.
+    for (let i = 0; i < nPages; i++) this.freeStack[i] = nPages - 1 - i
+    this.nFree = nPages
+    // Linux's low/high watermarks are small fractions of memory (min_free_kbytes scaled).
+    this.lowWatermark = Math.max(32, Math.floor(nPages / 128))
+    this.highWatermark = this.lowWatermark * 2
+  }
+
+  get freePages(): number {
+    return this.nFree
+  }
+
+  typeOf(gfn: number): number {
+    return this.type[gfn] & TYPE_MASK
+  }
+
+  /** Write content to a page of this guest; CoW faults are charged to the guest. */
+  writePage(gfn: number, hi: number, lo: number): void {
+    if (this.mem.write(this.base + gfn, hi, lo)) {
+      this.cowFaults++
+      this.debtNs += this.cost.cow_break_ns
+    }
+  }
+
+  /** A free page, reclaiming page cache if the free list is at the low watermark; -1 when out of memory. */
+  allocPage(type: number): number {
+    if (this.nFree <= this.lowWatermark) this.reclaim()
+    if (this.nFree === 0) {
+      this.oomEvents++
+      return -1
+    }
+    const gfn = this.freeStack[--this.nFree]
+    this.type[gfn] = type
+    return gfn
+  }
+
+  /** Give a page back: it is zeroed and goes on the free list. */
+  freePage(gfn: number): void {
+    const t = this.type[gfn] & TYPE_MASK
+    if (t === PT_FREE) throw new Error(`guest ${this.vm}: double free of gfn ${gfn}`)
+    if (t === PT_PAGECACHE || t === PT_TEXT) {
+      const f = this.fileOf[gfn]
+      const c = this.files.cache[f]
+      if (c) c[this.offOf[gfn]] = -1
+      this.fileOf[gfn] = -1
+    }
+    this.type[gfn] = PT_FREE
+    if (this.mem.isPresent(this.base + gfn)) {
+      this.writePage(gfn, ZERO_FP_HI, ZERO_FP_LO)
+      if (this.sink) {
+        this.vmExits++
+        this.debtNs += this.cost.vm_exit_ns
+        this.sink.attribute(this.vm, gfn, ZERO_PATH_ID, 0, false)
+      }
+    }
+    this.freeStack[this.nFree++] = gfn
+  }
+
+  /** Anonymous page with the given content; -1 when out of memory. */
+  allocAnon(hi: number, lo: number, type = PT_ANON): number {
+    const gfn = this.allocPage(type)
+    if (gfn >= 0) this.writePage(gfn, hi, lo)
+    return gfn
+  }
+
+  /** open(2): binds the file's inode to its path (the paper's guest change). */
+  open(file: number): void {
+    this.files.opened[file] = 1
+  }
+
+  /**
+   * Read `count` pages of a file from `off` into the page cache (a hit only sets the referenced
+   * bit). Returns the number of pages read from disk.
+   */
+  readFile(file: number, off: number, count: number, asText = false): number {
+    const files = this.files
+    if (!files.opened[file]) this.open(file)
+    const size = files.sizePages[file]
+    let cache = files.cache[file]
+    if (!cache) {
+      cache = new Int32Array(size).fill(-1)
+      files.cache[file] = cache
+    }
+    const end = Math.min(size, off + count)
+    let misses = 0
+    for (let o = off; o < end; o++) {
+      let gfn = cache[o]
+      if (gfn >= 0) {
+        this.type[gfn] |= REFERENCED
+        if (asText && (this.type[gfn] & TYPE_MASK) === PT_PAGECACHE) this.type[gfn] = PT_TEXT | REFERENCED
+        continue
+      }
+      gfn = this.allocPage(asText || files.isText[file] ? PT_TEXT : PT_PAGECACHE)
+      if (gfn < 0) break
+      misses++
+      this.fillFilePage(file, o, gfn, cache)
+    }
+    return misses
+  }
+
+  /** Map a whole executable or library: its pages are read as text. */
+  mapText(file: number): number {
+    return this.readFile(file, 0, this.files.sizePages[file], true)
+  }
+
+  /**
+   * Write `count` pages of a file from `off` with a new version of its content (a file rewrite,
+   * an object file written by the compiler). The file grows if needed.
+   */
+  writeFile(file: number, off: number, count: number, version: number): void {
+    const files = this.files
+    if (!files.opened[file]) this.open(file)
+    const need = off + count
+    if (need > files.sizePages[file]) files.sizePages[file] = need
+    let cache = files.cache[file]
+    if (!cache || cache.length < files.sizePages[file]) {
+      const c = new Int32Array(files.sizePages[file]).fill(-1)
+      if (cache) c.set(cache)
+      cache = c
+      files.cache[file] = cache
+    }
+    files.version[file] = version >>> 0
+    for (let o = off; o < need; o++) {
+      let gfn = cache[o]
+      if (gfn < 0) {
+        gfn = this.allocPage(files.isText[file] ? PT_TEXT : PT_PAGECACHE)
+        if (gfn < 0) break
+      }
+      this.fillFilePage(file, o, gfn, cache)
+    }
+  }
+
+  /** unlink(2) of a file: its cached pages are freed. */
+  deleteFile(file: number): void {
+    const cache = this.files.cache[file]
+    if (cache) {
+      for (let o = 0; o < cache.length; o++) if (cache[o] >= 0) this.freePage(cache[o])
+      this.files.cache[file] = null
+    }
+    this.files.opened[file] = 0
+  }
+
+  private fillFilePage(file: number, o: number, gfn: number, cache: Int32Array): void {
+    const files = this.files
+    cache[o] = gfn
+    this.fileOf[gfn] = file
+    this.offOf[gfn] = o
+    this.type[gfn] |= REFERENCED
+    synthFp(this.fp, files.contentKey[file], files.version[file], o)
+    this.writePage(gfn, this.fp[0], this.fp[1])
+    if (this.sink) {
+      this.vmExits++
+      this.debtNs += this.cost.vm_exit_ns
+      this.sink.attribute(this.vm, gfn, files.pathId[file], o, (this.type[gfn] & TYPE_MASK) === PT_TEXT)
+    }
+  }
+
+  /**
+   * CLOCK reclaim: sweep gfns; a referenced page-cache or text page loses its bit, an
+   * unreferenced one is evicted, until the high watermark is reached or two sweeps found nothing.
+   */
+  reclaim(): void {
+    const n = this.nPages
+    let budget = 2 * n
+    while (this.nFree < this.highWatermark && budget-- > 0) {
+      const gfn = this.clockHand
+      this.clockHand = gfn + 1 === n ? 0 : gfn + 1
+      const t = this.type[gfn]
+      const kind = t & TYPE_MASK
+      if (kind !== PT_PAGECACHE && kind !== PT_TEXT) continue
+      if (t & REFERENCED) {
+        this.type[gfn] = kind
+        continue
+      }
+      this.freePage(gfn)
+      this.evictions++
+    }
+  }
+
+  /** Pages per type (index by PT_*) among all pages of this guest. */
+  countTypes(out: Float64Array): void {
+    for (let g = 0; g < this.nPages; g++) out[this.type[g] & TYPE_MASK]++
+  }
+
+  byteSize(): number {
+    return this.type.byteLength + this.fileOf.byteLength + this.offOf.byteLength + this.freeStack.byteLength
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The invariants that matter most, checked on demand (`--check-invariants`, property tests):
+ * - every guest page reads what its guest last wrote, whatever the scanners merged;
+ * - every frame's map count equals the guest pages mapping it, and no mapped frame has count 0;
+ * - only KSM frames are mapped more than once, and each belongs to exactly one stable node;
+ * - pages_shared, pages_sharing and the shared-page count equal what the mappings say;
+ * - the hint stack's counts add up; the stable tree is a valid red-black tree.
+ */
+import type { HintStack } from './hintstack.ts'
+import type { HostMemory } from './memory.ts'
+import type { Scanner } from './scanners/scanner.ts'
+import type { StableTree } from './stable.ts'
+
+export class InvariantError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'InvariantError'
+  }
+}
+
+function hex(hi: number, lo: number): string {
+  return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0')
+}
+
+/** Throws InvariantError, prefixed with `where`, on the first violation found. */
+export function checkMemoryInvariants(where: string, mem: HostMemory, stable: StableTree, scanner: Scanner | null, hints: HintStack | null): void {
+  const shadow = mem.shadow
+  if (!shadow) throw new InvariantError(`${where}: invariants need the shadow copy of guest writes (create the memory with keepShadow)`)
+  const fail = (msg: string): never => {
+    throw new InvariantError(`${where}: ${msg}`)
+  }
+  const counts = new Uint32Array(mem.frameCapacity)
+  const buf = new Uint32Array(2)
+  for (let gp = 0; gp < mem.totalPages; gp++) {
+    mem.read(gp, buf)
+    if (buf[0] !== shadow[2 * gp] || buf[1] !== shadow[2 * gp + 1]) {
+      fail(`guest page ${gp} reads content ${hex(buf[0], buf[1])} but its guest last wrote ${hex(shadow[2 * gp], shadow[2 * gp + 1])}`)
+    }
+    const f = mem.pageFrame[gp]
+    if (f >= 0) counts[f]++
+  }
+  let ksmFrames = 0
+  let sharing = 0
+  let sharedGuestPages = 0
+  let inUse = 0
+  for (let f = 0; f < mem.frameCapacity; f++) {
+    const c = counts[f]
+    if (c !== mem.mapcount[f]) fail(`frame ${f} has map count ${mem.mapcount[f]} but ${c} guest pages map it`)
+    if (c === 0) continue
+    inUse++
+    if (c >= 2) sharedGuestPages += c
+    if (mem.frameKsm[f] >= 0) {
+      ksmFrames++
+      sharing += c - 1
+    } else if (c > 1) {
+      fail(`frame ${f} is mapped ${c} times but is not a KSM page`)
+    }
+  }
+  let nodes = 0
+  stable.forEachKsmFrame(() => nodes++)
+  const eq = (what: string, got: number, want: number): void => {
+    if (got !== want) fail(`${what} is ${got} but the mappings say ${want}`)
+  }
+  eq('frames in use', mem.framesInUse, inUse)
+  eq('pages_shared', stable.pages_shared, ksmFrames)
+  eq('stable nodes owning a KSM page', nodes, ksmFrames)
+  eq('pages_sharing', stable.pages_sharing, sharing)
+  eq('guest pages on shared frames', stable.sharedGuestPages, sharedGuestPages)
+  if (scanner && scanner.pages_unshared < 0) fail(`pages_unshared is ${scanner.pages_unshared}`)
+  if (hints) eq('hint stack depth', hints.depth, hints.pushed - hints.popped - hints.dropped)
+  if (stable.tree.checkShape() < 0) fail('the stable tree is not a valid red-black tree')
+}

@@ -1,0 +1,383 @@
+/**
+ * A lane: one host running the experiment's VMs and workloads with one scanner. Lanes of an
+ * experiment share nothing; their guests get the same seeds, so they go through the same
+ * events, and only their pace may differ where a scanner slows them.
+ *
+ * Time advances in ticks of TICK_S. In each tick every started VM gets CPU time (less what the
+ * host takes from it: CoW faults and VM exits, and the share the scanner takes when the cores are
+ * oversubscribed), runs the workload quanta that time pays for, and then the scanner thread runs
+ * every wake-up due in the tick.
+ */
+import { isZeroFp } from './content.ts'
+import { checkMemoryInvariants } from './invariants.ts'
+import type { Experiment, LaneConfig, VmConfig } from './config.ts'
+import { pagesToScan } from './config.ts'
+import { CPU_PROFILES, type CpuProfile } from './cost.ts'
+import { AttributeTable } from './attributes.ts'
+import { GuestOS, PT_PAGECACHE, PT_TEXT, type AttributeSink } from './guest.ts'
+import { HintStack } from './hintstack.ts'
+import { HostMemory } from './memory.ts'
+import { METRIC_COLUMNS, METRIC_INDEX, Series } from './metrics.ts'
+import { hash32, Rng } from './rng.ts'
+export { InvariantError } from './invariants.ts'
+import { HintScanner } from './scanners/hint.ts'
+import { KsmScanner } from './scanners/ksm.ts'
+import type { Scanner } from './scanners/scanner.ts'
+import { StableTree } from './stable.ts'
+import { BootWorkload } from './workloads/boot.ts'
+import { imageModel } from './workloads/images.ts'
+import { BootOnlyWorkload, CpuMicroWorkload, IdleWorkload, MemMicroWorkload } from './workloads/micro.ts'
+import { KernelBuildWorkload } from './workloads/kernelbuild.ts'
+import { QUANTUM_S, VmContext, type Workload } from './workloads/workload.ts'
+
+export const TICK_S = 0.01
+/** Warm-up limit: a boot that has not finished after this much simulated time is an error. */
+const WARMUP_BOOT_LIMIT_S = 3600
+/** Warm-up sharing limit, in scanned pages per guest page. */
+const SETTLE_SCANS_PER_PAGE = 12
+
+class VmRun {
+  started = false
+  booted = false
+  workClock = 0
+  nextQuantum = QUANTUM_S
+  main: Workload | null = null
+  readonly boot: Workload
+  /** Simulated time at which the main workload finished, or -1. */
+  doneAt = -1
+
+  constructor(
+    readonly cfg: VmConfig,
+    readonly ctx: VmContext
+  ) {
+    this.boot = new BootWorkload(ctx)
+  }
+
+  get guest(): GuestOS {
+    return this.ctx.guest
+  }
+
+  current(): Workload | null {
+    return this.booted ? this.main : this.boot
+  }
+
+  cpuDemand(): number {
+    const w = this.current()
+    return w ? Math.min(this.cfg.vcpus, w.cpuDemand()) : 0
+  }
+
+  runQuantum(t: number): void {
+    if (!this.booted) {
+      this.boot.step()
+      if (this.boot.done()) {
+        this.booted = true
+        this.main = makeWorkload(this.cfg, this.ctx)
+      }
+      return
+    }
+    const w = this.main as Workload
+    if (!w.done()) {
+      w.step()
+      if (w.done() && this.doneAt < 0) this.doneAt = t
+    }
+  }
+}
+
+function makeWorkload(cfg: VmConfig, ctx: VmContext): Workload {
+  const w = cfg.workload
+  switch (w.kind) {
+    case 'boot':
+      return new BootOnlyWorkload()
+    case 'idle':
+      return new IdleWorkload(ctx, w.activity_pages_per_s)
+    case 'kernel-build':
+      return new KernelBuildWorkload(ctx, w)
+    case 'mem-micro':
+      return new MemMicroWorkload(ctx, w)
+    case 'cpu-micro':
+      return new CpuMicroWorkload(ctx, w)
+  }
+}
+
+export class Lane implements AttributeSink {
+  readonly mem: HostMemory
+  readonly stable: StableTree
+  readonly scanner: Scanner
+  readonly hints: HintStack | null
+  readonly attrs: AttributeTable | null
+  readonly vms: VmRun[] = []
+  readonly cost: CpuProfile
+  readonly cores: number
+  readonly totalPages: number
+  readonly series = new Series()
+  /** Simulated time, seconds. */
+  t = 0
+  private nextSample: number
+  private lastSampleT = 0
+  private lastSampleCpuNs = 0
+  private lastTickScannerNs = 0
+  private readonly row = new Float64Array(METRIC_COLUMNS.length)
+  private readonly vmBase: Int32Array
+  /** Counters at t = 0, so that event counts cover the measured run only. */
+  private base = { cpuNs: 0, pages_scanned: 0, full_scans: 0, cow: 0, exits: 0, pushed: 0, popped: 0, dropped: 0 }
+  invariantsChecked = false
+
+  constructor(
+    readonly exp: Experiment,
+    readonly cfg: LaneConfig,
+    checkInvariants: boolean
+  ) {
+    this.cost = CPU_PROFILES[exp.host.cpu_profile]
+    this.cores = exp.host.cores ?? this.cost.cores
+    this.totalPages = exp.vms.reduce((s, v) => s + v.memory_mib * 256, 0)
+    this.mem = new HostMemory(this.totalPages, checkInvariants)
+    this.stable = new StableTree(this.mem, cfg.scanner.max_page_sharing, cfg.scanner.stable_node_chains_prune_millisecs)
+    const sc = cfg.scanner
+    const rate = { pages_to_scan: pagesToScan(sc), sleep_millisecs: sc.sleep_millisecs }
+    if (sc.kind === 'ksm') {
+      this.scanner = new KsmScanner(this.mem, this.stable, this.cost, rate)
+      this.hints = null
+      this.attrs = null
+    } else {
+      this.hints = new HintStack(sc.hint_stack_size)
+      this.attrs = new AttributeTable(this.totalPages)
+      this.scanner = new HintScanner(this.mem, this.stable, this.cost, this.hints, { ...rate, hash_table_size: sc.hash_table_size })
+    }
+    this.vmBase = new Int32Array(exp.vms.length + 1)
+    let base = 0
+    const sink = this.scanner.wantsAttributes ? this : null
+    exp.vms.forEach((v, i) => {
+      this.vmBase[i] = base
+      const n = v.memory_mib * 256
+      const guest = new GuestOS(i, base, n, this.mem, this.cost, sink)
+      // The VM's stream depends on the seed and its index only: the same in every lane.
+      const rng = new Rng(exp.seed, 0x1000 + i)
+      const ctx = new VmContext(i, guest, rng, hash32(exp.seed, i, 0x5a17), imageModel(v.image), v.vcpus)
+      this.vms.push(new VmRun(v, ctx))
+      base += n
+    })
+    this.vmBase[exp.vms.length] = base
+    this.nextSample = exp.sample_every_s
+  }
+
+  /** The paper's hypercall handler: record the attribute; a match in another VM makes hints. */
+  attribute(vm: number, gfn: number, pathIdValue: number, offset: number): void {
+    const attrs = this.attrs as AttributeTable
+    const hints = this.hints as HintStack
+    const gp = this.vmBase[vm] + gfn
+    const partner = attrs.set(gp, pathIdValue, offset, this.vmBase[vm], this.vmBase[vm + 1])
+    if (partner < 0) return
+    const pf = this.mem.pageFrame[partner]
+    if (pf >= 0 && this.mem.frameKsm[pf] < 0) hints.push(partner)
+    hints.push(gp)
+  }
+
+  /** Boot the VMs that start at 0 and, if asked, let the scanner converge; then t = 0. */
+  warmup(): void {
+    const w = this.exp.warmup
+    if (w.boot) {
+      const bootVms = this.vms.filter((v) => v.cfg.start_s === 0)
+      while (bootVms.some((v) => !v.booted)) {
+        if (this.t > WARMUP_BOOT_LIMIT_S) throw new Error('warm-up: the VMs did not finish booting within an hour of simulated time')
+        this.tick(true)
+      }
+    }
+    if (w.share) {
+      const limit = SETTLE_SCANS_PER_PAGE * Math.max(1, this.mem.presentPages)
+      const s = this.scanner
+      const start = s.pages_scanned
+      while (!s.converged() && s.pages_scanned - start < limit) {
+        const before = s.pages_scanned
+        s.wake(this.t)
+        if (s.pages_scanned === before && !s.converged()) break
+      }
+    }
+    this.t = 0
+    this.scanner.nextWake = 0
+    this.lastTickScannerNs = 0
+    this.base = {
+      cpuNs: this.scanner.cpuNs,
+      pages_scanned: this.scanner.pages_scanned,
+      full_scans: this.scanner.full_scans,
+      cow: this.mem.cowBreaks,
+      exits: this.vmExits(),
+      pushed: this.hints?.pushed ?? 0,
+      popped: this.hints?.popped ?? 0,
+      dropped: this.hints?.dropped ?? 0
+    }
+    this.lastSampleCpuNs = this.scanner.cpuNs
+    this.lastSampleT = 0
+  }
+
+  private vmExits(): number {
+    let n = 0
+    for (const v of this.vms) n += v.guest.vmExits
+    return n
+  }
+
+  /** Advance one tick. During warm-up only VMs starting at 0 run. */
+  tick(warmup = false): void {
+    const t0 = this.t
+    const t1 = t0 + TICK_S
+    const scannerUtil = Math.min(1, this.lastTickScannerNs / (TICK_S * 1e9))
+    let demand = 0
+    for (const v of this.vms) {
+      if (!v.started && !warmup && t0 >= v.cfg.start_s) v.started = true
+      if (warmup && v.cfg.start_s === 0) v.started = true
+      if (v.started) demand += v.cpuDemand()
+    }
+    const avail = this.cores - scannerUtil
+    const speed = demand <= avail ? 1 : Math.max(0, avail / demand)
+    for (const v of this.vms) {
+      if (!v.started) continue
+      let work = TICK_S * speed
+      const g = v.guest
+      if (g.debtNs > 0) {
+        const pay = Math.min(work, g.debtNs * 1e-9)
+        work -= pay
+        g.debtNs -= pay * 1e9
+      }
+      v.workClock += work
+      while (v.workClock >= v.nextQuantum) {
+        v.runQuantum(t1)
+        v.nextQuantum += QUANTUM_S
+      }
+    }
+    const s = this.scanner
+    const cpuBefore = s.cpuNs
+    while (s.nextWake < t1) s.wake(Math.max(s.nextWake, t0))
+    this.lastTickScannerNs = s.cpuNs - cpuBefore
+    this.t = t1
+  }
+
+  /** Advance to simulated time `until` (seconds), sampling on the way. */
+  advanceTo(until: number, onSample?: (lane: Lane) => void): void {
+    const eps = 1e-9
+    while (this.t + TICK_S <= until + eps) {
+      this.tick()
+      if (this.t + eps >= this.nextSample) {
+        this.sample()
+        this.nextSample += this.exp.sample_every_s
+        if (onSample) onSample(this)
+      }
+    }
+  }
+
+  /** Take one sample row now. */
+  sample(): void {
+    const r = this.row
+    const I = METRIC_INDEX
+    const s = this.scanner
+    const st = this.stable
+    const dt = this.t - this.lastSampleT
+    r[I.t_s] = Math.round(this.t * 1e6) / 1e6
+    r[I.sharing_ratio] = st.sharedGuestPages / this.totalPages
+    r[I.saved_mib] = st.pages_sharing / 256
+    r[I.cpu_percent] = dt > 0 ? ((s.cpuNs - this.lastSampleCpuNs) / (dt * 1e9)) * 100 : 0
+    r[I.pages_shared] = st.pages_shared
+    r[I.pages_sharing] = st.pages_sharing
+    r[I.pages_unshared] = s.pages_unshared
+    r[I.pages_volatile] = this.pagesVolatile()
+    r[I.full_scans] = s.full_scans - this.base.full_scans
+    r[I.pages_scanned] = s.pages_scanned - this.base.pages_scanned
+    r[I.stable_node_chains] = st.stable_node_chains
+    r[I.stable_node_dups] = st.stable_node_dups
+    r[I.hint_stack_depth] = this.hints?.depth ?? 0
+    r[I.hints_pushed] = (this.hints?.pushed ?? 0) - this.base.pushed
+    r[I.hints_popped] = (this.hints?.popped ?? 0) - this.base.popped
+    r[I.hints_dropped] = (this.hints?.dropped ?? 0) - this.base.dropped
+    r[I.cow_breaks] = this.mem.cowBreaks - this.base.cow
+    r[I.vm_exits] = this.vmExits() - this.base.exits
+    let prog = 0
+    for (const v of this.vms) prog += v.booted && v.main ? v.main.progress() : 0
+    r[I.workload_progress] = prog / this.vms.length
+    this.countTypes(r)
+    this.series.push(r)
+    this.lastSampleT = this.t
+    this.lastSampleCpuNs = s.cpuNs
+  }
+
+  /** sysfs pages_volatile: records - shared - sharing - unshared, never below 0. */
+  pagesVolatile(): number {
+    const s = this.scanner
+    return Math.max(0, s.records - this.stable.pages_shared - this.stable.pages_sharing - s.pages_unshared)
+  }
+
+  /** Allocated (present) and shared guest pages per Figure 2 category. */
+  private countTypes(r: Float64Array): void {
+    const I = METRIC_INDEX
+    const mem = this.mem
+    const pf = mem.pageFrame
+    const hi = mem.fpHi
+    const lo = mem.fpLo
+    const mc = mem.mapcount
+    let aPc = 0
+    let aTx = 0
+    let aZ = 0
+    let aO = 0
+    let sPc = 0
+    let sTx = 0
+    let sZ = 0
+    let sO = 0
+    for (const v of this.vms) {
+      const type = v.guest.type
+      const base = v.guest.base
+      for (let g = 0; g < v.guest.nPages; g++) {
+        const f = pf[base + g]
+        if (f < 0) continue
+        const shared = mc[f] >= 2 ? 1 : 0
+        if (isZeroFp(hi[f], lo[f])) {
+          aZ++
+          sZ += shared
+          continue
+        }
+        const t = type[g] & 7
+        if (t === PT_PAGECACHE) {
+          aPc++
+          sPc += shared
+        } else if (t === PT_TEXT) {
+          aTx++
+          sTx += shared
+        } else {
+          aO++
+          sO += shared
+        }
+      }
+    }
+    r[I.alloc_page_cache] = aPc
+    r[I.alloc_text] = aTx
+    r[I.alloc_zero] = aZ
+    r[I.alloc_other] = aO
+    r[I.shared_page_cache] = sPc
+    r[I.shared_text] = sTx
+    r[I.shared_zero] = sZ
+    r[I.shared_other] = sO
+  }
+
+  /** Modelled scanner CPU during the measured run, ns. */
+  measuredCpuNs(): number {
+    return this.scanner.cpuNs - this.base.cpuNs
+  }
+
+  /** When each VM's main workload finished (simulated seconds), or null. */
+  workloadDoneTimes(): (number | null)[] {
+    return this.vms.map((v) => (v.doneAt >= 0 ? v.doneAt : null))
+  }
+
+  /**
+   * Check the invariants that matter most (invariants.ts); throws InvariantError naming the
+   * first violation.
+   */
+  checkInvariants(): void {
+    this.invariantsChecked = true
+    checkMemoryInvariants(`lane ${this.cfg.name}`, this.mem, this.stable, this.scanner, this.hints)
+  }
+
+  /** Bytes held in typed arrays by this lane (memory per simulated page). */
+  byteSize(): number {
+    let n = this.mem.byteSize() + this.stable.byteSize() + this.scanner.byteSize()
+    if (this.attrs) n += this.attrs.byteSize()
+    for (const v of this.vms) n += v.guest.byteSize()
+    return n
+  }
+}

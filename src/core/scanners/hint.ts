@@ -1,0 +1,134 @@
+/**
+ * The paper's hint scanner (section 4): KSM's thread, but its targets come from the hint stack
+ * instead of a linear walk. Per wake-up it pops up to pages_to_scan hints, newest first; for
+ * each page: stable tree search (merge on a hit), else a checksum and a lookup in a hash table
+ * keyed by the checksum, which replaces KSM's unstable tree (as in XLH): an entry whose page
+ * still holds equal content is merged with this page into a new KSM page; otherwise this page
+ * takes the entry. While the stack is empty the thread sleeps on a wait queue and costs no CPU.
+ *
+ * The hash table is direct-mapped with `hash_table_size` entries (a sized table, as XLH's): a
+ * colliding insert replaces the older entry. Entries are verified by a full compare before a
+ * merge, since their pages may have changed since.
+ */
+import { checksumOf } from '../content.ts'
+import type { CpuProfile } from '../cost.ts'
+import type { HintStack } from '../hintstack.ts'
+import type { HostMemory } from '../memory.ts'
+import type { StableTree } from '../stable.ts'
+import type { Scanner } from './scanner.ts'
+
+export const HASH_TABLE_SIZE_DEFAULT = 1 << 18
+
+export interface HintParams {
+  pages_to_scan: number
+  sleep_millisecs: number
+  hash_table_size: number
+}
+
+export class HintScanner implements Scanner {
+  readonly kind = 'hint'
+  readonly wantsAttributes = true
+  nextWake = 0
+  cpuNs = 0
+  pages_scanned = 0
+  full_scans = 0
+  pages_unshared = 0
+  records = 0
+  /** Hints whose page had no partner in either structure. */
+  misses = 0
+  private readonly tracked: Uint8Array
+  private readonly tableGp: Int32Array
+  private readonly tableSum: Uint32Array
+  private readonly mask: number
+
+  constructor(
+    private readonly mem: HostMemory,
+    private readonly stable: StableTree,
+    private readonly cost: CpuProfile,
+    readonly stack: HintStack,
+    readonly params: HintParams
+  ) {
+    let size = 1
+    while (size < params.hash_table_size) size *= 2
+    this.tableGp = new Int32Array(size).fill(-1)
+    this.tableSum = new Uint32Array(size)
+    this.mask = size - 1
+    this.tracked = new Uint8Array(mem.totalPages)
+  }
+
+  wake(now: number): void {
+    const sleep = this.params.sleep_millisecs / 1000
+    if (this.stack.depth === 0) {
+      this.nextWake = now + sleep
+      return
+    }
+    const before = this.cpuNs
+    this.cpuNs += this.cost.wakeup_ns
+    this.stable.nowMs = now * 1000
+    for (let i = 0; i < this.params.pages_to_scan; i++) {
+      const gp = this.stack.pop()
+      if (gp < 0) break
+      this.scanHinted(gp)
+    }
+    this.nextWake = now + (this.cpuNs - before) * 1e-9 + sleep
+  }
+
+  scanHinted(gp: number): void {
+    const mem = this.mem
+    const c = this.cost
+    const st = this.stable
+    const f = mem.pageFrame[gp]
+    if (f < 0) {
+      this.cpuNs += c.page_skip_ns
+      return
+    }
+    this.pages_scanned++
+    this.cpuNs += c.page_visit_ns
+    if (!this.tracked[gp]) {
+      this.tracked[gp] = 1
+      this.records++
+    }
+    const hi = mem.fpHi[f]
+    const lo = mem.fpLo[f]
+    st.tree.steps = 0
+    if (mem.frameKsm[f] >= 0) {
+      st.tree.search(hi, lo)
+      this.cpuNs += st.tree.steps * c.tree_step_ns
+      return
+    }
+    const node = st.search(hi, lo)
+    this.cpuNs += st.tree.steps * c.tree_step_ns
+    if (node >= 0) {
+      st.mergeInto(gp, node)
+      this.cpuNs += c.page_compare_ns + c.merge_ns
+      return
+    }
+    const sum = checksumOf(hi, lo)
+    this.cpuNs += c.checksum_ns + c.hash_lookup_ns
+    const b = sum & this.mask
+    const e = this.tableGp[b]
+    if (e >= 0 && e !== gp && this.tableSum[b] === sum) {
+      this.cpuNs += c.page_compare_ns
+      const ef = mem.pageFrame[e]
+      if (ef >= 0 && mem.frameKsm[ef] < 0 && mem.fpHi[ef] === hi && mem.fpLo[ef] === lo) {
+        this.tableGp[b] = -1
+        this.pages_unshared--
+        st.mergeTwo(e, gp)
+        this.cpuNs += 2 * c.merge_ns
+        return
+      }
+    }
+    if (e < 0) this.pages_unshared++
+    this.tableGp[b] = gp
+    this.tableSum[b] = sum
+    this.misses++
+  }
+
+  converged(): boolean {
+    return this.stack.depth === 0
+  }
+
+  byteSize(): number {
+    return this.tracked.byteLength + this.tableGp.byteLength + this.tableSum.byteLength + this.stack.byteSize()
+  }
+}

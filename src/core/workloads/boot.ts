@@ -1,0 +1,77 @@
+/**
+ * Boot of an OS image: the kernel sets itself up (kernel memory, part of it identical in every
+ * VM of the same kernel), init and the daemons start (their executables and libraries mapped as
+ * text, configuration and data files read into the page cache, heaps and stacks allocated: about
+ * a fifth identical across VMs, as the paper's Figure 2 reports for "other" pages), per-VM files
+ * are written (hostname, keys, logs: same path, own content), and early memory is freed again
+ * (zeroed). Sizes: images.ts and docs/model.md.
+ */
+import { PT_KERNEL } from '../guest.ts'
+import { pathId, NS_VAR } from './paths.ts'
+import { StepPlan, type VmContext, type Workload } from './workload.ts'
+
+/** Work time a boot takes at full speed (a 2014 Debian guest: about half a minute). */
+export const BOOT_WORK_S = 30
+
+export class BootWorkload implements Workload {
+  readonly kind = 'boot'
+  private readonly plan: StepPlan
+
+  constructor(ctx: VmContext) {
+    const { guest, image, rng, salt } = ctx
+    const steps: (() => void)[] = []
+    const kernelShared = image.kernelSharedPages
+    for (let i = 0; i < image.kernelPages; i++) {
+      steps.push(i < kernelShared ? () => void ctx.allocSharedAnon(image.contentBase, 0x6b, i, PT_KERNEL) : () => void ctx.allocUniqueAnon(PT_KERNEL))
+    }
+    // Early buffers (initramfs, init sections) are touched now and freed at the end.
+    const early: number[] = []
+    for (let i = 0; i < image.bootZeroPages; i++) {
+      steps.push(() => {
+        const g = ctx.allocUniqueAnon()
+        if (g >= 0) early.push(g)
+      })
+    }
+    // Executables and libraries (text), then data files (page cache), interleaved like a boot.
+    const text = image.bootText.slice()
+    const read = image.bootRead.slice()
+    while (text.length > 0 || read.length > 0) {
+      const takeText = read.length === 0 || (text.length > 0 && rng.chance(0.4))
+      const idx = takeText ? (text.shift() as number) : (read.shift() as number)
+      const file = ctx.imageFile(idx)
+      steps.push(takeText ? () => void guest.mapText(file) : () => void guest.readFile(file, 0, guest.files.sizePages[file]))
+    }
+    // Daemon heaps and stacks.
+    for (let i = 0; i < image.daemonPages; i++) {
+      const shared = i < image.daemonSharedPages
+      steps.push(shared ? () => void ctx.allocSharedAnon(image.contentBase, 0xd4, i) : () => void ctx.allocUniqueAnon())
+    }
+    // Per-VM files at common paths: same path in every VM, bytes of this VM.
+    for (let i = 0; i < image.perVmFiles; i++) {
+      const size = 1 + (i % 4)
+      const file = guest.files.add(pathId(NS_VAR, i), (salt ^ (0x7a11 + i)) >>> 0, size, false)
+      steps.push(() => guest.writeFile(file, 0, size, 1))
+    }
+    steps.push(() => {
+      for (const g of early) guest.freePage(g)
+      early.length = 0
+    })
+    this.plan = new StepPlan(steps, BOOT_WORK_S)
+  }
+
+  cpuDemand(): number {
+    return this.plan.done ? 0 : 1
+  }
+
+  step(): void {
+    this.plan.runQuantum()
+  }
+
+  done(): boolean {
+    return this.plan.done
+  }
+
+  progress(): number {
+    return this.plan.progress
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * Path identity. The hypervisor keys attributes by path name; the model names paths by an
+ * integer: a namespace (an install tree, the build tree, /tmp, ...) times 2^24 plus an index in
+ * it. Two VMs name the same path exactly when namespace and index are equal, so the id is a pure
+ * function (the same in every lane, whatever the order of events).
+ */
+export const PATH_INDEX_BITS = 24
+export const PATH_INDEX_MASK = (1 << PATH_INDEX_BITS) - 1
+
+export const NS_ZERO = 0 // pseudo path the paper's guest reports for zeroed pages
+export const NS_IMAGE_BASE = 1 // 1 + image index: files installed by an OS image
+export const NS_KBUILD_SRC = 40 // the kernel source tree (same path in every VM)
+export const NS_KBUILD_OBJ = 41 // objects written by the build (same path in every VM)
+export const NS_TMP = 42 // mkstemp names: random per VM
+export const NS_VAR = 43 // per-VM files at common paths (logs, hostname, keys)
+export const NS_USER = 44 // workload data files
+
+export function pathId(ns: number, index: number): number {
+  return ns * (1 << PATH_INDEX_BITS) + (index & PATH_INDEX_MASK)
+}
+
+/** The pseudo path the paper's guest names for a page it zeroed ("zero pages are a target too"). */
+export const ZERO_PATH_ID = pathId(NS_ZERO, 0)

@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest'
+import { KsmRig } from './harness.ts'
+
+describe('KSM scanner (mm/ksm.c behaviour)', () => {
+  it('a new page needs two visits before it can enter the unstable tree', () => {
+    const r = new KsmRig(2)
+    r.write(0, 7)
+    r.write(1, 7)
+    r.pass() // first visit: checksums recorded, both volatile
+    expect(r.stable.pages_shared).toBe(0)
+    expect(r.ksm.pages_unshared).toBe(0)
+    expect(r.volatile()).toBe(2)
+    r.pass() // second visit: page 0 enters the unstable tree, page 1 finds it and merges
+    expect(r.stable.pages_shared).toBe(1)
+    expect(r.stable.pages_sharing).toBe(1)
+    expect(r.mem.pageFrame[0]).toBe(r.mem.pageFrame[1])
+    r.check()
+  })
+
+  it('a page that changes between visits is counted volatile and skipped', () => {
+    const r = new KsmRig(3)
+    r.write(0, 1)
+    r.write(1, 2)
+    r.write(2, 100)
+    for (let i = 0; i < 5; i++) {
+      r.write(2, 100 + i) // rewritten before every visit
+      r.pass()
+    }
+    expect(r.ksm.pages_unshared).toBe(2) // pages 0 and 1 sit in the unstable tree
+    expect(r.volatile()).toBe(1) // page 2 never gets past the checksum check
+    expect(r.ksm.unstable.inorder()).not.toContain(2)
+    r.check()
+  })
+
+  it('the unstable tree is rebuilt each full pass', () => {
+    const r = new KsmRig(4, { pagesToScan: 1 })
+    for (let i = 0; i < 4; i++) r.write(i, 10 + i)
+    r.pass()
+    r.pass()
+    // After the second pass all four unique pages were inserted in that pass's tree.
+    expect(r.ksm.unstable.inorder().sort()).toEqual([0, 1, 2, 3])
+    r.ksm.wake(0) // the next visit starts a new pass: the tree starts empty, then takes page 0
+    expect(r.ksm.unstable.inorder()).toEqual([0])
+    expect(r.ksm.pages_unshared).toBe(4) // items of the old pass still count until revisited
+    r.ksm.scanPages(3) // the rest of the pass
+    expect(r.ksm.unstable.inorder().sort()).toEqual([0, 1, 2, 3])
+    expect(r.ksm.pages_unshared).toBe(4)
+  })
+
+  it('N static identical pages all merge within three full passes', () => {
+    const n = 50
+    const r = new KsmRig(n + 10)
+    for (let i = 0; i < n; i++) r.write(i, 42)
+    for (let i = n; i < n + 10; i++) r.write(i, 1000 + i)
+    for (let p = 0; p < 3; p++) r.pass()
+    expect(r.stable.pages_shared).toBe(1)
+    expect(r.stable.pages_sharing).toBe(n - 1)
+    expect(r.stable.sharedGuestPages).toBe(n)
+    r.check()
+  })
+
+  it('a page rewritten after insertion makes other unstable-tree nodes unreachable', () => {
+    // Keys ordered k1 < k2 < k3 < k4 by their high word, as memcmp would order the pages.
+    const key = (n: number): [number, number] => [n << 24, 0x1234]
+    const build = (rewrite: boolean): KsmRig => {
+      const r = new KsmRig(4)
+      const [a, b, c] = [0, 1, 2]
+      r.writeRaw(a, ...key(2))
+      r.writeRaw(b, ...key(1))
+      r.writeRaw(c, ...key(3))
+      for (const p of [a, b, c]) r.ksm.cmpAndMerge(p) // first visits: volatile
+      for (const p of [a, b, c]) r.ksm.cmpAndMerge(p) // a is the root, b left, c right
+      expect(r.ksm.unstable.inorder()).toEqual([b, a, c])
+      if (rewrite) r.writeRaw(a, ...key(4)) // the root changes under the tree: now k4
+      r.writeRaw(3, ...key(3)) // page d has the same content as c
+      r.ksm.cmpAndMerge(3)
+      r.ksm.cmpAndMerge(3)
+      return r
+    }
+    const clean = build(false)
+    expect(clean.stable.pages_sharing).toBe(1) // d found c and merged
+    const corrupt = build(true)
+    // The search for k3 compares with the root (now k4), goes left, and never reaches c.
+    expect(corrupt.stable.pages_sharing).toBe(0)
+    expect(corrupt.ksm.unstable.inorder()).toContain(2)
+    expect(corrupt.mem.pageFrame[2]).not.toBe(corrupt.mem.pageFrame[3])
+    corrupt.check()
+  })
+
+  it('chains appear past max_page_sharing sharers', () => {
+    const r = new KsmRig(5, { maxPageSharing: 2 })
+    for (let i = 0; i < 5; i++) r.write(i, 9)
+    for (let p = 0; p < 6; p++) r.pass()
+    // Two KSM pages of two mappings each, chained under one stable tree node; the fifth page
+    // waits in the unstable tree for a partner.
+    expect(r.stable.stable_node_chains).toBe(1)
+    expect(r.stable.stable_node_dups).toBe(2)
+    expect(r.stable.pages_shared).toBe(2)
+    expect(r.stable.pages_sharing).toBe(2)
+    for (let i = 0; i < 5; i++) expect(r.mem.mapcount[r.mem.pageFrame[i]]).toBeLessThanOrEqual(2)
+    r.check()
+  })
+
+  it('a write to a merged page is a copy-on-write break that leaves the others shared', () => {
+    const r = new KsmRig(3)
+    for (let i = 0; i < 3; i++) r.write(i, 5)
+    for (let p = 0; p < 3; p++) r.pass()
+    expect(r.stable.pages_sharing).toBe(2)
+    r.write(1, 6)
+    expect(r.mem.cowBreaks).toBe(1)
+    expect(r.stable.pages_shared).toBe(1)
+    expect(r.stable.pages_sharing).toBe(1)
+    expect(r.mem.pageFrame[1]).not.toBe(r.mem.pageFrame[0])
+    r.write(0, 7)
+    r.write(2, 8) // the last mapping leaves: the KSM page and its stable node are freed
+    expect(r.stable.pages_shared).toBe(0)
+    expect(r.stable.tree.isEmpty()).toBe(true)
+    r.check()
+  })
+
+  it('pages_to_scan pages are visited per wake-up, then it sleeps sleep_millisecs', () => {
+    const r = new KsmRig(1000, { pagesToScan: 100 })
+    for (let i = 0; i < 1000; i++) r.write(i, i)
+    r.ksm.wake(1)
+    expect(r.ksm.pages_scanned).toBe(100)
+    expect(r.ksm.nextWake).toBeGreaterThan(1.02)
+    expect(r.ksm.nextWake).toBeLessThan(1.03)
+  })
+})

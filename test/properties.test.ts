@@ -1,0 +1,73 @@
+// Property tests: whatever the guests write and whichever scanner runs, a guest always reads
+// back what it last wrote, no mapped frame has map count 0, and the counters add up.
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { parseExperiment } from '../src/core/config.ts'
+import { Engine } from '../src/core/engine.ts'
+import { HintRig, KsmRig } from './harness.ts'
+
+const PAGES = 24
+// Content values from a small alphabet, so that pages often become equal; 0 = zero page.
+// Scans and hints outnumber writes, so that merges happen and later writes hit merged pages.
+const op = fc.oneof(
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('write' as const), gp: fc.integer({ min: 0, max: PAGES - 1 }), v: fc.integer({ min: 0, max: 3 }) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('scan' as const), n: fc.integer({ min: 1, max: 60 }) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('hint' as const), gp: fc.integer({ min: 0, max: PAGES - 1 }) }) }
+)
+
+describe('invariants under random guest activity', () => {
+  it('KSM: reads return the last write; map counts and counters add up', () => {
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 20, maxLength: 300, size: 'large' }), fc.integer({ min: 2, max: 4 }), (ops, mps) => {
+        const r = new KsmRig(PAGES, { pagesToScan: 5, maxPageSharing: mps })
+        for (const o of ops) {
+          if (o.kind === 'write') r.write(o.gp, o.v)
+          else if (o.kind === 'scan') r.ksm.scanPages(o.n)
+          r.check()
+          expect(r.ksm.pages_unshared).toBeLessThanOrEqual(r.ksm.records)
+        }
+      }),
+      { numRuns: 300 }
+    )
+  })
+
+  it('Hint: reads return the last write; map counts and counters add up', () => {
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 20, maxLength: 300, size: 'large' }), (ops) => {
+        const r = new HintRig(PAGES, { stack: 8, pagesToScan: 3, table: 16 })
+        let t = 0
+        for (const o of ops) {
+          if (o.kind === 'write') r.write(o.gp, o.v)
+          else if (o.kind === 'hint') r.stack.push(o.gp)
+          else r.scanner.wake((t += 0.02))
+          r.check()
+        }
+      }),
+      { numRuns: 300 }
+    )
+  })
+
+  it('whole engine: guests with real workloads never read what they did not write', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffff }), fc.constantFrom('ksm', 'hint'), fc.integer({ min: 100, max: 5000 }), (seed, kind, rate) => {
+        const cfg = parseExperiment({
+          schema: 'samepage-lab/experiment@1',
+          name: 'prop',
+          seed,
+          duration_s: 20,
+          sample_every_s: 5,
+          warmup: { boot: true, share: false },
+          vms: [
+            { name: 'a', memory_mib: 256, workload: { kind: 'kernel-build', units: 30, unit_cpu_s: 0.3, heap_mib: 4 } },
+            { name: 'b', memory_mib: 256, workload: { kind: 'mem-micro', working_set_mib: 16, writes_per_s: 2000, work_s: 10 } }
+          ],
+          lanes: [{ name: kind, scanner: { kind, pages_per_s: rate, max_page_sharing: 2 } }]
+        })
+        const e = new Engine(cfg, { checkInvariants: true })
+        e.run() // checks at every sample and at the end; throws on a violation
+        expect(e.lanes[0].invariantsChecked).toBe(true)
+      }),
+      { numRuns: 6 }
+    )
+  })
+})
