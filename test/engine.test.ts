@@ -70,8 +70,9 @@ describe('engine', () => {
     }
     const lines = csv.trim().split('\n')
     expect(lines[0].startsWith('lane,t_s,sharing_ratio,saved_mib,cpu_percent,pages_shared,pages_sharing,pages_unshared,pages_volatile,full_scans')).toBe(true)
-    expect(lines).toHaveLength(1 + 2 * 5)
-    expect(lines[1].split(',')[1]).toBe('10')
+    expect(lines).toHaveLength(1 + 2 * 6) // t = 0, 10, ..., 50 per lane
+    expect(lines[1].split(',')[1]).toBe('0')
+    expect(lines[2].split(',')[1]).toBe('10')
   })
 
   it('KSM at 5000 pages/s shares the booted guests before the hint lane does', () => {

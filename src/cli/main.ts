@@ -167,7 +167,11 @@ async function cmdRun(args: string[], io: CliIo): Promise<number> {
   if (doc !== null && typeof doc === 'object' && !Array.isArray(doc)) {
     const d = doc as Record<string, unknown>
     if (seed !== undefined) d.seed = seed
-    if (duration !== undefined) d.duration_s = duration
+    if (duration !== undefined) {
+      d.duration_s = duration
+      // A run shortened below the sampling interval still gets its final sample.
+      if (typeof d.sample_every_s === 'number' && d.sample_every_s > duration) d.sample_every_s = duration
+    }
   }
   const v = validateExperiment(doc)
   if (!v.ok) throw new ConfigError(v.issues)

@@ -6,7 +6,7 @@
  */
 import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { createCanvas, GlobalFonts } from '@napi-rs/canvas'
-import { Chart, registerables, type ChartConfiguration, type ChartType, type Plugin } from 'chart.js'
+import { Chart, registerables, type ChartConfiguration, type ChartItem, type ChartType, type Plugin } from 'chart.js'
 
 Chart.register(...registerables)
 
@@ -99,7 +99,7 @@ export async function renderChartPng<TType extends ChartType, TData, TLabel>(con
     devicePixelRatio: scale
   } as typeof own.options
   own.plugins = [...(own.plugins ?? []), whiteBackground as Plugin<TType>]
-  const chart = new Chart(canvas as unknown as HTMLCanvasElement, own)
+  const chart = new Chart(canvas as unknown as ChartItem, own)
   try {
     return await canvas.encode('png')
   } finally {

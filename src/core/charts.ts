@@ -13,7 +13,7 @@
  * paper's Figure 6: KSM blue, hint red); where a chart has several metrics per lane, the dash
  * says which metric.
  */
-import type { ChartConfiguration, ChartDataset, ScaleOptionsByType } from 'chart.js'
+import type { ChartConfiguration, ChartDataset, ScaleOptions } from 'chart.js'
 import type { MetricName } from './metrics.ts'
 
 /** What a chart needs from a lane: its name, its scanner kind and its sampled columns. */
@@ -188,7 +188,7 @@ function lineDataset(label: string, data: Point[], color: string, dash: readonly
   }
 }
 
-type LinearScale = Partial<ScaleOptionsByType<'linear'>>
+type LinearScale = ScaleOptions<'linear'>
 
 function yScale(title: string, min: number, max: number, position: 'left' | 'right' = 'left'): LinearScale {
   return { type: 'linear', position, min, max, title: { display: true, text: title } }

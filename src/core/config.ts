@@ -128,8 +128,7 @@ export const ExperimentSchema = z
     const pages = cfg.vms.reduce((s, v) => s + v.memory_mib * 256, 0)
     if (pages > MAX_PAGES_PER_LANE) {
       ctx.addIssue({ code: 'custom', path: ['vms'], message: `guest memory totals ${pages / 256} MiB; at most ${MAX_PAGES_PER_LANE / 256} MiB can be simulated per lane` })
-    }
-    if (pages * cfg.lanes.length > MAX_TOTAL_PAGES) {
+    } else if (pages * cfg.lanes.length > MAX_TOTAL_PAGES) {
       ctx.addIssue({ code: 'custom', path: ['lanes'], message: `${cfg.lanes.length} lanes x ${pages / 256} MiB exceeds the ${MAX_TOTAL_PAGES / 256} MiB this machine can simulate at once` })
     }
     if (cfg.sample_every_s > cfg.duration_s) {

@@ -71,6 +71,7 @@ export class Engine {
     this.warmedUp = true
     for (const lane of this.lanes) {
       lane.warmup()
+      lane.sample() // the state at t = 0: what each scanner had shared before the run
       if (this.options.checkInvariants) lane.checkInvariants()
     }
   }

@@ -113,6 +113,7 @@ export class Lane implements AttributeSink {
   /** Simulated time, seconds. */
   t = 0
   private nextSample: number
+  private samplesTaken = 0
   private lastSampleT = 0
   private lastSampleCpuNs = 0
   private lastTickScannerNs = 0
@@ -257,7 +258,7 @@ export class Lane implements AttributeSink {
       this.tick()
       if (this.t + eps >= this.nextSample) {
         this.sample()
-        this.nextSample += this.exp.sample_every_s
+        this.nextSample = ++this.samplesTaken * this.exp.sample_every_s + this.exp.sample_every_s
         if (onSample) onSample(this)
       }
     }

@@ -1,0 +1,102 @@
+/**
+ * `npm run bench`: performance figures of the engine, measured in one run on this machine.
+ * Not part of `npm test` (no timed unit tests). Results go to stdout and, with --json FILE,
+ * to a JSON file; docs/performance.md quotes them with this command.
+ *
+ * 1. paper-fig6b, full 2400 s, both lanes: wall seconds, simulated seconds per wall second,
+ *    scanned pages per wall second per lane.
+ * 2. Large scale: 16 VMs x 2 GiB (kernel build) for 300 s with KSM and Hint lanes: bytes of
+ *    memory per simulated guest page (typed arrays held by a lane, and process RSS growth).
+ * Peak RSS of the process is reported at the end.
+ */
+import { writeFileSync } from 'node:fs'
+import { parseExperiment, type ExperimentInput } from '../src/core/config.ts'
+import { Engine } from '../src/core/engine.ts'
+import { findPreset } from '../src/core/presets.ts'
+
+function rssMiB(): number {
+  return process.memoryUsage().rss / 2 ** 20
+}
+
+function fig6b(): Record<string, unknown> {
+  const preset = findPreset('paper-fig6b')
+  if (!preset) throw new Error('paper-fig6b missing')
+  const cfg = parseExperiment(preset.config)
+  const t0 = performance.now()
+  const engine = new Engine(cfg)
+  engine.warmup()
+  const tWarm = performance.now()
+  const laneWall: number[] = []
+  for (const lane of engine.lanes) {
+    const t = performance.now()
+    lane.advanceTo(cfg.duration_s)
+    laneWall.push((performance.now() - t) / 1000)
+  }
+  engine.t = cfg.duration_s
+  const wall = (performance.now() - t0) / 1000
+  const summary = engine.summary(wall)
+  return {
+    preset: 'paper-fig6b',
+    sim_seconds: cfg.duration_s,
+    wall_seconds: round(wall),
+    warmup_wall_seconds: round((tWarm - t0) / 1000),
+    sim_seconds_per_wall_second: round(cfg.duration_s / wall),
+    lanes: summary.lanes.map((l, i) => ({
+      name: l.name,
+      wall_seconds: round(laneWall[i]),
+      pages_scanned: l.pages_scanned,
+      scanned_pages_per_wall_second: round(l.pages_scanned / laneWall[i]),
+      sim_seconds_per_wall_second: round(cfg.duration_s / laneWall[i])
+    }))
+  }
+}
+
+function largeScale(): Record<string, unknown> {
+  const input: ExperimentInput = {
+    schema: 'samepage-lab/experiment@1',
+    name: 'bench-large',
+    duration_s: 300,
+    sample_every_s: 10,
+    warmup: { boot: true, share: false },
+    vms: Array.from({ length: 16 }, (_, i) => ({ name: `vm${i}`, memory_mib: 2048, workload: { kind: 'kernel-build' as const } })),
+    lanes: [
+      { name: 'KSM', scanner: { kind: 'ksm' } },
+      { name: 'Hint', scanner: { kind: 'hint' } }
+    ]
+  }
+  const cfg = parseExperiment(input)
+  globalThis.gc?.()
+  const rss0 = rssMiB()
+  const t0 = performance.now()
+  const engine = new Engine(cfg)
+  engine.run()
+  const wall = (performance.now() - t0) / 1000
+  globalThis.gc?.()
+  const rss1 = rssMiB()
+  const pagesPerLane = engine.lanes[0].totalPages
+  const laneBytes = engine.lanes.map((l) => l.byteSize())
+  return {
+    vms: 16,
+    memory_mib_per_vm: 2048,
+    sim_seconds: 300,
+    wall_seconds: round(wall),
+    guest_pages_per_lane: pagesPerLane,
+    typed_array_bytes_per_page: Object.fromEntries(engine.lanes.map((l, i) => [l.cfg.name, round(laneBytes[i] / pagesPerLane)])),
+    rss_growth_bytes_per_page_per_lane: round(((rss1 - rss0) * 2 ** 20) / (pagesPerLane * engine.lanes.length)),
+    present_pages: engine.lanes.map((l) => l.mem.presentPages)
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100
+}
+
+const results: Record<string, unknown> = { node: process.version, date: new Date().toISOString() }
+process.stderr.write('bench: paper-fig6b, 2400 s, KSM and Hint ...\n')
+results.fig6b = fig6b()
+process.stderr.write('bench: 16 VMs x 2 GiB, 300 s, KSM and Hint ...\n')
+results.large = largeScale()
+results.peak_rss_mib = round(process.resourceUsage().maxRSS / 1024)
+process.stdout.write(JSON.stringify(results, null, 2) + '\n')
+const i = process.argv.indexOf('--json')
+if (i > 0 && process.argv[i + 1]) writeFileSync(process.argv[i + 1], JSON.stringify(results, null, 2) + '\n')
