@@ -1,0 +1,78 @@
+/**
+ * The one protocol between a user interface and a simulation session (DESIGN.md, "One protocol,
+ * three hosts"). Its types live here once; the Electron main process, the browser's Web Worker
+ * and the CLI all speak it, and the renderer only ever sees `LabClient`.
+ */
+import type { ConfigIssue, Experiment } from './config.ts'
+import type { Summary } from './engine.ts'
+
+/** Simulated seconds per wall second, or 'max' for as fast as the machine goes. */
+export type Speed = number | 'max'
+export const SPEEDS: readonly Speed[] = [1, 10, 100, 'max']
+
+export type SessionState = 'empty' | 'ready' | 'running' | 'paused' | 'done' | 'error'
+
+/** Commands, as sent to a session host. */
+export type Command =
+  | { type: 'load'; config: unknown }
+  | { type: 'start' }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'step'; seconds: number }
+  | { type: 'stop' }
+  | { type: 'setSpeed'; speed: Speed }
+
+/**
+ * A batch of new samples of one lane: rows [from, from + length) of every metric column, in
+ * METRIC_COLUMNS order, as Float64Arrays (transferable; no JSON per point).
+ */
+export interface SampleBatch {
+  lane: number
+  from: number
+  columns: Float64Array[]
+}
+
+/** Events, as sent back by a session host. */
+export type SessionEvent =
+  | { type: 'loaded'; config: Experiment; lanes: { name: string; scanner: string }[] }
+  | { type: 'invalid'; issues: ConfigIssue[] }
+  | { type: 'state'; state: SessionState }
+  | { type: 'progress'; simSeconds: number; durationSeconds: number; wallSeconds: number }
+  | { type: 'samples'; batches: SampleBatch[] }
+  | { type: 'summary'; summary: Summary }
+  | { type: 'error'; message: string }
+
+/** What the renderer uses, whatever the transport behind it. */
+export interface LabClient {
+  load(config: unknown): void
+  start(): void
+  pause(): void
+  resume(): void
+  step(seconds: number): void
+  stop(): void
+  setSpeed(speed: Speed): void
+  /** Subscribe to events; returns the unsubscribe function. */
+  onEvent(listener: (e: SessionEvent) => void): () => void
+  dispose(): void
+}
+
+/** Validate a command received over a transport (IPC, postMessage); null if malformed. */
+export function parseCommand(msg: unknown): Command | null {
+  if (typeof msg !== 'object' || msg === null) return null
+  const m = msg as Record<string, unknown>
+  switch (m.type) {
+    case 'load':
+      return 'config' in m ? { type: 'load', config: m.config } : null
+    case 'start':
+    case 'pause':
+    case 'resume':
+    case 'stop':
+      return { type: m.type }
+    case 'step':
+      return typeof m.seconds === 'number' && Number.isFinite(m.seconds) && m.seconds > 0 && m.seconds <= 1e7 ? { type: 'step', seconds: m.seconds } : null
+    case 'setSpeed':
+      return m.speed === 'max' || (typeof m.speed === 'number' && Number.isFinite(m.speed) && m.speed > 0 && m.speed <= 1e6) ? { type: 'setSpeed', speed: m.speed as Speed } : null
+    default:
+      return null
+  }
+}

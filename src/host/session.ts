@@ -1,0 +1,238 @@
+/**
+ * A simulation session: owns one Engine and runs it under the protocol's commands (load, start,
+ * pause, resume, step, stop, set speed), emitting events. It runs wherever a timer exists (a
+ * Node worker, a browser Web Worker, the CLI): the clock and timer are injected, so tests drive
+ * it deterministically. The wall clock only paces the run; the model never reads it.
+ *
+ * Pacing: every FRAME_MS of wall time the session advances the engine by speed x elapsed wall
+ * time (or, at 'max', for up to BUDGET_MS of wall time), then sends new samples as one batch per
+ * lane: at most about 1000 / FRAME_MS batches a second.
+ */
+import { validateExperiment, type Experiment } from '../core/config.ts'
+import { Engine } from '../core/engine.ts'
+import type { Command, SampleBatch, SessionEvent, SessionState, Speed } from '../core/protocol.ts'
+
+export const FRAME_MS = 33
+/** Wall time spent simulating per frame at 'max' (the rest of the frame is for the host). */
+export const BUDGET_MS = 25
+
+export interface Clock {
+  now(): number
+  setTimer(fn: () => void, ms: number): unknown
+  clearTimer(handle: unknown): void
+}
+
+export const realClock: Clock = {
+  now: () => performance.now(),
+  setTimer: (fn, ms) => setTimeout(fn, ms),
+  clearTimer: (h) => clearTimeout(h as ReturnType<typeof setTimeout>)
+}
+
+export class Session {
+  private engine: Engine | null = null
+  private config: Experiment | null = null
+  private state: SessionState = 'empty'
+  private speed: Speed = 'max'
+  private timer: unknown = null
+  private lastFrame = 0
+  private sent: number[] = []
+  private wallStart = 0
+  private wallSeconds = 0
+  /** Simulated time at which a step ends (pause there), or null. */
+  private stepUntil: number | null = null
+
+  constructor(
+    private readonly emit: (e: SessionEvent) => void,
+    private readonly clock: Clock = realClock
+  ) {}
+
+  get currentState(): SessionState {
+    return this.state
+  }
+
+  handle(cmd: Command): void {
+    try {
+      switch (cmd.type) {
+        case 'load':
+          return this.load(cmd.config)
+        case 'start':
+          return this.start()
+        case 'pause':
+          return this.pause()
+        case 'resume':
+          return this.resume()
+        case 'step':
+          return this.step(cmd.seconds)
+        case 'stop':
+          return this.stop()
+        case 'setSpeed':
+          this.speed = cmd.speed
+          return
+      }
+    } catch (e) {
+      this.fail(e)
+    }
+  }
+
+  private setState(s: SessionState): void {
+    this.state = s
+    this.emit({ type: 'state', state: s })
+  }
+
+  private fail(e: unknown): void {
+    this.cancelTimer()
+    this.state = 'error'
+    this.emit({ type: 'error', message: e instanceof Error ? e.message : String(e) })
+    this.emit({ type: 'state', state: 'error' })
+  }
+
+  load(doc: unknown): void {
+    if (this.state === 'running') this.pause()
+    const r = validateExperiment(doc)
+    if (!r.ok) {
+      // The session keeps whatever it had: a bad document changes nothing.
+      this.emit({ type: 'invalid', issues: r.issues })
+      return
+    }
+    this.cancelTimer()
+    this.config = r.config
+    this.engine = null
+    this.emit({ type: 'loaded', config: r.config, lanes: r.config.lanes.map((l) => ({ name: l.name, scanner: l.scanner.kind })) })
+    this.setState('ready')
+  }
+
+  private ensureEngine(): Engine {
+    if (!this.engine) {
+      if (!this.config) throw new Error('no experiment loaded')
+      this.engine = new Engine(this.config)
+      this.sent = this.engine.lanes.map(() => 0)
+      this.wallSeconds = 0
+      this.engine.warmup()
+      this.flushSamples()
+    }
+    return this.engine
+  }
+
+  start(): void {
+    if (this.state === 'running') return
+    if (this.state === 'done' || this.state === 'error') this.engine = null
+    if (!this.config) throw new Error('no experiment loaded')
+    this.ensureEngine()
+    this.stepUntil = null
+    this.run()
+  }
+
+  pause(): void {
+    if (this.state !== 'running') return
+    this.cancelTimer()
+    this.accountWall()
+    this.flushSamples()
+    this.setState('paused')
+  }
+
+  resume(): void {
+    if (this.state !== 'paused' && this.state !== 'ready') return
+    this.ensureEngine()
+    this.stepUntil = null
+    this.run()
+  }
+
+  /** Advance exactly `seconds` of simulated time, then pause. */
+  step(seconds: number): void {
+    if (this.state === 'running') this.pause()
+    if (this.state === 'done' || this.state === 'error' || this.state === 'empty') throw new Error(`cannot step a session that is ${this.state}`)
+    const engine = this.ensureEngine()
+    this.stepUntil = Math.min(engine.duration, engine.t + seconds)
+    this.run()
+  }
+
+  /** End the run now; the summary covers the simulated time reached. */
+  stop(): void {
+    if (!this.engine || this.state === 'done') return
+    this.cancelTimer()
+    if (this.state === 'running') this.accountWall()
+    this.finish()
+  }
+
+  private run(): void {
+    this.setState('running')
+    this.wallStart = this.clock.now()
+    this.lastFrame = this.wallStart
+    this.schedule()
+  }
+
+  private schedule(): void {
+    this.timer = this.clock.setTimer(() => this.frame(), FRAME_MS)
+  }
+
+  private cancelTimer(): void {
+    if (this.timer !== null) this.clock.clearTimer(this.timer)
+    this.timer = null
+  }
+
+  private accountWall(): void {
+    this.wallSeconds += (this.clock.now() - this.wallStart) / 1000
+    this.wallStart = this.clock.now()
+  }
+
+  private frame(): void {
+    this.timer = null
+    const engine = this.engine
+    if (!engine || this.state !== 'running') return
+    try {
+      const now = this.clock.now()
+      const limit = this.stepUntil ?? engine.duration
+      if (this.speed === 'max') {
+        const start = this.clock.now()
+        let slice = 1
+        while (engine.t < limit - 1e-9 && this.clock.now() - start < BUDGET_MS) {
+          const before = this.clock.now()
+          engine.advance(Math.min(slice, limit - engine.t))
+          // Grow the slice while a slice costs well under the budget.
+          if (this.clock.now() - before < BUDGET_MS / 4) slice *= 2
+        }
+      } else {
+        const sim = ((now - this.lastFrame) / 1000) * this.speed
+        engine.advance(Math.min(sim, limit - engine.t))
+      }
+      this.lastFrame = now
+      this.flushSamples()
+      this.emit({ type: 'progress', simSeconds: engine.t, durationSeconds: engine.duration, wallSeconds: this.wallSeconds + (this.clock.now() - this.wallStart) / 1000 })
+      if (engine.done) {
+        this.accountWall()
+        this.finish()
+      } else if (this.stepUntil !== null && engine.t >= this.stepUntil - 1e-9) {
+        this.stepUntil = null
+        this.accountWall()
+        this.setState('paused')
+      } else {
+        this.schedule()
+      }
+    } catch (e) {
+      this.fail(e)
+    }
+  }
+
+  private finish(): void {
+    const engine = this.engine as Engine
+    this.flushSamples()
+    this.emit({ type: 'summary', summary: engine.summary(this.wallSeconds) })
+    this.setState('done')
+  }
+
+  /** Send every lane's samples not sent yet, one batch per lane. */
+  private flushSamples(): void {
+    const engine = this.engine
+    if (!engine) return
+    const batches: SampleBatch[] = []
+    engine.lanes.forEach((lane, i) => {
+      const from = this.sent[i]
+      if (lane.series.length > from) {
+        batches.push({ lane: i, from, columns: lane.series.slice(from) })
+        this.sent[i] = lane.series.length
+      }
+    })
+    if (batches.length > 0) this.emit({ type: 'samples', batches })
+  }
+}
+

@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest'
+import { Engine } from '../src/core/engine.ts'
+import { METRIC_COLUMNS } from '../src/core/metrics.ts'
+import type { SessionEvent } from '../src/core/protocol.ts'
+import { parseCommand } from '../src/core/protocol.ts'
+import { FRAME_MS, Session, type Clock } from '../src/host/session.ts'
+
+/** A clock the test moves by hand; timers fire when their time comes. */
+class FakeClock implements Clock {
+  t = 0
+  private timers: { at: number; fn: () => void; id: number }[] = []
+  private ids = 0
+  now(): number {
+    return this.t
+  }
+  setTimer(fn: () => void, ms: number): unknown {
+    const id = ++this.ids
+    this.timers.push({ at: this.t + ms, fn, id })
+    return id
+  }
+  clearTimer(h: unknown): void {
+    this.timers = this.timers.filter((x) => x.id !== h)
+  }
+  advance(ms: number): void {
+    const end = this.t + ms
+    for (;;) {
+      this.timers.sort((a, b) => a.at - b.at)
+      const next = this.timers[0]
+      if (!next || next.at > end) break
+      this.timers.shift()
+      this.t = next.at
+      next.fn()
+    }
+    this.t = end
+  }
+}
+
+const config = {
+  schema: 'samepage-lab/experiment@1',
+  name: 's',
+  duration_s: 40,
+  sample_every_s: 1,
+  vms: [
+    { name: 'a', memory_mib: 256, workload: { kind: 'idle' } },
+    { name: 'b', memory_mib: 256, workload: { kind: 'idle' } }
+  ],
+  lanes: [
+    { name: 'KSM', scanner: { kind: 'ksm' } },
+    { name: 'Hint', scanner: { kind: 'hint' } }
+  ]
+}
+
+function rig() {
+  const clock = new FakeClock()
+  const events: SessionEvent[] = []
+  const s = new Session((e) => events.push(e), clock)
+  const samples = (lane = 0) =>
+    events.flatMap((e) => (e.type === 'samples' ? e.batches.filter((b) => b.lane === lane) : [])).reduce((n, b) => n + b.columns[0].length, 0)
+  const lastT = () => {
+    const bs = events.flatMap((e) => (e.type === 'samples' ? e.batches.filter((b) => b.lane === 0) : []))
+    const c = bs[bs.length - 1].columns[0]
+    return c[c.length - 1]
+  }
+  return { clock, events, s, samples, lastT, states: () => events.filter((e) => e.type === 'state').map((e) => (e as { state: string }).state) }
+}
+
+describe('simulation session (the protocol behind every host)', () => {
+  it('start streams sample batches; pause stops them; resume continues', () => {
+    const r = rig()
+    r.s.handle({ type: 'load', config })
+    r.s.handle({ type: 'setSpeed', speed: 100 })
+    r.s.handle({ type: 'start' })
+    r.clock.advance(100) // 0.1 s of wall time at 100x: about 10 simulated seconds
+    const n1 = r.samples()
+    expect(n1).toBeGreaterThan(5)
+    const batch = r.events.find((e) => e.type === 'samples')
+    expect(batch && batch.type === 'samples' && batch.batches[0].columns).toHaveLength(METRIC_COLUMNS.length)
+    r.s.handle({ type: 'pause' })
+    const n2 = r.samples()
+    r.clock.advance(1000)
+    expect(r.samples()).toBe(n2)
+    r.s.handle({ type: 'resume' })
+    r.clock.advance(100)
+    expect(r.samples()).toBeGreaterThan(n2)
+    expect(r.states()).toEqual(['ready', 'running', 'paused', 'running'])
+  })
+
+  it('step advances exactly N simulated seconds, then pauses', () => {
+    const r = rig()
+    r.s.handle({ type: 'load', config })
+    r.s.handle({ type: 'step', seconds: 10 })
+    r.clock.advance(FRAME_MS * 3)
+    expect(r.s.currentState).toBe('paused')
+    expect(r.lastT()).toBe(10)
+    r.s.handle({ type: 'step', seconds: 1 })
+    r.clock.advance(FRAME_MS * 3)
+    expect(r.lastT()).toBe(11)
+  })
+
+  it('stop delivers the summary of the simulated time reached', () => {
+    const r = rig()
+    r.s.handle({ type: 'load', config })
+    r.s.handle({ type: 'step', seconds: 5 })
+    r.clock.advance(FRAME_MS * 2)
+    r.s.handle({ type: 'stop' })
+    const summary = r.events.find((e) => e.type === 'summary')
+    expect(summary && summary.type === 'summary' && summary.summary.sim_seconds).toBe(5)
+    expect(r.s.currentState).toBe('done')
+  })
+
+  it('runs to the end at max speed and reports progress', () => {
+    const r = rig()
+    r.s.handle({ type: 'load', config })
+    r.s.handle({ type: 'start' })
+    for (let i = 0; i < 100 && r.s.currentState === 'running'; i++) r.clock.advance(FRAME_MS)
+    expect(r.s.currentState).toBe('done')
+    expect(r.samples(1)).toBe(41) // t = 0, 1, ..., 40
+    const p = r.events.filter((e) => e.type === 'progress')
+    expect(p.length).toBeGreaterThan(0)
+  })
+
+  it('an invalid config is reported by field and the loaded one is kept', () => {
+    const r = rig()
+    r.s.handle({ type: 'load', config })
+    r.s.handle({ type: 'load', config: { ...config, duration_s: 'long' } })
+    const inv = r.events.find((e) => e.type === 'invalid')
+    expect(inv && inv.type === 'invalid' && inv.issues[0].path).toBe('duration_s')
+    r.s.handle({ type: 'step', seconds: 2 })
+    r.clock.advance(FRAME_MS * 2)
+    expect(r.lastT()).toBe(2)
+  })
+
+  it('an engine that throws becomes an error event, not a crash', () => {
+    const r = rig()
+    r.s.handle({ type: 'load', config })
+    const orig = Engine.prototype.advance
+    Engine.prototype.advance = () => {
+      throw new Error('boom')
+    }
+    try {
+      r.s.handle({ type: 'start' })
+      r.clock.advance(FRAME_MS)
+    } finally {
+      Engine.prototype.advance = orig
+    }
+    expect(r.events).toContainEqual({ type: 'error', message: 'boom' })
+    expect(r.s.currentState).toBe('error')
+  })
+
+  it('malformed commands from a transport are rejected', () => {
+    expect(parseCommand({ type: 'step', seconds: -1 })).toBeNull()
+    expect(parseCommand({ type: 'setSpeed', speed: 'fast' })).toBeNull()
+    expect(parseCommand({ type: 'rm -rf' })).toBeNull()
+    expect(parseCommand(null)).toBeNull()
+    expect(parseCommand({ type: 'setSpeed', speed: 'max' })).toEqual({ type: 'setSpeed', speed: 'max' })
+  })
+})
