@@ -97,7 +97,7 @@ describe('KSM scanner (mm/ksm.c behaviour)', () => {
     expect(r.stable.stable_node_dups).toBe(2)
     expect(r.stable.pages_shared).toBe(2)
     expect(r.stable.pages_sharing).toBe(2)
-    for (let i = 0; i < 5; i++) expect(r.mem.mapcount[r.mem.pageFrame[i]]).toBeLessThanOrEqual(2)
+    for (let i = 0; i < 5; i++) expect(r.mem.mapcountOf(r.mem.pageFrame[i])).toBeLessThanOrEqual(2)
     r.check()
   })
 

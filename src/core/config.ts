@@ -41,6 +41,8 @@ export const HintScannerSchema = z.strictObject({
   kind: z.literal('hint'),
   ...ksmKnobs,
   hint_stack_size: int(1, 1 << 24).default(HINT_STACK_SIZE_DEFAULT),
+  /** The modified guest also names pages it zero-fills (the paper: "zero pages are a target too"). */
+  hint_zero_pages: z.boolean().default(false),
   hash_table_size: int(16, 1 << 26).default(HASH_TABLE_SIZE_DEFAULT)
 })
 export const ScannerSchema = z.discriminatedUnion('kind', [KsmScannerSchema, HintScannerSchema])
@@ -59,14 +61,18 @@ export const WorkloadSchema = z.discriminatedUnion('kind', [
   }),
   z.strictObject({
     kind: z.literal('kernel-build'),
-    /** Compilation units in the build (Linux 3.0 defconfig: about 1,700 objects). */
-    units: int(1, 1_000_000).default(1700),
+    /** Compilation units in the build (enough that it outlasts the paper's 2400 s window). */
+    units: int(1, 1_000_000).default(2000),
     /** Mean CPU time per compilation unit at full speed, seconds. */
     unit_cpu_s: z.number().positive().max(3600).default(1.4),
-    /** Median compiler heap per unit, MiB. */
-    heap_mib: z.number().positive().max(4096).default(12),
+    /** Median compiler (cc1) heap per unit, MiB. */
+    heap_mib: z.number().positive().max(4096).default(48),
     /** Parallel jobs (make -j); each takes a vCPU. */
-    jobs: int(1, 64).default(1)
+    jobs: int(1, 64).default(1),
+    /** Header files the build draws from (fitted: sets how hard the page cache thrashes). */
+    headers: int(1, 1_000_000).default(40000),
+    /** Distinct headers a compilation unit reads (a kernel .c pulls in several hundred). */
+    headers_per_unit: int(0, 100_000).default(600)
   }),
   z.strictObject({
     kind: z.literal('mem-micro'),

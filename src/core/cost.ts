@@ -56,3 +56,38 @@ export const XEON_X5560: CpuProfile = {
 export const CPU_PROFILES: Record<string, CpuProfile> = {
   [XEON_X5560.id]: XEON_X5560
 }
+
+/**
+ * Operations a scanner performed, counted; CPU time = the dot product with a profile. Keeping
+ * counts (not nanoseconds) lets the calibration refit the profile from one run's counts.
+ */
+export class OpCounts {
+  page_visit = 0
+  page_skip = 0
+  checksum = 0
+  tree_step = 0
+  page_compare = 0
+  hash_lookup = 0
+  merge = 0
+  wakeup = 0
+
+  /** Modelled CPU time of these operations on profile p, ns. */
+  ns(p: CpuProfile): number {
+    return (
+      this.page_visit * p.page_visit_ns +
+      this.page_skip * p.page_skip_ns +
+      this.checksum * p.checksum_ns +
+      this.tree_step * p.tree_step_ns +
+      this.page_compare * p.page_compare_ns +
+      this.hash_lookup * p.hash_lookup_ns +
+      this.merge * p.merge_ns +
+      this.wakeup * p.wakeup_ns
+    )
+  }
+
+  snapshot(): Record<OpName, number> {
+    return { page_visit: this.page_visit, page_skip: this.page_skip, checksum: this.checksum, tree_step: this.tree_step, page_compare: this.page_compare, hash_lookup: this.hash_lookup, merge: this.merge, wakeup: this.wakeup }
+  }
+}
+
+export type OpName = 'page_visit' | 'page_skip' | 'checksum' | 'tree_step' | 'page_compare' | 'hash_lookup' | 'merge' | 'wakeup'

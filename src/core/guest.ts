@@ -5,9 +5,14 @@
  *   path, so that every later page-cache update can name (path, offset) to the hypervisor.
  * - Text: pages of mapped executables and libraries (page cache pages marked as text).
  * - Anonymous memory (heap, stack) allocated and freed by workloads; kernel memory.
- * - A free list (LIFO, as the buddy allocator's per-cpu lists hand back hot pages first).
- *   Pages the guest never touched are on it too, and are not present in the host.
- * - Freed pages are zeroed (init_on_free=1 behaviour; see docs/model.md).
+ * - Free memory as Linux hands it out: a per-cpu list of recently freed ("hot") pages, reused
+ *   first (LIFO, at most PCP_HIGH pages; overflow drains its coldest PCP_BATCH to the buddy
+ *   pool), over the buddy allocator's free lists, which are LIFO too (list_add on free, taken
+ *   from the head on allocation). Pages the guest never touched sit at the bottom of the pool,
+ *   low gfns first, and are not present in the host.
+ * - Freed pages keep their content (Linux does not clear pages on free by default,
+ *   init_on_free=0); anonymous pages are zero-filled when allocated (clear_page at the fault),
+ *   and what the program does not write stays zero.
  * - Reclaim under memory pressure with CLOCK (second chance), an LRU approximation: when free
  *   pages fall below the low watermark, unreferenced page-cache and text pages are evicted until
  *   the high watermark is reached. Anonymous and kernel pages are never reclaimed (no swap).
@@ -27,6 +32,13 @@ export const PT_ANON = 3
 export const PT_KERNEL = 4
 const TYPE_MASK = 0x7
 const REFERENCED = 0x80
+
+/**
+ * Per-cpu page list limits for a 512 MiB zone, from mm/page_alloc.c zone_batchsize():
+ * batch = rounddown_pow_of_two(1.5 x pages / 4096) - 1 = 31, high = 6 x batch = 186.
+ */
+export const PCP_BATCH = 31
+export const PCP_HIGH = 6 * PCP_BATCH
 
 /** Receives the guest's page attributes (the paper's pseudo hypercall). */
 export interface AttributeSink {
@@ -83,8 +95,13 @@ export class GuestOS {
   readonly type: Uint8Array
   readonly fileOf: Int32Array
   readonly offOf: Int32Array
-  private readonly freeStack: Int32Array
-  private nFree: number
+  /** The buddy pool: free gfns in no particular order. */
+  private readonly pool: Int32Array
+  private nPool: number
+  /** The per-cpu hot list: a ring used as a stack; overflow drains its coldest pages to the pool. */
+  private readonly pcp = new Int32Array(PCP_HIGH)
+  private pcpBottom = 0
+  private nPcp = 0
   private clockHand = 0
   readonly files = new FileTable()
   /** Stolen time owed by this guest (CoW faults, VM exits), paid from its next CPU time. */
@@ -94,6 +111,8 @@ export class GuestOS {
   /** Allocations that failed even after reclaim. */
   oomEvents = 0
   evictions = 0
+  /** The modified guest also names pages it zeroed (the paper: "zero pages are a target too"). */
+  reportZeroPages = false
   readonly lowWatermark: number
   readonly highWatermark: number
   private readonly fp = new Uint32Array(2)
@@ -109,17 +128,16 @@ export class GuestOS {
     this.type = new Uint8Array(nPages)
     this.fileOf = new Int32Array(nPages).fill(-1)
     this.offOf = new Int32Array(nPages)
-    this.freeStack = new Int32Array(nPages)
-    // Pop order hands out low gfns first.
-    for (let i = 0; i < nPages; i++) this.freeStack[i] = nPages - 1 - i
-    this.nFree = nPages
+    this.pool = new Int32Array(nPages)
+    for (let i = 0; i < nPages; i++) this.pool[i] = nPages - 1 - i
+    this.nPool = nPages
     // Linux's low/high watermarks are small fractions of memory (min_free_kbytes scaled).
     this.lowWatermark = Math.max(32, Math.floor(nPages / 128))
     this.highWatermark = this.lowWatermark * 2
   }
 
   get freePages(): number {
-    return this.nFree
+    return this.nPool + this.nPcp
   }
 
   typeOf(gfn: number): number {
@@ -136,17 +154,22 @@ export class GuestOS {
 
   /** A free page, reclaiming page cache if the free list is at the low watermark; -1 when out of memory. */
   allocPage(type: number): number {
-    if (this.nFree <= this.lowWatermark) this.reclaim()
-    if (this.nFree === 0) {
+    if (this.nPool + this.nPcp <= this.lowWatermark) this.reclaim()
+    let gfn: number
+    if (this.nPcp > 0) {
+      this.nPcp--
+      gfn = this.pcp[(this.pcpBottom + this.nPcp) % PCP_HIGH]
+    } else if (this.nPool > 0) {
+      gfn = this.pool[--this.nPool]
+    } else {
       this.oomEvents++
       return -1
     }
-    const gfn = this.freeStack[--this.nFree]
     this.type[gfn] = type
     return gfn
   }
 
-  /** Give a page back: it is zeroed and goes on the free list. */
+  /** Give a page back to the free lists; its content stays as it was. */
   freePage(gfn: number): void {
     const t = this.type[gfn] & TYPE_MASK
     if (t === PT_FREE) throw new Error(`guest ${this.vm}: double free of gfn ${gfn}`)
@@ -157,15 +180,31 @@ export class GuestOS {
       this.fileOf[gfn] = -1
     }
     this.type[gfn] = PT_FREE
-    if (this.mem.isPresent(this.base + gfn)) {
-      this.writePage(gfn, ZERO_FP_HI, ZERO_FP_LO)
-      if (this.sink) {
-        this.vmExits++
-        this.debtNs += this.cost.vm_exit_ns
-        this.sink.attribute(this.vm, gfn, ZERO_PATH_ID, 0, false)
+    if (this.nPcp === PCP_HIGH) {
+      for (let i = 0; i < PCP_BATCH; i++) {
+        this.pool[this.nPool++] = this.pcp[this.pcpBottom]
+        this.pcpBottom = (this.pcpBottom + 1) % PCP_HIGH
       }
+      this.nPcp -= PCP_BATCH
     }
-    this.freeStack[this.nFree++] = gfn
+    this.pcp[(this.pcpBottom + this.nPcp) % PCP_HIGH] = gfn
+    this.nPcp++
+  }
+
+  /**
+   * A zero-filled anonymous page (clear_page at the fault) that the program leaves untouched
+   * for now; -1 when out of memory. The modified guest may name it to the hypervisor.
+   */
+  allocZero(type = PT_ANON): number {
+    const gfn = this.allocPage(type)
+    if (gfn < 0) return gfn
+    this.writePage(gfn, ZERO_FP_HI, ZERO_FP_LO)
+    if (this.sink && this.reportZeroPages) {
+      this.vmExits++
+      this.debtNs += this.cost.vm_exit_ns
+      this.sink.attribute(this.vm, gfn, ZERO_PATH_ID, 0, false)
+    }
+    return gfn
   }
 
   /** Anonymous page with the given content; -1 when out of memory. */
@@ -268,24 +307,29 @@ export class GuestOS {
   }
 
   /**
-   * CLOCK reclaim: sweep gfns; a referenced page-cache or text page loses its bit, an
-   * unreferenced one is evicted, until the high watermark is reached or two sweeps found nothing.
+   * CLOCK reclaim: sweep gfns; a referenced page-cache page loses its bit, an unreferenced one
+   * is evicted, until the high watermark is reached. Text (mapped executable) pages are kept,
+   * as Linux keeps referenced VM_EXEC pages on the active list (mm/vmscan.c,
+   * shrink_active_list); they go only when a whole sweep found nothing else to evict.
    */
   reclaim(): void {
     const n = this.nPages
-    let budget = 2 * n
-    while (this.nFree < this.highWatermark && budget-- > 0) {
-      const gfn = this.clockHand
-      this.clockHand = gfn + 1 === n ? 0 : gfn + 1
-      const t = this.type[gfn]
-      const kind = t & TYPE_MASK
-      if (kind !== PT_PAGECACHE && kind !== PT_TEXT) continue
-      if (t & REFERENCED) {
-        this.type[gfn] = kind
-        continue
+    for (let round = 0; round < 3 && this.nPool + this.nPcp < this.highWatermark; round++) {
+      const takeText = round === 2
+      let budget = n
+      while (this.nPool + this.nPcp < this.highWatermark && budget-- > 0) {
+        const gfn = this.clockHand
+        this.clockHand = gfn + 1 === n ? 0 : gfn + 1
+        const t = this.type[gfn]
+        const kind = t & TYPE_MASK
+        if (kind !== PT_PAGECACHE && !(takeText && kind === PT_TEXT)) continue
+        if (t & REFERENCED) {
+          this.type[gfn] = kind
+          continue
+        }
+        this.freePage(gfn)
+        this.evictions++
       }
-      this.freePage(gfn)
-      this.evictions++
     }
   }
 
@@ -295,6 +339,6 @@ export class GuestOS {
   }
 
   byteSize(): number {
-    return this.type.byteLength + this.fileOf.byteLength + this.offOf.byteLength + this.freeStack.byteLength
+    return this.type.byteLength + this.fileOf.byteLength + this.offOf.byteLength + this.pool.byteLength + this.pcp.byteLength
   }
 }

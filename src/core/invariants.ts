@@ -45,11 +45,11 @@ export function checkMemoryInvariants(where: string, mem: HostMemory, stable: St
   let inUse = 0
   for (let f = 0; f < mem.frameCapacity; f++) {
     const c = counts[f]
-    if (c !== mem.mapcount[f]) fail(`frame ${f} has map count ${mem.mapcount[f]} but ${c} guest pages map it`)
+    if (c !== mem.mapcountOf(f)) fail(`frame ${f} has map count ${mem.mapcountOf(f)} but ${c} guest pages map it`)
     if (c === 0) continue
     inUse++
     if (c >= 2) sharedGuestPages += c
-    if (mem.frameKsm[f] >= 0) {
+    if (mem.ksmNode(f) >= 0) {
       ksmFrames++
       sharing += c - 1
     } else if (c > 1) {

@@ -151,6 +151,7 @@ export class Lane implements AttributeSink {
       this.vmBase[i] = base
       const n = v.memory_mib * 256
       const guest = new GuestOS(i, base, n, this.mem, this.cost, sink)
+      guest.reportZeroPages = sc.kind === 'hint' && sc.hint_zero_pages
       // The VM's stream depends on the seed and its index only: the same in every lane.
       const rng = new Rng(exp.seed, 0x1000 + i)
       const ctx = new VmContext(i, guest, rng, hash32(exp.seed, i, 0x5a17), imageModel(v.image), v.vcpus)
@@ -169,7 +170,7 @@ export class Lane implements AttributeSink {
     const partner = attrs.set(gp, pathIdValue, offset, this.vmBase[vm], this.vmBase[vm + 1])
     if (partner < 0) return
     const pf = this.mem.pageFrame[partner]
-    if (pf >= 0 && this.mem.frameKsm[pf] < 0) hints.push(partner)
+    if (pf >= 0 && this.mem.ksmNode(pf) < 0) hints.push(partner)
     hints.push(gp)
   }
 
@@ -187,6 +188,7 @@ export class Lane implements AttributeSink {
       const limit = SETTLE_SCANS_PER_PAGE * Math.max(1, this.mem.presentPages)
       const s = this.scanner
       const start = s.pages_scanned
+      s.beginSettle()
       while (!s.converged() && s.pages_scanned - start < limit) {
         const before = s.pages_scanned
         s.wake(this.t)
@@ -309,9 +311,6 @@ export class Lane implements AttributeSink {
     const I = METRIC_INDEX
     const mem = this.mem
     const pf = mem.pageFrame
-    const hi = mem.fpHi
-    const lo = mem.fpLo
-    const mc = mem.mapcount
     let aPc = 0
     let aTx = 0
     let aZ = 0
@@ -326,8 +325,8 @@ export class Lane implements AttributeSink {
       for (let g = 0; g < v.guest.nPages; g++) {
         const f = pf[base + g]
         if (f < 0) continue
-        const shared = mc[f] >= 2 ? 1 : 0
-        if (isZeroFp(hi[f], lo[f])) {
+        const shared = mem.mapcountOf(f) >= 2 ? 1 : 0
+        if (isZeroFp(mem.hi(f), mem.lo(f))) {
           aZ++
           sZ += shared
           continue

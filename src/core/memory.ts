@@ -19,16 +19,17 @@ export interface KsmUnmapHook {
   unmapKsm(gp: number, frame: number): void
 }
 
+/** Words per frame in HostMemory.frames: content hi, content lo, map count, stable node + 1. */
+const FW = 4
+
 export class HostMemory {
   /** gp -> host frame, -1 when the guest page is not present. */
   readonly pageFrame: Int32Array
-  /** Frame content fingerprint, high and low 32 bits. */
-  fpHi: Uint32Array
-  fpLo: Uint32Array
-  /** Guest pages mapping the frame. */
-  mapcount: Uint32Array
-  /** Stable node (dup) owning the frame, or -1 for a private frame. */
-  frameKsm: Int32Array
+  /**
+   * Frames, FW words each, interleaved so that one frame is one cache line access:
+   * [4f] content hi, [4f+1] content lo, [4f+2] map count, [4f+3] stable node id + 1 (0: private).
+   */
+  private frames: Uint32Array
   private freeList: Int32Array
   private nFree = 0
   private nFrames = 0
@@ -41,7 +42,6 @@ export class HostMemory {
   /** What each guest last wrote (hi, lo), kept only when invariants are checked. */
   readonly shadow: Uint32Array | null
   hook: KsmUnmapHook | null = null
-  /** Guest index of each gp's VM is not needed here; CoW breaks are charged by the caller. */
 
   constructor(
     readonly totalPages: number,
@@ -49,10 +49,7 @@ export class HostMemory {
   ) {
     this.pageFrame = new Int32Array(totalPages).fill(-1)
     const cap = Math.max(1024, totalPages >>> 2)
-    this.fpHi = new Uint32Array(cap)
-    this.fpLo = new Uint32Array(cap)
-    this.mapcount = new Uint32Array(cap)
-    this.frameKsm = new Int32Array(cap).fill(-1)
+    this.frames = new Uint32Array(cap * FW)
     this.freeList = new Int32Array(cap)
     if (keepShadow) {
       this.shadow = new Uint32Array(totalPages * 2)
@@ -66,7 +63,39 @@ export class HostMemory {
   }
 
   get frameCapacity(): number {
-    return this.fpHi.length
+    return this.frames.length / FW
+  }
+
+  /** Content of frame f, high 32 bits. */
+  hi(f: number): number {
+    return this.frames[f * FW]
+  }
+
+  /** Content of frame f, low 32 bits. */
+  lo(f: number): number {
+    return this.frames[f * FW + 1]
+  }
+
+  /** Guest pages mapping frame f. */
+  mapcountOf(f: number): number {
+    return this.frames[f * FW + 2]
+  }
+
+  incMap(f: number): number {
+    return ++this.frames[f * FW + 2]
+  }
+
+  decMap(f: number): number {
+    return --this.frames[f * FW + 2]
+  }
+
+  /** Stable node (dup) owning frame f, or -1 for a private frame. */
+  ksmNode(f: number): number {
+    return this.frames[f * FW + 3] - 1
+  }
+
+  setKsmNode(f: number, node: number): void {
+    this.frames[f * FW + 3] = node + 1
   }
 
   /** A fresh frame with one mapping and no content yet. */
@@ -75,35 +104,27 @@ export class HostMemory {
     if (this.nFree > 0) {
       f = this.freeList[--this.nFree]
     } else {
-      if (this.nFrames === this.fpHi.length) this.growFrames()
+      if (this.nFrames === this.frameCapacity) this.growFrames()
       f = this.nFrames++
     }
-    this.mapcount[f] = 1
-    this.frameKsm[f] = -1
+    this.frames[f * FW + 2] = 1
+    this.frames[f * FW + 3] = 0
     this.framesInUse++
     return f
   }
 
   freeFrame(f: number): void {
-    this.mapcount[f] = 0
-    this.frameKsm[f] = -1
+    this.frames[f * FW + 2] = 0
+    this.frames[f * FW + 3] = 0
     this.freeList[this.nFree++] = f
     this.framesInUse--
   }
 
   private growFrames(): void {
-    const cap = Math.min(Math.max(this.fpHi.length * 2, 1024), this.totalPages + 1024)
-    const g32 = (a: Uint32Array): Uint32Array => {
-      const b = new Uint32Array(cap)
-      b.set(a)
-      return b
-    }
-    this.fpHi = g32(this.fpHi)
-    this.fpLo = g32(this.fpLo)
-    this.mapcount = g32(this.mapcount)
-    const k = new Int32Array(cap).fill(-1)
-    k.set(this.frameKsm)
-    this.frameKsm = k
+    const cap = Math.min(Math.max(this.frameCapacity * 2, 1024), this.totalPages + 1024)
+    const frames = new Uint32Array(cap * FW)
+    frames.set(this.frames)
+    this.frames = frames
     const fl = new Int32Array(cap)
     fl.set(this.freeList)
     this.freeList = fl
@@ -124,15 +145,16 @@ export class HostMemory {
       f = this.allocFrame()
       this.pageFrame[gp] = f
       this.presentPages++
-    } else if (this.frameKsm[f] >= 0) {
+    } else if (this.frames[f * FW + 3] !== 0) {
       ;(this.hook as KsmUnmapHook).unmapKsm(gp, f)
       f = this.allocFrame()
       this.pageFrame[gp] = f
       this.cowBreaks++
       cow = true
     }
-    this.fpHi[f] = hi
-    this.fpLo[f] = lo
+    const i = f * FW
+    this.frames[i] = hi
+    this.frames[i + 1] = lo
     if (this.shadow) {
       this.shadow[2 * gp] = hi
       this.shadow[2 * gp + 1] = lo
@@ -147,21 +169,13 @@ export class HostMemory {
       out[0] = ZERO_FP_HI
       out[1] = ZERO_FP_LO
     } else {
-      out[0] = this.fpHi[f]
-      out[1] = this.fpLo[f]
+      out[0] = this.frames[f * FW]
+      out[1] = this.frames[f * FW + 1]
     }
   }
 
   /** Bytes held by the typed arrays of this object (for the memory-per-page figure). */
   byteSize(): number {
-    return (
-      this.pageFrame.byteLength +
-      this.fpHi.byteLength +
-      this.fpLo.byteLength +
-      this.mapcount.byteLength +
-      this.frameKsm.byteLength +
-      this.freeList.byteLength +
-      (this.shadow ? this.shadow.byteLength : 0)
-    )
+    return this.pageFrame.byteLength + this.frames.byteLength + this.freeList.byteLength + (this.shadow ? this.shadow.byteLength : 0)
   }
 }

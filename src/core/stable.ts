@@ -59,8 +59,8 @@ export class StableTree implements KsmUnmapHook {
     this.tree = new RbTree(cap, (id, out) => {
       let f = this.snFrame[id]
       if (f < 0) f = this.snFrame[this.snNext[id]]
-      out[0] = this.mem.fpHi[f]
-      out[1] = this.mem.fpLo[f]
+      out[0] = this.mem.hi(f)
+      out[1] = this.mem.lo(f)
     })
     mem.hook = this
   }
@@ -104,14 +104,14 @@ export class StableTree implements KsmUnmapHook {
     const node = this.tree.search(hi, lo)
     if (node < 0) return -1
     if (this.snFrame[node] >= 0) {
-      return this.mem.mapcount[this.snFrame[node]] < this.maxPageSharing ? node : -1
+      return this.mem.mapcountOf(this.snFrame[node]) < this.maxPageSharing ? node : -1
     }
     this.maybePrune(node)
-    if (this.snFrame[node] >= 0) return this.mem.mapcount[this.snFrame[node]] < this.maxPageSharing ? node : -1
+    if (this.snFrame[node] >= 0) return this.mem.mapcountOf(this.snFrame[node]) < this.maxPageSharing ? node : -1
     let best = -1
     let bestCount = -1
     for (let d = this.snNext[node]; d >= 0; d = this.snNext[d]) {
-      const c = this.mem.mapcount[this.snFrame[d]]
+      const c = this.mem.mapcountOf(this.snFrame[d])
       if (c < this.maxPageSharing && c > bestCount) {
         best = d
         bestCount = c
@@ -144,7 +144,7 @@ export class StableTree implements KsmUnmapHook {
     const mem = this.mem
     const kf = mem.pageFrame[gpNew]
     const node = this.insert(kf)
-    mem.frameKsm[kf] = node
+    mem.setKsmNode(kf, node)
     this.pages_shared++
     mem.freeFrame(mem.pageFrame[gpTree])
     mem.pageFrame[gpTree] = kf
@@ -154,7 +154,7 @@ export class StableTree implements KsmUnmapHook {
   }
 
   private addMapping(kf: number): void {
-    const c = ++this.mem.mapcount[kf]
+    const c = this.mem.incMap(kf)
     this.pages_sharing++
     this.sharedGuestPages += c === 2 ? 2 : 1
   }
@@ -162,8 +162,8 @@ export class StableTree implements KsmUnmapHook {
   /** stable_tree_insert: a new KSM frame; joins (or makes) a chain if its content is already there. */
   private insert(kf: number): number {
     const mem = this.mem
-    const hi = mem.fpHi[kf]
-    const lo = mem.fpLo[kf]
+    const hi = mem.hi(kf)
+    const lo = mem.lo(kf)
     const dup = this.allocId()
     this.snFrame[dup] = kf
     const existing = this.tree.searchInsert(dup, hi, lo)
@@ -191,12 +191,12 @@ export class StableTree implements KsmUnmapHook {
   /** A guest write faulted on KSM frame `kf` mapped by gp: drop that mapping. */
   unmapKsm(gp: number, kf: number): void {
     const mem = this.mem
-    const c = --mem.mapcount[kf]
+    const c = mem.decMap(kf)
     if (c >= 1) {
       this.pages_sharing--
       this.sharedGuestPages -= c === 1 ? 2 : 1
     } else {
-      this.removeNode(mem.frameKsm[kf])
+      this.removeNode(mem.ksmNode(kf))
       mem.freeFrame(kf)
       this.pages_shared--
     }
@@ -247,7 +247,7 @@ export class StableTree implements KsmUnmapHook {
   forEachKsmFrame(fn: (node: number, frame: number) => void): void {
     for (let id = 0; id < this.nIds; id++) {
       const f = this.snFrame[id]
-      if (f >= 0 && this.mem.frameKsm[f] === id) fn(id, f)
+      if (f >= 0 && this.mem.ksmNode(f) === id) fn(id, f)
     }
   }
 

@@ -11,7 +11,7 @@
  * merge, since their pages may have changed since.
  */
 import { checksumOf } from '../content.ts'
-import type { CpuProfile } from '../cost.ts'
+import { OpCounts, type CpuProfile } from '../cost.ts'
 import type { HintStack } from '../hintstack.ts'
 import type { HostMemory } from '../memory.ts'
 import type { StableTree } from '../stable.ts'
@@ -29,7 +29,11 @@ export class HintScanner implements Scanner {
   readonly kind = 'hint'
   readonly wantsAttributes = true
   nextWake = 0
-  cpuNs = 0
+  readonly ops = new OpCounts()
+  /** Modelled CPU time used since the start, ns. */
+  get cpuNs(): number {
+    return this.ops.ns(this.cost)
+  }
   pages_scanned = 0
   full_scans = 0
   pages_unshared = 0
@@ -63,7 +67,7 @@ export class HintScanner implements Scanner {
       return
     }
     const before = this.cpuNs
-    this.cpuNs += this.cost.wakeup_ns
+    this.ops.wakeup++
     this.stable.nowMs = now * 1000
     for (let i = 0; i < this.params.pages_to_scan; i++) {
       const gp = this.stack.pop()
@@ -75,46 +79,47 @@ export class HintScanner implements Scanner {
 
   scanHinted(gp: number): void {
     const mem = this.mem
-    const c = this.cost
     const st = this.stable
     const f = mem.pageFrame[gp]
     if (f < 0) {
-      this.cpuNs += c.page_skip_ns
+      this.ops.page_skip++
       return
     }
     this.pages_scanned++
-    this.cpuNs += c.page_visit_ns
+    this.ops.page_visit++
     if (!this.tracked[gp]) {
       this.tracked[gp] = 1
       this.records++
     }
-    const hi = mem.fpHi[f]
-    const lo = mem.fpLo[f]
+    const hi = mem.hi(f)
+    const lo = mem.lo(f)
     st.tree.steps = 0
-    if (mem.frameKsm[f] >= 0) {
+    if (mem.ksmNode(f) >= 0) {
       st.tree.search(hi, lo)
-      this.cpuNs += st.tree.steps * c.tree_step_ns
+      this.ops.tree_step += st.tree.steps
       return
     }
     const node = st.search(hi, lo)
-    this.cpuNs += st.tree.steps * c.tree_step_ns
+    this.ops.tree_step += st.tree.steps
     if (node >= 0) {
       st.mergeInto(gp, node)
-      this.cpuNs += c.page_compare_ns + c.merge_ns
+      this.ops.page_compare++
+      this.ops.merge++
       return
     }
     const sum = checksumOf(hi, lo)
-    this.cpuNs += c.checksum_ns + c.hash_lookup_ns
+    this.ops.checksum++
+    this.ops.hash_lookup++
     const b = sum & this.mask
     const e = this.tableGp[b]
     if (e >= 0 && e !== gp && this.tableSum[b] === sum) {
-      this.cpuNs += c.page_compare_ns
+      this.ops.page_compare++
       const ef = mem.pageFrame[e]
-      if (ef >= 0 && mem.frameKsm[ef] < 0 && mem.fpHi[ef] === hi && mem.fpLo[ef] === lo) {
+      if (ef >= 0 && mem.ksmNode(ef) < 0 && mem.hi(ef) === hi && mem.lo(ef) === lo) {
         this.tableGp[b] = -1
         this.pages_unshared--
         st.mergeTwo(e, gp)
-        this.cpuNs += 2 * c.merge_ns
+        this.ops.merge += 2
         return
       }
     }
@@ -123,6 +128,8 @@ export class HintScanner implements Scanner {
     this.tableSum[b] = sum
     this.misses++
   }
+
+  beginSettle(): void {}
 
   converged(): boolean {
     return this.stack.depth === 0

@@ -17,7 +17,7 @@
  * that changes after insertion misplaces itself and can hide nodes below it.
  */
 import { checksumOf } from '../content.ts'
-import type { CpuProfile } from '../cost.ts'
+import { OpCounts, type CpuProfile } from '../cost.ts'
 import type { HostMemory } from '../memory.ts'
 import { RbTree } from '../rbtree.ts'
 import type { StableTree } from '../stable.ts'
@@ -38,7 +38,11 @@ export class KsmScanner implements Scanner {
   readonly kind = 'ksm'
   readonly wantsAttributes = false
   nextWake = 0
-  cpuNs = 0
+  readonly ops = new OpCounts()
+  /** Modelled CPU time used since the start, ns. */
+  get cpuNs(): number {
+    return this.ops.ns(this.cost)
+  }
   pages_scanned = 0
   full_scans = 0
   pages_unshared = 0
@@ -70,9 +74,8 @@ export class KsmScanner implements Scanner {
   }
 
   wake(now: number): void {
-    const c = this.cost
     const before = this.cpuNs
-    this.cpuNs += c.wakeup_ns
+    this.ops.wakeup++
     this.stable.nowMs = now * 1000
     this.scanPages(this.params.pages_to_scan)
     const used = this.cpuNs - before
@@ -96,7 +99,7 @@ export class KsmScanner implements Scanner {
       if (this.cursor >= total) this.endPass()
       const gp = this.cursor++
       if (mem.pageFrame[gp] >= 0) return gp
-      this.cpuNs += this.cost.page_skip_ns
+      this.ops.page_skip++
     }
     return -1
   }
@@ -117,10 +120,9 @@ export class KsmScanner implements Scanner {
   /** cmp_and_merge_page for page gp. */
   cmpAndMerge(gp: number): void {
     const mem = this.mem
-    const c = this.cost
     const st = this.stable
     this.pages_scanned++
-    this.cpuNs += c.page_visit_ns
+    this.ops.page_visit++
     let flags = this.rmapFlags[gp]
     if (!(flags & RMAP_EXISTS)) {
       flags = RMAP_EXISTS
@@ -134,26 +136,27 @@ export class KsmScanner implements Scanner {
     }
     this.rmapFlags[gp] = flags
     const f = mem.pageFrame[gp]
-    const hi = mem.fpHi[f]
-    const lo = mem.fpLo[f]
+    const hi = mem.hi(f)
+    const lo = mem.lo(f)
     // 2. stable tree
     st.tree.steps = 0
-    if (mem.frameKsm[f] >= 0) {
+    if (mem.ksmNode(f) >= 0) {
       // Already a KSM page: the search finds the page itself and nothing changes.
       st.tree.search(hi, lo)
-      this.cpuNs += st.tree.steps * c.tree_step_ns
+      this.ops.tree_step += st.tree.steps
       return
     }
     const node = st.search(hi, lo)
-    this.cpuNs += st.tree.steps * c.tree_step_ns
+    this.ops.tree_step += st.tree.steps
     if (node >= 0) {
       st.mergeInto(gp, node)
-      this.cpuNs += c.page_compare_ns + c.merge_ns
+      this.ops.page_compare++
+      this.ops.merge++
       return
     }
     // 3. volatility check
     const sum = checksumOf(hi, lo)
-    this.cpuNs += c.checksum_ns
+    this.ops.checksum++
     if (this.oldChecksum[gp] !== sum) {
       this.oldChecksum[gp] = sum
       this.volatile_skips++
@@ -163,7 +166,7 @@ export class KsmScanner implements Scanner {
     const u = this.unstable
     u.steps = 0
     const partner = u.searchInsert(gp, hi, lo)
-    this.cpuNs += u.steps * c.tree_step_ns
+    this.ops.tree_step += u.steps
     if (partner < 0) {
       this.rmapFlags[gp] = flags | RMAP_UNSTABLE
       this.rmapSeq[gp] = this.seqnr
@@ -174,7 +177,14 @@ export class KsmScanner implements Scanner {
     this.rmapFlags[partner] &= ~RMAP_UNSTABLE
     this.pages_unshared--
     st.mergeTwo(partner, gp)
-    this.cpuNs += c.page_compare_ns + 2 * c.merge_ns
+    this.ops.page_compare++
+    this.ops.merge += 2
+  }
+
+  beginSettle(): void {
+    this.quietPasses = 0
+    this.mergesAtPassStart = this.stable.merges
+    this.volatileAtPassStart = this.volatile_skips
   }
 
   /** Two full passes in a row were quiet (no merge, no volatile page). */

@@ -3,8 +3,8 @@
  * VM of the same kernel), init and the daemons start (their executables and libraries mapped as
  * text, configuration and data files read into the page cache, heaps and stacks allocated: about
  * a fifth identical across VMs, as the paper's Figure 2 reports for "other" pages), per-VM files
- * are written (hostname, keys, logs: same path, own content), and early memory is freed again
- * (zeroed). Sizes: images.ts and docs/model.md.
+ * are written (hostname, keys, logs: same path, own content), zeroed kernel tables stay zero,
+ * and early memory is freed again (keeping its bytes). Sizes: images.ts and docs/model.md.
  */
 import { PT_KERNEL } from '../guest.ts'
 import { pathId, NS_VAR } from './paths.ts'
@@ -24,9 +24,11 @@ export class BootWorkload implements Workload {
     for (let i = 0; i < image.kernelPages; i++) {
       steps.push(i < kernelShared ? () => void ctx.allocSharedAnon(image.contentBase, 0x6b, i, PT_KERNEL) : () => void ctx.allocUniqueAnon(PT_KERNEL))
     }
+    // Zeroed kernel tables (page tables, hash tables, per-cpu areas): allocated zero, kept.
+    for (let i = 0; i < image.bootZeroPages; i++) steps.push(() => void guest.allocZero(PT_KERNEL))
     // Early buffers (initramfs, init sections) are touched now and freed at the end.
     const early: number[] = []
-    for (let i = 0; i < image.bootZeroPages; i++) {
+    for (let i = 0; i < image.bootEarlyPages; i++) {
       steps.push(() => {
         const g = ctx.allocUniqueAnon()
         if (g >= 0) early.push(g)
@@ -41,10 +43,11 @@ export class BootWorkload implements Workload {
       const file = ctx.imageFile(idx)
       steps.push(takeText ? () => void guest.mapText(file) : () => void guest.readFile(file, 0, guest.files.sizePages[file]))
     }
-    // Daemon heaps and stacks.
+    // Daemon heaps and stacks: some pages identical in every VM, some still zero, the rest own.
     for (let i = 0; i < image.daemonPages; i++) {
-      const shared = i < image.daemonSharedPages
-      steps.push(shared ? () => void ctx.allocSharedAnon(image.contentBase, 0xd4, i) : () => void ctx.allocUniqueAnon())
+      if (i < image.daemonSharedPages) steps.push(() => void ctx.allocSharedAnon(image.contentBase, 0xd4, i))
+      else if (i < image.daemonSharedPages + image.daemonZeroPages) steps.push(() => void guest.allocZero())
+      else steps.push(() => void ctx.allocUniqueAnon())
     }
     // Per-VM files at common paths: same path in every VM, bytes of this VM.
     for (let i = 0; i < image.perVmFiles; i++) {

@@ -34,8 +34,12 @@ export interface ImageModel {
   /** Daemon heap and stack after boot, pages; `daemonSharedPages` identical across VMs. */
   daemonPages: number
   daemonSharedPages: number
-  /** Pages the boot touches and frees again (zeroed): initramfs, init memory, early buffers. */
+  /** Zeroed kernel tables the boot allocates and keeps (page tables, hash tables, per-cpu). */
   bootZeroPages: number
+  /** Pages the boot touches and frees again: initramfs, init memory, early buffers. */
+  bootEarlyPages: number
+  /** Daemon pages allocated and still zero (bss, untouched heap). */
+  daemonZeroPages: number
   /** Per-VM files at common paths (hostname, host keys, machine-id, logs): same path, own bytes. */
   perVmFiles: number
 }
@@ -47,7 +51,9 @@ const KERNEL_MIB = 22
 const KERNEL_SHARED_FRACTION = 0.2
 const DAEMON_MIB = 26
 const DAEMON_SHARED_FRACTION = 0.2
-const BOOT_ZERO_MIB = 44
+const BOOT_ZERO_MIB = 24
+const BOOT_EARLY_MIB = 30
+const DAEMON_ZERO_FRACTION = 0.1
 const PER_VM_FILES = 24
 const IMAGE_FILES = 24000
 
@@ -102,6 +108,8 @@ export function imageModel(name: ImageName): ImageModel {
     daemonPages: DAEMON_MIB * 256,
     daemonSharedPages: Math.round(DAEMON_MIB * 256 * DAEMON_SHARED_FRACTION),
     bootZeroPages: BOOT_ZERO_MIB * 256,
+    bootEarlyPages: BOOT_EARLY_MIB * 256,
+    daemonZeroPages: Math.round(DAEMON_MIB * 256 * DAEMON_ZERO_FRACTION),
     perVmFiles: PER_VM_FILES
   }
   cache.set(name, model)

@@ -14,24 +14,32 @@
  * the paper and XLH report. Parameters: docs/model.md.
  */
 import { synthFp } from '../content.ts'
-import { hash32, hashString } from '../rng.ts'
+import { hash32, hashString, Rng } from '../rng.ts'
 import { NS_KBUILD_OBJ, NS_KBUILD_SRC, NS_TMP, pathId, PATH_INDEX_MASK } from './paths.ts'
 import { QUANTUM_S, type VmContext, type Workload } from './workload.ts'
 
 const SRC_CONTENT = hashString('linux-3.0-source')
 const OBJ_CONTENT = hashString('linux-3.0-objects')
 const ASM_CONTENT = hashString('linux-3.0-assembly')
-const HEADER_COUNT = 3000 // headers reachable from a defconfig build
-const HEADERS_PER_UNIT = 40 // distinct headers a unit reads (after include guards)
 const UNITS_PER_DIR = 24 // objects linked per built-in.o
 /** Fraction of the heap rewritten per quantum while cc1 runs (GC and reallocation). */
-const HEAP_CHURN_PER_QUANTUM = 0.05
+const HEAP_CHURN_PER_QUANTUM = 0.01
+/** One in HEAP_ZERO_EVERY of cc1's heap pages stays zero (allocated, zero-filled, never written). */
+const HEAP_ZERO_EVERY = 7
+/** Log-normal spread (sigma) of cc1's heap size around heap_mib across units. */
+const HEAP_SPREAD = 0.25
+/** Per-VM noise on a unit's compile time: +-5 % (scheduling, cache effects). */
+const TIMING_NOISE = 0.05
+/** Header popularity: header index = count x u^HEADER_SKEW for uniform u (a power law). */
+const HEADER_SKEW = 3
 
 export interface KernelBuildParams {
   units: number
   unit_cpu_s: number
   heap_mib: number
   jobs: number
+  headers: number
+  headers_per_unit: number
 }
 
 interface Job {
@@ -39,7 +47,8 @@ interface Job {
   quanta: number
   left: number
   heapTarget: number
-  heap: number[]
+  heap: Int32Array
+  heapLen: number
   asmFile: number
   asmWritten: boolean
 }
@@ -71,8 +80,8 @@ export class KernelBuildWorkload implements Workload {
       this.srcFiles[u] = files.add(pathId(NS_KBUILD_SRC, u), hash32(SRC_CONTENT, u), size, false)
       this.objFiles[u] = files.add(pathId(NS_KBUILD_OBJ, u), hash32(OBJ_CONTENT, u), 1, false)
     }
-    this.hdrFiles = new Int32Array(HEADER_COUNT)
-    for (let h = 0; h < HEADER_COUNT; h++) {
+    this.hdrFiles = new Int32Array(p.headers)
+    for (let h = 0; h < p.headers; h++) {
       const size = 1 + (hash32(SRC_CONTENT, h, 1) % 6)
       this.hdrFiles[h] = files.add(pathId(NS_KBUILD_SRC, p.units + h), hash32(SRC_CONTENT, h, 1), size, false)
     }
@@ -112,20 +121,24 @@ export class KernelBuildWorkload implements Workload {
 
   private startUnit(unit: number): Job {
     const { guest, image, rng } = this.ctx
+    // What a unit reads, how long it compiles and how much heap it takes are properties of the
+    // source tree, the same in every VM; only a little timing noise is the VM's own.
+    const tree = new Rng(SRC_CONTENT, unit)
     guest.mapText(this.ctx.imageFile(image.tool.gcc))
     guest.mapText(this.ctx.imageFile(image.tool.cc1))
     guest.readFile(this.srcFiles[unit], 0, this.srcSize[unit])
-    for (let i = 0; i < HEADERS_PER_UNIT; i++) {
+    for (let i = 0; i < this.p.headers_per_unit; i++) {
       // Popular headers first: a power law over the header set.
-      const h = Math.floor(HEADER_COUNT * Math.pow(rng.float(), 3))
+      const h = Math.floor(this.p.headers * Math.pow(tree.float(), HEADER_SKEW))
       const f = this.hdrFiles[h]
       guest.readFile(f, 0, guest.files.sizePages[f])
     }
-    const quanta = Math.max(1, Math.round((this.p.unit_cpu_s * (0.5 + rng.float())) / QUANTUM_S))
-    const heapTarget = Math.max(16, rng.lognormalInt(this.p.heap_mib * 256, 0.6))
+    const jitter = 1 + TIMING_NOISE * (2 * rng.float() - 1)
+    const quanta = Math.max(1, Math.round((this.p.unit_cpu_s * (0.5 + tree.float()) * jitter) / QUANTUM_S))
+    const heapTarget = Math.max(16, tree.lognormalInt(this.p.heap_mib * 256, HEAP_SPREAD))
     // mkstemp: a random name, different in each VM.
     const asmFile = guest.files.add(pathId(NS_TMP, rng.u32() & PATH_INDEX_MASK), hash32(ASM_CONTENT, unit), 1, false)
-    return { unit, quanta, left: quanta, heapTarget, heap: [], asmFile, asmWritten: false }
+    return { unit, quanta, left: quanta, heapTarget, heap: new Int32Array(heapTarget), heapLen: 0, asmFile, asmWritten: false }
   }
 
   private runJob(job: Job): void {
@@ -134,13 +147,13 @@ export class KernelBuildWorkload implements Workload {
     const elapsed = job.quanta - job.left
     // cc1's heap grows over the first 60 % of the unit and is partly rewritten each quantum.
     const want = Math.min(job.heapTarget, Math.ceil((job.heapTarget * elapsed) / Math.max(1, job.quanta * 0.6)))
-    while (job.heap.length < want) {
-      const g = ctx.allocUniqueAnon()
+    while (job.heapLen < want) {
+      const g = job.heapLen % HEAP_ZERO_EVERY === 0 ? ctx.guest.allocZero() : ctx.allocUniqueAnon()
       if (g < 0) break
-      job.heap.push(g)
+      job.heap[job.heapLen++] = g
     }
-    const churn = Math.floor(job.heap.length * HEAP_CHURN_PER_QUANTUM)
-    for (let i = 0; i < churn; i++) ctx.writeUnique(job.heap[ctx.rng.int(job.heap.length)])
+    const churn = Math.floor(job.heapLen * HEAP_CHURN_PER_QUANTUM)
+    for (let i = 0; i < churn; i++) ctx.writeUnique(job.heap[ctx.rng.int(job.heapLen)])
     if (!job.asmWritten && elapsed >= job.quanta * 0.7) {
       job.asmWritten = true
       ctx.guest.writeFile(job.asmFile, 0, this.srcSize[job.unit] * 3, 1)
@@ -149,7 +162,7 @@ export class KernelBuildWorkload implements Workload {
 
   private finishUnit(job: Job): void {
     const { guest } = this.ctx
-    for (const g of job.heap) guest.freePage(g)
+    for (let i = 0; i < job.heapLen; i++) guest.freePage(job.heap[i])
     guest.mapText(this.ctx.imageFile(this.ctx.image.tool.as))
     const asmPages = this.srcSize[job.unit] * 3
     if (!job.asmWritten) guest.writeFile(job.asmFile, 0, asmPages, 1)

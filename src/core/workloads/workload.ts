@@ -4,7 +4,7 @@
  * CPU, so the sequence of events is the same in every lane whatever the scanner (only the
  * simulated time at which a quantum runs may differ, when a scanner slows the guests).
  */
-import { synthFp } from '../content.ts'
+import { synthFp, ZERO_FP_HI } from '../content.ts'
 import { FileTable, GuestOS, PT_ANON } from '../guest.ts'
 import { hash32, Rng } from '../rng.ts'
 import { type ImageModel } from './images.ts'
@@ -28,6 +28,11 @@ export interface Workload {
 export class VmContext {
   readonly fp = new Uint32Array(2)
   private uniqueCounter = 0
+  /**
+   * Content no other page has: (uniqueHi, counter). uniqueHi is this VM's own 32-bit value, so
+   * the pair is unique to the VM and cheap to make (this is the hottest write path).
+   */
+  private readonly uniqueHi: number
   /** Image file index -> file id in the guest's file table. */
   private readonly imageFiles: Int32Array
 
@@ -40,6 +45,9 @@ export class VmContext {
     readonly image: ImageModel,
     readonly vcpus: number
   ) {
+    let hi = hash32(salt, 0x0a11)
+    if (hi === ZERO_FP_HI) hi ^= 1
+    this.uniqueHi = hi
     const files: FileTable = guest.files
     this.imageFiles = new Int32Array(image.files.length)
     for (const f of image.files) {
@@ -53,14 +61,12 @@ export class VmContext {
 
   /** A fresh anonymous page whose content no other page has. */
   allocUniqueAnon(type = PT_ANON): number {
-    synthFp(this.fp, this.salt, 0x0a11, ++this.uniqueCounter)
-    return this.guest.allocAnon(this.fp[0], this.fp[1], type)
+    return this.guest.allocAnon(this.uniqueHi, ++this.uniqueCounter, type)
   }
 
   /** Rewrite a page with content no other page has. */
   writeUnique(gfn: number): void {
-    synthFp(this.fp, this.salt, 0x0a12, ++this.uniqueCounter)
-    this.guest.writePage(gfn, this.fp[0], this.fp[1])
+    this.guest.writePage(gfn, this.uniqueHi, ++this.uniqueCounter)
   }
 
   /** An anonymous page whose content is the same in every VM that uses the same key. */
