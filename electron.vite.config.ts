@@ -2,11 +2,20 @@ import { resolve } from 'node:path'
 import { defineConfig } from 'electron-vite'
 import vue from '@vitejs/plugin-vue'
 
-// Main and preload run in Node/Electron; the renderer is the same Vue app that web mode serves.
-// The preload runs sandboxed, so it must be one CommonJS file.
+// Main and preload run in Node/Electron; the renderer is the same Vue app that web mode serves
+// (vite.web.config.ts builds it alone for a plain browser). The preload runs sandboxed, so it
+// must be one CommonJS file. The session worker is a second entry of main: main starts it
+// with worker_threads from out/main/session-worker.js.
 export default defineConfig({
   main: {
-    build: { rollupOptions: { input: { index: resolve(__dirname, 'src/main/index.ts') } } }
+    build: {
+      rollupOptions: {
+        input: {
+          index: resolve(__dirname, 'src/main/index.ts'),
+          'session-worker': resolve(__dirname, 'src/host/node/session-worker.ts')
+        }
+      }
+    }
   },
   preload: {
     build: {
@@ -22,6 +31,8 @@ export default defineConfig({
     // static server in web mode.
     base: './',
     build: { rollupOptions: { input: { index: resolve(__dirname, 'src/renderer/index.html') } } },
+    // Web mode's Web Worker (platform/web.ts) is bundled as an ES module.
+    worker: { format: 'es' },
     plugins: [vue()]
   }
 })

@@ -82,12 +82,14 @@ describe.skipIf(skipReason !== undefined)(skipReason ?? 'the Electron app', () =
     await app?.close()
   })
 
-  it('opens one window titled "Samepage Lab"', async () => {
+  it('opens one window titled "… Samepage Lab"', async () => {
     const page = await app!.firstWindow()
     await page.waitForLoadState('domcontentloaded')
     expect(await page.title()).toBe('Samepage Lab')
+    // Main shows the renderer's document title (platform.setTitle), ending in the app name.
     const titles = await app!.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows().map((w) => w.getTitle()))
-    expect(titles).toEqual(['Samepage Lab'])
+    expect(titles).toHaveLength(1)
+    expect(titles[0]).toMatch(/Samepage Lab$/)
   })
 
   it('gives the page no Node and only the narrow window.samepage API', async () => {
@@ -98,9 +100,50 @@ describe.skipIf(skipReason !== undefined)(skipReason ?? 'the Electron app', () =
         require: typeof scope.require,
         process: typeof scope.process,
         api: Object.keys(scope.samepage ?? {}).sort(),
+        session: Object.keys((scope.samepage as { session?: object } | undefined)?.session ?? {}).sort(),
         version: await scope.samepage?.version()
       }
     })
-    expect(seen).toEqual({ require: 'undefined', process: 'undefined', api: ['version'], version: PACKAGE_VERSION })
+    expect(seen).toEqual({
+      require: 'undefined',
+      process: 'undefined',
+      api: ['confirmDiscard', 'exportFiles', 'onMenu', 'openConfig', 'openRecent', 'openResult', 'saveConfig', 'saveResult', 'session', 'setTitle', 'version'],
+      session: ['load', 'onEvent', 'pause', 'resume', 'setSpeed', 'start', 'step', 'stop'],
+      version: PACKAGE_VERSION
+    })
+  })
+
+  it('runs a short experiment in the worker thread main owns; samples arrive as Float64Arrays', async () => {
+    const page = await app!.firstWindow()
+    const got = await page.evaluate(async () => {
+      type Api = { session: { load(c: unknown): void; step(s: number): void; onEvent(l: (e: { type: string; state?: string; batches?: { columns: unknown[] }[] }) => void): () => void } }
+      const api = (globalThis as { samepage?: Api }).samepage!
+      return await new Promise<{ typed: boolean; rows: number }>((resolve, reject) => {
+        let typed = true
+        let rows = 0
+        const timer = setTimeout(() => reject(new Error('no pause within 30 s')), 30_000)
+        const off = api.session.onEvent((e) => {
+          if (e.type === 'samples') {
+            for (const b of e.batches ?? []) for (const c of b.columns) typed &&= c instanceof Float64Array
+            rows += (e.batches?.[0]?.columns[0] as Float64Array | undefined)?.length ?? 0
+          }
+          if (e.type === 'state' && e.state === 'paused') {
+            clearTimeout(timer)
+            off()
+            resolve({ typed, rows })
+          }
+        })
+        api.session.load({
+          schema: 'samepage-lab/experiment@1',
+          name: 'launch',
+          duration_s: 60,
+          sample_every_s: 1,
+          vms: [{ name: 'a', memory_mib: 128, workload: { kind: 'idle' } }],
+          lanes: [{ name: 'KSM', scanner: { kind: 'ksm' } }]
+        })
+        api.session.step(5)
+      })
+    })
+    expect(got).toEqual({ typed: true, rows: 6 })
   })
 })

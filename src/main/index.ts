@@ -1,26 +1,60 @@
-// Electron main process: one window showing the renderer, locked down per Electron's security
-// checklist (sandbox, context isolation, CSP, no navigation, no new windows, no permissions),
-// and the IPC handlers behind the preload's API.
-import { app, BrowserWindow, ipcMain, session, shell } from 'electron'
-import type { IpcMainInvokeEvent, WebContents } from 'electron'
+// Electron main process: windows, the application menu, dialogs and files, and the relay
+// between each window's renderer and its simulation worker. Locked down per Electron's security
+// checklist (sandbox, context isolation, CSP, no navigation, no new windows, no permissions).
+// The decisions live in plain modules (security, ipc, files, document, menu, sessions,
+// window-state) tested without Electron; this file wires them to Electron's objects.
+import { app, BrowserWindow, dialog, ipcMain, Menu, MessageChannelMain, screen, session, shell } from 'electron'
+import type { WebContents } from 'electron'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { SamepageChannel } from '../preload/api.ts'
-import {
-  isAppUrl,
-  isExternalDocsUrl,
-  rendererLocation,
-  secureWebPreferences,
-  withContentSecurityPolicy
-} from './security.ts'
+import { Worker } from 'node:worker_threads'
+import { PRESETS } from '../core/presets.ts'
+import { WorkerSession } from '../host/node/worker-session.ts'
+import type { MenuActionWire } from '../preload/api.ts'
+import { atomicWrite, atomicWriteSync } from './atomic.ts'
+import { APP_NAME, DocumentState, interceptClose } from './document.ts'
+import { askDiscard, discardHost } from './files.ts'
+import { registerIpc, type WindowHost } from './ipc.ts'
+import { buildMenuTemplate } from './menu.ts'
+import { RecentFiles } from './recent.ts'
+import { isAppUrl, isExternalDocsUrl, rendererLocation, secureWebPreferences, withContentSecurityPolicy } from './security.ts'
 import type { RendererLocation } from './security.ts'
+import { SessionHub } from './sessions.ts'
+import { DEFAULT_SIZE, MIN_SIZE, restoreWindowState, windowStateText } from './window-state.ts'
 
-const APP_TITLE = 'Samepage Lab'
-
-// Built layout: out/main/index.js, out/preload/index.cjs, out/renderer/index.html.
+// Built layout: out/main/index.js, out/main/session-worker.js, out/preload/index.cjs,
+// out/renderer/index.html.
 const PRELOAD_PATH = fileURLToPath(new URL('../preload/index.cjs', import.meta.url))
 const BUILT_INDEX_HTML = fileURLToPath(new URL('../renderer/index.html', import.meta.url))
+const SESSION_WORKER_PATH = fileURLToPath(new URL('./session-worker.js', import.meta.url))
+
+/** Wait this long after the last move or resize before storing the window's bounds. */
+const WINDOW_STATE_DEBOUNCE_MS = 500
 
 const renderer: RendererLocation = rendererLocation(process.env, BUILT_INDEX_HTML)
+const dev = renderer.kind === 'url' || !app.isPackaged
+
+const windows = new Map<number, WindowHost>()
+let recent = new RecentFiles()
+let quitting = false
+
+const sessions = new SessionHub({
+  createChannel: () => new MessageChannelMain(),
+  createSession: () => new WorkerSession(() => new Worker(SESSION_WORKER_PATH))
+})
+
+function userDataFile(name: string): string {
+  return join(app.getPath('userData'), name)
+}
+
+function readText(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    return null
+  }
+}
 
 /** Applies the navigation and window-opening policy to any web contents the app creates. */
 function lockDownWebContents(contents: WebContents): void {
@@ -32,9 +66,14 @@ function lockDownWebContents(contents: WebContents): void {
   })
   contents.on('will-attach-webview', (event) => event.preventDefault())
   contents.setWindowOpenHandler(({ url }) => {
-    if (isExternalDocsUrl(url)) void shell.openExternal(url)
+    openLink(url)
     return { action: 'deny' }
   })
+}
+
+/** Opens a link in the system browser if it is an http(s) document; anything else is dropped. */
+function openLink(url: string): void {
+  if (isExternalDocsUrl(url)) void shell.openExternal(url)
 }
 
 /** Sets the CSP header on every response and refuses every permission request. */
@@ -47,32 +86,135 @@ function lockDownSession(): void {
   ses.setPermissionCheckHandler(() => false)
 }
 
-/** Throws unless the IPC message comes from a frame showing the app's own page. */
-function assertTrustedSender(event: IpcMainInvokeEvent, channel: SamepageChannel): void {
-  const url = event.senderFrame?.url
-  if (url === undefined || !isAppUrl(url, renderer)) {
-    throw new Error(`${channel}: refused a message from ${url ?? 'a destroyed frame'}`)
-  }
+function focusedHost(): WindowHost | undefined {
+  const win = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0]
+  return win === undefined ? undefined : windows.get(win.webContents.id)
 }
 
-function registerIpcHandlers(): void {
-  const channel: SamepageChannel = 'app:version'
-  ipcMain.handle(channel, (event): string => {
-    assertTrustedSender(event, channel)
-    return app.getVersion()
+function rebuildMenu(): void {
+  const template = buildMenuTemplate({
+    platform: process.platform,
+    recent: recent.list(),
+    presets: PRESETS,
+    dev,
+    actions: {
+      send: (action) => focusedHost()?.sendMenu(action),
+      guarded: (action) => {
+        const host = focusedHost()
+        if (host === undefined) return
+        void askDiscard(host).then((ok) => {
+          if (ok) sendMenu(host, action)
+        })
+      },
+      clearRecent: () => recent.clear(),
+      openLink,
+      about: () => void showAbout()
+    }
+  })
+  Menu.setApplicationMenu(Menu.buildFromTemplate(template))
+}
+
+function sendMenu(host: WindowHost, action: MenuActionWire): void {
+  if (!host.window.isDestroyed()) host.window.webContents.send('menu:action', action)
+}
+
+async function showAbout(): Promise<void> {
+  const host = focusedHost()
+  const options = {
+    type: 'info' as const,
+    title: `About ${APP_NAME}`,
+    message: `${APP_NAME} ${app.getVersion()}`,
+    detail: `A laboratory for memory page sharing (KSM, hint-based scanning) on virtualized hosts.\n\nElectron ${process.versions.electron ?? '?'} · Chromium ${process.versions.chrome ?? '?'} · Node ${process.versions.node}`
+  }
+  if (host === undefined) await dialog.showMessageBox(options)
+  else await dialog.showMessageBox(host.window, options)
+}
+
+function loadRecent(): void {
+  const file = userDataFile('recent-files.json')
+  recent = RecentFiles.fromText(readText(file))
+  recent.onChange((files) => {
+    rebuildMenu()
+    if (files.length > 0) app.addRecentDocument(files[0])
+    else app.clearRecentDocuments()
+    atomicWrite(file, recent.toText()).catch((e: unknown) => console.warn(`could not store the recent files: ${String(e)}`))
   })
 }
 
 function createMainWindow(): BrowserWindow {
+  const stateFile = userDataFile('window-state.json')
+  const state = restoreWindowState(
+    readText(stateFile),
+    screen.getAllDisplays().map((d) => d.workArea)
+  )
   const window = new BrowserWindow({
-    title: APP_TITLE,
-    width: 1280,
-    height: 800,
+    title: APP_NAME,
+    ...DEFAULT_SIZE,
+    ...state.bounds,
+    minWidth: MIN_SIZE.width,
+    minHeight: MIN_SIZE.height,
     show: false,
-    autoHideMenuBar: true,
     webPreferences: secureWebPreferences(PRELOAD_PATH)
   })
+  if (state.maximized) window.maximize()
+  const contentsId = window.webContents.id
+  const host: WindowHost = {
+    window,
+    dialog,
+    doc: new DocumentState(),
+    recent,
+    granted: new Set(),
+    documentsDir: app.getPath('documents'),
+    sendMenu: (action) => sendMenu(host, action),
+    setTitle: (title) => window.setTitle(title)
+  }
+  windows.set(contentsId, host)
+
+  // The title is main's (document name + dirty marker), not the page's <title>.
+  window.on('page-title-updated', (event) => event.preventDefault())
   window.once('ready-to-show', () => window.show())
+
+  let stateTimer: ReturnType<typeof setTimeout> | null = null
+  const storeState = (): void => {
+    if (window.isDestroyed()) return
+    try {
+      atomicWriteSync(stateFile, windowStateText(window.getNormalBounds(), window.isMaximized()))
+    } catch (e) {
+      console.warn(`could not store the window state: ${String(e)}`)
+    }
+  }
+  const storeSoon = (): void => {
+    if (stateTimer !== null) clearTimeout(stateTimer)
+    stateTimer = setTimeout(storeState, WINDOW_STATE_DEBOUNCE_MS)
+  }
+  window.on('resize', storeSoon)
+  window.on('move', storeSoon)
+
+  window.on('close', (event) => {
+    const mayClose = interceptClose(
+      discardHost(host),
+      () => {
+        if (!window.isDestroyed()) window.close()
+        if (quitting) app.quit()
+      },
+      () => {
+        quitting = false
+      }
+    )
+    if (!mayClose) {
+      event.preventDefault()
+      return
+    }
+    if (stateTimer !== null) clearTimeout(stateTimer)
+    storeState()
+  })
+  window.on('closed', () => {
+    windows.delete(contentsId)
+    sessions.close(contentsId)
+  })
+  window.webContents.on('render-process-gone', () => sessions.close(contentsId))
+  window.webContents.on('destroyed', () => sessions.close(contentsId))
+
   if (renderer.kind === 'url') void window.loadURL(renderer.url)
   else void window.loadFile(renderer.path)
   return window
@@ -83,12 +225,26 @@ app.on('web-contents-created', (_event, contents) => lockDownWebContents(content
 
 void app.whenReady().then(() => {
   lockDownSession()
-  registerIpcHandlers()
+  loadRecent()
+  registerIpc(ipcMain, {
+    renderer,
+    windowFor: (id) => windows.get(id),
+    sessions,
+    version: () => app.getVersion(),
+    warn: (message) => console.warn(message)
+  })
+  rebuildMenu()
   createMainWindow()
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createMainWindow()
   })
 })
+
+app.on('before-quit', () => {
+  quitting = true
+})
+
+app.on('will-quit', () => sessions.closeAll())
 
 app.on('window-all-closed', () => {
   if (process.platform !== 'darwin') app.quit()

@@ -1,0 +1,43 @@
+/**
+ * The worker side of the session protocol, shared by the Node worker (src/host/node/) and the
+ * browser's Web Worker (web-worker.ts): one Session per worker; each message received is a
+ * Command (validated with parseCommand; anything else is answered with an error event and
+ * otherwise ignored), each SessionEvent is posted back with the sample columns' buffers
+ * transferred, not copied. No `node:*` and no DOM here: the entry files adapt their globals.
+ */
+import { parseCommand, type SessionEvent } from '../core/protocol.ts'
+import { realClock, Session, type Clock } from './session.ts'
+
+/** The worker's end of its channel to the owner (parentPort, or a Web Worker's global scope). */
+export interface WorkerEndpoint {
+  post(event: SessionEvent, transfer: ArrayBuffer[]): void
+  /** Calls `handler` with each message's data. */
+  listen(handler: (data: unknown) => void): void
+}
+
+/** Buffers of a 'samples' event's columns (each column owns its buffer: Series.slice copies). */
+export function transferablesOf(event: SessionEvent): ArrayBuffer[] {
+  if (event.type !== 'samples') return []
+  const buffers: ArrayBuffer[] = []
+  for (const b of event.batches) for (const c of b.columns) buffers.push(c.buffer as ArrayBuffer)
+  return buffers
+}
+
+/** Run one session behind `endpoint` until the worker ends. */
+export function serveSession(endpoint: WorkerEndpoint, clock: Clock = realClock): Session {
+  const session = new Session((event) => endpoint.post(event, transferablesOf(event)), clock)
+  endpoint.listen((data) => {
+    const cmd = parseCommand(data)
+    if (cmd === null) {
+      endpoint.post({ type: 'error', message: `refused a malformed command: ${describe(data)}` }, [])
+      return
+    }
+    session.handle(cmd)
+  })
+  return session
+}
+
+function describe(data: unknown): string {
+  if (typeof data === 'object' && data !== null && 'type' in data) return `type ${JSON.stringify((data as { type: unknown }).type)}`
+  return typeof data
+}

@@ -1,0 +1,224 @@
+// The gates in front of every IPC handler (src/main/ipc.ts) and the session relay
+// (src/main/sessions.ts), with a fake ipcMain: who may send, what arguments pass, and that a
+// session command reaches the session only after parseCommand accepted it.
+import { pathToFileURL } from 'node:url'
+import { afterAll, describe, expect, it, vi } from 'vitest'
+import type { MessagePortMain } from 'electron'
+import type { Command, SessionEvent } from '../src/core/protocol.ts'
+import { invokeTable, registerIpc, sendTable, type IpcDeps, type IpcEventLike, type IpcMainLike } from '../src/main/ipc.ts'
+import { SessionHub, type EventPort, type HostedSession } from '../src/main/sessions.ts'
+import type { RendererLocation } from '../src/main/security.ts'
+import { fakeHost, removeFakeFolders } from './app-fakes.ts'
+
+afterAll(removeFakeFolders)
+
+const BUILT = '/opt/samepage/out/renderer/index.html'
+const RENDERER: RendererLocation = { kind: 'file', path: BUILT }
+const APP_URL = pathToFileURL(BUILT).href
+
+type Listener = (event: IpcEventLike, ...args: unknown[]) => unknown
+
+class FakeIpcMain implements IpcMainLike {
+  readonly handlers = new Map<string, Listener>()
+  readonly listeners = new Map<string, Listener>()
+  handle(channel: string, listener: Listener): void {
+    this.handlers.set(channel, listener)
+  }
+  on(channel: string, listener: Listener): void {
+    this.listeners.set(channel, listener)
+  }
+  /** ipcRenderer.invoke: the handler's result, or its error as a rejection. */
+  async invoke(event: IpcEventLike, channel: string, ...args: unknown[]): Promise<unknown> {
+    const h = this.handlers.get(channel)
+    if (h === undefined) throw new Error(`no handler for ${channel}`)
+    return h(event, ...args)
+  }
+  send(event: IpcEventLike, channel: string, ...args: unknown[]): void {
+    const l = this.listeners.get(channel)
+    if (l === undefined) throw new Error(`no listener for ${channel}`)
+    l(event, ...args)
+  }
+}
+
+/** A session that records the commands it gets and lets the test emit events. */
+class FakeSession implements HostedSession {
+  readonly commands: Command[] = []
+  readonly listeners = new Set<(e: SessionEvent) => void>()
+  disposed = false
+  send(cmd: Command): void {
+    this.commands.push(cmd)
+  }
+  load(config: unknown): void {
+    this.send({ type: 'load', config })
+  }
+  start(): void {}
+  pause(): void {}
+  resume(): void {}
+  step(): void {}
+  stop(): void {}
+  setSpeed(): void {}
+  onEvent(l: (e: SessionEvent) => void): () => void {
+    this.listeners.add(l)
+    return () => this.listeners.delete(l)
+  }
+  dispose(): void {
+    this.disposed = true
+  }
+  emit(e: SessionEvent): void {
+    for (const l of this.listeners) l(e)
+  }
+}
+
+function rig() {
+  const ipc = new FakeIpcMain()
+  const host = fakeHost()
+  const fakeSessions: FakeSession[] = []
+  const posted: SessionEvent[][] = []
+  const hub = new SessionHub<MessagePortMain>({
+    createChannel: () => {
+      const events: SessionEvent[] = []
+      posted.push(events)
+      const port1: EventPort = { postMessage: (e) => events.push(e), close: vi.fn() }
+      return { port1, port2: { fake: 'port2' } as unknown as MessagePortMain }
+    },
+    createSession: () => {
+      const s = new FakeSession()
+      fakeSessions.push(s)
+      return s
+    }
+  })
+  const warnings: string[] = []
+  const deps: IpcDeps = {
+    renderer: RENDERER,
+    windowFor: (id) => (id === 1 ? host : undefined),
+    sessions: hub,
+    version: () => '1.2.3',
+    warn: (m) => warnings.push(m)
+  }
+  registerIpc(ipc, deps)
+  const portMessages: unknown[][] = []
+  const event = (over: Partial<{ url: string; parent: unknown; id: number; frame: null }> = {}): IpcEventLike => ({
+    sender: { id: over.id ?? 1, postMessage: (...args: unknown[]) => portMessages.push(args) },
+    senderFrame: over.frame === null ? null : { url: over.url ?? APP_URL, parent: over.parent ?? null }
+  })
+  return { ipc, host, hub, fakeSessions, posted, warnings, event, portMessages, deps }
+}
+
+describe('IPC sender checks', () => {
+  it('answers the app page in its own window', async () => {
+    const r = rig()
+    expect(await r.ipc.invoke(r.event(), 'app:version')).toBe('1.2.3')
+    expect(await r.ipc.invoke(r.event({ url: `${APP_URL}#/results` }), 'app:version')).toBe('1.2.3')
+  })
+
+  it('refuses other pages, sub-frames, destroyed frames and windows main did not create', async () => {
+    const r = rig()
+    await expect(r.ipc.invoke(r.event({ url: 'https://evil.example/' }), 'app:version')).rejects.toThrow(/refused a message from https:\/\/evil/)
+    await expect(r.ipc.invoke(r.event({ url: 'file:///tmp/other.html' }), 'file:open-config')).rejects.toThrow(/refused/)
+    await expect(r.ipc.invoke(r.event({ parent: {} }), 'app:version')).rejects.toThrow(/sub-frame/)
+    await expect(r.ipc.invoke(r.event({ frame: null }), 'app:version')).rejects.toThrow(/destroyed frame/)
+    await expect(r.ipc.invoke(r.event({ id: 7 }), 'app:version')).rejects.toThrow(/did not create/)
+    expect(r.host.dialog.calls).toEqual([])
+  })
+
+  it('drops one-way messages from a foreign sender with a warning', () => {
+    const r = rig()
+    r.ipc.send(r.event({ url: 'https://evil.example/' }), 'doc:set-title', 'pwned', false)
+    r.ipc.send(r.event({ url: 'https://evil.example/' }), 'session:connect')
+    expect(r.host.titles).toEqual([])
+    expect(r.hub.has(1)).toBe(false)
+    expect(r.warnings).toHaveLength(2)
+  })
+})
+
+describe('IPC argument checks', () => {
+  it('refuses wrong types and extra arguments before any dialog opens', async () => {
+    const r = rig()
+    await expect(r.ipc.invoke(r.event(), 'file:open-recent', 42)).rejects.toThrow(/invalid arguments/)
+    await expect(r.ipc.invoke(r.event(), 'file:open-config', 'extra')).rejects.toThrow(/invalid arguments/)
+    await expect(r.ipc.invoke(r.event(), 'file:save-config', '{}', { suggestedName: 'x', saveAs: false, overwrite: '/etc' })).rejects.toThrow(/invalid arguments/)
+    await expect(r.ipc.invoke(r.event(), 'file:save-config', { text: 1 }, { suggestedName: 'x', saveAs: false })).rejects.toThrow(/invalid arguments/)
+    expect(r.host.dialog.calls).toEqual([])
+  })
+
+  it('refuses export names with folders, odd extensions or fake PNG data', async () => {
+    const r = rig()
+    const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+    for (const files of [
+      [{ name: '../escape.csv', data: '' }],
+      [{ name: 'sub/dir.csv', data: '' }],
+      [{ name: '.hidden.csv', data: '' }],
+      [{ name: 'run.exe', data: '' }],
+      [{ name: 'CON.csv', data: '' }],
+      [{ name: 'chart.png', data: 'not png' }],
+      [{ name: 'a.csv', data: '' }, { name: 'A.csv', data: '' }],
+      []
+    ]) {
+      await expect(r.ipc.invoke(r.event(), 'file:export', files, 'x'), JSON.stringify(files)).rejects.toThrow(/invalid arguments/)
+    }
+    r.host.dialog.open.push(null)
+    expect(await r.ipc.invoke(r.event(), 'file:export', [{ name: 'sharing.png', data: png }], 'x')).toBe(false)
+  })
+
+  it('setTitle sets the window title and the dirty flag; bad arguments change nothing', () => {
+    const r = rig()
+    r.ipc.send(r.event(), 'doc:set-title', '● fig6b — Samepage Lab', true)
+    expect(r.host.titles).toEqual(['● fig6b — Samepage Lab'])
+    expect(r.host.doc.dirty).toBe(true)
+    r.ipc.send(r.event(), 'doc:set-title', 'x', 'yes')
+    r.ipc.send(r.event(), 'doc:set-title', 'x'.repeat(10_000), false)
+    expect(r.host.titles).toHaveLength(1)
+    expect(r.host.doc.dirty).toBe(true)
+    expect(r.warnings).toHaveLength(2)
+  })
+
+  it('every channel of the preload API has exactly one handler', () => {
+    const r = rig()
+    expect([...r.ipc.handlers.keys()].sort()).toEqual(Object.keys(invokeTable(r.deps)).sort())
+    expect([...r.ipc.listeners.keys()].sort()).toEqual(Object.keys(sendTable(r.deps)).sort())
+  })
+})
+
+describe('session relay', () => {
+  it('connect hands the renderer a port; commands pass parseCommand; events go to the port', () => {
+    const r = rig()
+    r.ipc.send(r.event(), 'session:connect')
+    expect(r.portMessages).toEqual([['session:port', null, [{ fake: 'port2' }]]])
+    r.ipc.send(r.event(), 'session:load', { schema: 'x' })
+    r.ipc.send(r.event(), 'session:step', 5)
+    r.ipc.send(r.event(), 'session:set-speed', 'max')
+    r.ipc.send(r.event(), 'session:start')
+    expect(r.fakeSessions[0].commands).toEqual([
+      { type: 'load', config: { schema: 'x' } },
+      { type: 'step', seconds: 5 },
+      { type: 'setSpeed', speed: 'max' },
+      { type: 'start' }
+    ])
+    const batch: SessionEvent = { type: 'samples', batches: [{ lane: 0, from: 0, columns: [new Float64Array([1, 2])] }] }
+    r.fakeSessions[0].emit(batch)
+    expect(r.posted[0]).toEqual([batch])
+  })
+
+  it('malformed commands never reach the session', () => {
+    const r = rig()
+    r.ipc.send(r.event(), 'session:connect')
+    r.ipc.send(r.event(), 'session:step', -1)
+    r.ipc.send(r.event(), 'session:step', Number.NaN)
+    r.ipc.send(r.event(), 'session:step', '5')
+    r.ipc.send(r.event(), 'session:set-speed', 'fast')
+    r.ipc.send(r.event(), 'session:start', 'now')
+    expect(r.fakeSessions[0].commands).toEqual([])
+    expect(r.warnings).toHaveLength(5)
+  })
+
+  it('a command before connect is refused; a second connect (a reload) ends the old session', () => {
+    const r = rig()
+    r.ipc.send(r.event(), 'session:start')
+    expect(r.warnings[0]).toMatch(/no session/)
+    r.ipc.send(r.event(), 'session:connect')
+    r.ipc.send(r.event(), 'session:connect')
+    expect(r.fakeSessions.map((s) => s.disposed)).toEqual([true, false])
+    r.hub.close(1)
+    expect(r.fakeSessions[1].disposed).toBe(true)
+  })
+})
