@@ -14,6 +14,10 @@ import { DEFAULT_PRESET, findPreset, PRESETS } from '../core/presets.ts'
 import { cpuChart, sharingChart } from '../core/charts.ts'
 import { renderChartPng } from './png.ts'
 import { ProgressBar } from './progress.ts'
+import { formatReport, outputs, parseParts, reproduce, writeAll } from './reproduce.ts'
+import { fitProfile, modelCpuPercent, OP_NAMES, type FitTarget } from '../core/calibrate.ts'
+import { XEON_X5560, XEON_X5560_PRIOR, type OpName } from '../core/cost.ts'
+import { PAPER_RATES, PAPER_TABLE1, table1Cells } from '../core/reproduce.ts'
 
 /** Bad input: printed as one line, exit code 2. */
 export class UsageError extends Error {}
@@ -24,6 +28,8 @@ commands:
   run [CONFIG.json | PRESET] [--out DIR] [--seed N] [--duration SECONDS] [--check-invariants] [--json]
                       run an experiment (default preset: ${DEFAULT_PRESET})
   presets             list the presets
+  reproduce [--only fig1,fig2,fig6,table1] [--out DIR] [--json] [--quick] [--seeds N]
+                      run the paper's experiments and print its numbers beside ours
   validate FILE       check an experiment file (exit 2 and one line per problem if invalid)
   schema              print the JSON Schema of experiment files
   help                this text`
@@ -49,6 +55,10 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
     switch (cmd) {
       case 'run':
         return await cmdRun(rest, io)
+      case 'reproduce':
+        return await cmdReproduce(rest, io)
+      case 'calibrate':
+        return await cmdCalibrate(rest, io)
       case 'presets':
         noArgs('presets', rest)
         for (const p of PRESETS) io.stdout(`${p.name.padEnd(16)} ${p.description}\n`)
@@ -67,7 +77,7 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
       case undefined:
         throw new UsageError(`no command given\n${USAGE}`)
       default:
-        throw new UsageError(`unknown command "${cmd}" (commands: run, presets, validate, schema, help)`)
+        throw new UsageError(`unknown command "${cmd}" (commands: run, reproduce, presets, validate, schema, help)`)
     }
   } catch (e) {
     if (e instanceof UsageError) {
@@ -187,6 +197,79 @@ async function cmdRun(args: string[], io: CliIo): Promise<number> {
   const summary = engine.summary((performance.now() - t0) / 1000)
   if (outDir) await writeOutputs(outDir, config, engine, summary)
   io.stdout(values.json ? JSON.stringify(summary, null, 2) + '\n' : summaryTable(summary))
+  return 0
+}
+
+const REPRODUCE_OPTIONS = {
+  only: { type: 'string' },
+  out: { type: 'string' },
+  json: { type: 'boolean' },
+  quick: { type: 'boolean' },
+  seeds: { type: 'string' }
+} as const
+
+/** Seeds of the sensitivity check: the presets' seed and the next ones. */
+const FIRST_SEED = 42
+
+async function cmdReproduce(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse('reproduce', args, REPRODUCE_OPTIONS)
+  if (positionals.length > 0) throw new UsageError(`reproduce takes no arguments (got "${positionals[0]}")`)
+  let parts
+  try {
+    parts = parseParts(values.only)
+  } catch (e) {
+    throw new UsageError((e as Error).message)
+  }
+  const quick = Boolean(values.quick)
+  const nSeeds = numberOption('seeds', values.seeds, (n) => Number.isInteger(n) && n >= 1 && n <= 20, 'an integer from 1 to 20') ?? (quick ? 1 : 3)
+  const seeds = Array.from({ length: nSeeds }, (_, i) => FIRST_SEED + i)
+  const outDir = values.out !== undefined ? prepareOutDir(values.out) : null
+  const bar = io.stderrIsTTY ? new ProgressBar(io.stderr, 'reproduce') : null
+  const t0 = performance.now()
+  const { results, report } = await reproduce({ parts, seeds, quick }, (f) => bar?.update(f, (performance.now() - t0) / 1000))
+  bar?.finish()
+  if (outDir) writeAll(outDir, await outputs(results, report))
+  io.stdout(values.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report))
+  return 0
+}
+
+/**
+ * `samepage calibrate`: run Figure 6's experiments, then refit the CPU profile's costs to the
+ * paper's Table 1 from the scanners' operation counts (src/core/calibrate.ts). Prints the fit;
+ * the default profile in src/core/cost.ts holds its result (docs/calibration.md).
+ */
+async function cmdCalibrate(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse('calibrate', args, { seeds: { type: 'string' }, quick: { type: 'boolean' }, json: { type: 'boolean' } } as const)
+  if (positionals.length > 0) throw new UsageError(`calibrate takes no arguments (got "${positionals[0]}")`)
+  const quick = Boolean(values.quick)
+  const nSeeds = numberOption('seeds', values.seeds, (n) => Number.isInteger(n) && n >= 1 && n <= 20, 'an integer from 1 to 20') ?? 1
+  const seeds = Array.from({ length: nSeeds }, (_, i) => FIRST_SEED + i)
+  const bar = io.stderrIsTTY ? new ProgressBar(io.stderr, 'calibrate') : null
+  const t0 = performance.now()
+  const { results } = await reproduce({ parts: ['table1'], seeds, quick }, (f) => bar?.update(f, (performance.now() - t0) / 1000))
+  bar?.finish()
+  const targets: FitTarget[] = []
+  for (const scanner of ['ksm', 'hint'] as const) {
+    for (const rate of PAPER_RATES) {
+      const lanes = results.filter((r) => table1Cells(r)[0]?.rate === rate).flatMap((r) => r.series.filter((s) => s.scanner === scanner))
+      const ops = Object.fromEntries(OP_NAMES.map((k) => [k, lanes.reduce((a, l) => a + l.ops[k], 0) / lanes.length])) as Record<OpName, number>
+      targets.push({ label: `${scanner === 'ksm' ? 'KSM' : 'Hint'} ${rate}`, opsPerSecond: ops, cpuPercent: PAPER_TABLE1[scanner][rate] })
+    }
+  }
+  const fit = fitProfile(XEON_X5560_PRIOR, targets)
+  if (values.json) {
+    io.stdout(JSON.stringify({ seeds, quick, profile: fit.profile, rows: fit.rows, targets }, null, 2) + '\n')
+    return 0
+  }
+  let out = `Table 1 fit (${seeds.length} seed(s)${quick ? ', QUICK runs' : ''}): CPU % with the prior estimates, the current profile and the fitted one\n`
+  for (const [i, t] of targets.entries()) {
+    const prior = modelCpuPercent(XEON_X5560_PRIOR, t.opsPerSecond)
+    const now = modelCpuPercent(XEON_X5560, t.opsPerSecond)
+    out += `${t.label.padEnd(10)} paper ${String(t.cpuPercent).padStart(6)}  prior ${prior.toFixed(3).padStart(6)}  current ${now.toFixed(3).padStart(6)}  fitted ${fit.rows[i].model.toFixed(3).padStart(6)} (x${fit.rows[i].ratio.toFixed(2)})\n`
+  }
+  out += '\nfitted costs (ns), prior in parentheses:\n'
+  for (const k of OP_NAMES) out += `  ${k}_ns: ${fit.profile[`${k}_ns`]} (${XEON_X5560_PRIOR[`${k}_ns`]})\n`
+  io.stdout(out)
   return 0
 }
 

@@ -372,3 +372,33 @@ export const CHARTS: Readonly<Record<ChartId, ChartEntry>> = {
   counters: { title: 'KSM counters', ariaLabel: 'KSM counters', build: countersChart },
   types: { title: 'Page types', ariaLabel: 'Page types', build: (lanes, opts) => typeBreakdownChart(lanes, undefined, opts) }
 }
+
+export interface BarSeries {
+  label: string
+  data: number[]
+  color: string
+}
+
+/** A plain grouped bar chart (the reproduction's Figure 1 and Figure 2). */
+export function barChart(spec: { title: string; labels: string[]; series: BarSeries[]; xTitle: string; yTitle: string; yMax?: number }, opts: ChartOpts = {}): BarChartConfig {
+  return {
+    type: 'bar',
+    data: {
+      labels: spec.labels,
+      datasets: spec.series.map((s) => ({ label: s.label, data: s.data, backgroundColor: withAlpha(s.color, 0.85), borderColor: s.color, borderWidth: 1 }))
+    },
+    options: {
+      responsive: opts.responsive ?? true,
+      maintainAspectRatio: opts.maintainAspectRatio ?? false,
+      animation: false,
+      scales: {
+        x: { type: 'category', title: { display: true, text: spec.xTitle } },
+        y: { type: 'linear', min: 0, ...(spec.yMax !== undefined ? { max: spec.yMax } : {}), title: { display: true, text: spec.yTitle } }
+      },
+      plugins: {
+        title: { display: true, text: opts.title ?? spec.title },
+        legend: { display: true, position: 'top' }
+      }
+    }
+  }
+}

@@ -45,7 +45,9 @@ export const HintScannerSchema = z.strictObject({
   hint_zero_pages: z.boolean().default(false),
   hash_table_size: int(16, 1 << 26).default(HASH_TABLE_SIZE_DEFAULT)
 })
-export const ScannerSchema = z.discriminatedUnion('kind', [KsmScannerSchema, HintScannerSchema])
+/** No page sharing at all: the baseline lane ("KSM off"). */
+export const NoScannerSchema = z.strictObject({ kind: z.literal('none'), ...ksmKnobs })
+export const ScannerSchema = z.discriminatedUnion('kind', [KsmScannerSchema, HintScannerSchema, NoScannerSchema])
 
 export const LaneSchema = z.strictObject({
   name: z.string().min(1).max(64),
@@ -63,8 +65,8 @@ export const WorkloadSchema = z.discriminatedUnion('kind', [
     kind: z.literal('kernel-build'),
     /** Compilation units in the build (enough that it outlasts the paper's 2400 s window). */
     units: int(1, 1_000_000).default(2000),
-    /** Mean CPU time per compilation unit at full speed, seconds. */
-    unit_cpu_s: z.number().positive().max(3600).default(1.4),
+    /** Mean CPU time per compilation unit at full speed, seconds (fitted, docs/calibration.md). */
+    unit_cpu_s: z.number().positive().max(3600).default(1.3),
     /** Median compiler (cc1) heap per unit, MiB. */
     heap_mib: z.number().positive().max(4096).default(48),
     /** Parallel jobs (make -j); each takes a vCPU. */

@@ -26,16 +26,23 @@ export interface CpuProfile {
   merge_ns: number
   /** A write fault on a write-protected shared page and the 4 KiB copy (charged to the guest). */
   cow_break_ns: number
-  /** Host work to record one attribute and make or push one hint. */
-  hint_ns: number
+  /**
+   * The hint scanner turning a popped hint (VM, gfn) into its page: memslot lookup and a page
+   * table walk with cold cache lines (KSM's walk advances a cursor through page tables it has
+   * just read, so its page_visit is cheaper).
+   */
+  hint_lookup_ns: number
   /** ksmd waking up from its sleep: timer, context switch and locking (per wake-up). */
   wakeup_ns: number
   /** One hypercall from the guest to the hypervisor: VM exit, handling, VM entry (charged to the guest). */
   vm_exit_ns: number
 }
 
-/** The paper's host: Intel Xeon X5560, 2.80 GHz, 4 cores (section 5). */
-export const XEON_X5560: CpuProfile = {
+/**
+ * First-principles estimates for the paper's host (docs/model.md gives the reasoning for each):
+ * the prior of the calibration, which fits them to the paper's Table 1 (`samepage calibrate`).
+ */
+export const XEON_X5560_PRIOR: CpuProfile = {
   id: 'xeon-x5560',
   label: 'Intel Xeon X5560, 2.80 GHz, 4 cores (the paper, section 5)',
   cores: 4,
@@ -48,9 +55,27 @@ export const XEON_X5560: CpuProfile = {
   hash_lookup_ns: 120,
   merge_ns: 4000,
   cow_break_ns: 3500,
-  hint_ns: 150,
+  hint_lookup_ns: 1500,
   wakeup_ns: 6000,
   vm_exit_ns: 6000
+}
+
+/**
+ * The paper's host: Intel Xeon X5560, 2.80 GHz, 4 cores (section 5), with the scanner costs
+ * fitted to Table 1 by `samepage calibrate` (docs/calibration.md has the run and the residuals).
+ */
+export const XEON_X5560: CpuProfile = {
+  ...XEON_X5560_PRIOR,
+  label: 'Intel Xeon X5560, 2.80 GHz, 4 cores (the paper, section 5; costs fitted to Table 1)',
+  // `samepage calibrate` (seed 42, full 2400 s runs), 2026-11-27: docs/calibration.md.
+  page_visit_ns: 418,
+  checksum_ns: 1654,
+  tree_step_ns: 260,
+  page_compare_ns: 621,
+  hash_lookup_ns: 121,
+  merge_ns: 6046,
+  hint_lookup_ns: 1751,
+  wakeup_ns: 4629
 }
 
 export const CPU_PROFILES: Record<string, CpuProfile> = {
@@ -70,6 +95,7 @@ export class OpCounts {
   hash_lookup = 0
   merge = 0
   wakeup = 0
+  hint_lookup = 0
 
   /** Modelled CPU time of these operations on profile p, ns. */
   ns(p: CpuProfile): number {
@@ -81,13 +107,14 @@ export class OpCounts {
       this.page_compare * p.page_compare_ns +
       this.hash_lookup * p.hash_lookup_ns +
       this.merge * p.merge_ns +
-      this.wakeup * p.wakeup_ns
+      this.wakeup * p.wakeup_ns +
+      this.hint_lookup * p.hint_lookup_ns
     )
   }
 
   snapshot(): Record<OpName, number> {
-    return { page_visit: this.page_visit, page_skip: this.page_skip, checksum: this.checksum, tree_step: this.tree_step, page_compare: this.page_compare, hash_lookup: this.hash_lookup, merge: this.merge, wakeup: this.wakeup }
+    return { page_visit: this.page_visit, page_skip: this.page_skip, checksum: this.checksum, tree_step: this.tree_step, page_compare: this.page_compare, hash_lookup: this.hash_lookup, merge: this.merge, wakeup: this.wakeup, hint_lookup: this.hint_lookup }
   }
 }
 
-export type OpName = 'page_visit' | 'page_skip' | 'checksum' | 'tree_step' | 'page_compare' | 'hash_lookup' | 'merge' | 'wakeup'
+export type OpName = 'page_visit' | 'page_skip' | 'checksum' | 'tree_step' | 'page_compare' | 'hash_lookup' | 'merge' | 'wakeup' | 'hint_lookup'

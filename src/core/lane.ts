@@ -12,9 +12,9 @@ import { isZeroFp } from './content.ts'
 import { checkMemoryInvariants } from './invariants.ts'
 import type { Experiment, LaneConfig, VmConfig } from './config.ts'
 import { pagesToScan } from './config.ts'
-import { CPU_PROFILES, type CpuProfile } from './cost.ts'
+import { CPU_PROFILES, type CpuProfile, type OpName } from './cost.ts'
 import { AttributeTable } from './attributes.ts'
-import { GuestOS, PT_PAGECACHE, PT_TEXT, type AttributeSink } from './guest.ts'
+import { GuestOS, PT_FREE, PT_PAGECACHE, PT_TEXT, type AttributeSink } from './guest.ts'
 import { HintStack } from './hintstack.ts'
 import { HostMemory } from './memory.ts'
 import { METRIC_COLUMNS, METRIC_INDEX, Series } from './metrics.ts'
@@ -22,6 +22,7 @@ import { hash32, Rng } from './rng.ts'
 export { InvariantError } from './invariants.ts'
 import { HintScanner } from './scanners/hint.ts'
 import { KsmScanner } from './scanners/ksm.ts'
+import { NoScanner } from './scanners/none.ts'
 import type { Scanner } from './scanners/scanner.ts'
 import { StableTree } from './stable.ts'
 import { BootWorkload } from './workloads/boot.ts'
@@ -116,12 +117,14 @@ export class Lane implements AttributeSink {
   private samplesTaken = 0
   private lastSampleT = 0
   private lastSampleCpuNs = 0
-  private lastTickScannerNs = 0
+  /** Scanner CPU time (s) done at wake-ups but not yet spread over ticks: ksmd is busy then. */
+  private scannerBusyCarry = 0
   private readonly row = new Float64Array(METRIC_COLUMNS.length)
   private readonly vmBase: Int32Array
   /** Counters at t = 0, so that event counts cover the measured run only. */
   private base = { cpuNs: 0, pages_scanned: 0, full_scans: 0, cow: 0, exits: 0, pushed: 0, popped: 0, dropped: 0 }
   invariantsChecked = false
+  private opsBase: Record<OpName, number>
 
   constructor(
     readonly exp: Experiment,
@@ -137,6 +140,10 @@ export class Lane implements AttributeSink {
     const rate = { pages_to_scan: pagesToScan(sc), sleep_millisecs: sc.sleep_millisecs }
     if (sc.kind === 'ksm') {
       this.scanner = new KsmScanner(this.mem, this.stable, this.cost, rate)
+      this.hints = null
+      this.attrs = null
+    } else if (sc.kind === 'none') {
+      this.scanner = new NoScanner()
       this.hints = null
       this.attrs = null
     } else {
@@ -160,6 +167,7 @@ export class Lane implements AttributeSink {
     })
     this.vmBase[exp.vms.length] = base
     this.nextSample = exp.sample_every_s
+    this.opsBase = this.scanner.ops.snapshot()
   }
 
   /** The paper's hypercall handler: record the attribute; a match in another VM makes hints. */
@@ -197,7 +205,7 @@ export class Lane implements AttributeSink {
     }
     this.t = 0
     this.scanner.nextWake = 0
-    this.lastTickScannerNs = 0
+    this.scannerBusyCarry = 0
     this.base = {
       cpuNs: this.scanner.cpuNs,
       pages_scanned: this.scanner.pages_scanned,
@@ -208,8 +216,17 @@ export class Lane implements AttributeSink {
       popped: this.hints?.popped ?? 0,
       dropped: this.hints?.dropped ?? 0
     }
+    this.opsBase = this.scanner.ops.snapshot()
     this.lastSampleCpuNs = this.scanner.cpuNs
     this.lastSampleT = 0
+  }
+
+  /** Scanner operations per simulated second over the measured run (the calibration's input). */
+  measuredOpsPerSecond(): Record<OpName, number> {
+    const now = this.scanner.ops.snapshot()
+    const out = { ...now }
+    for (const k of Object.keys(now) as OpName[]) out[k] = this.t > 0 ? (now[k] - this.opsBase[k]) / this.t : 0
+    return out
   }
 
   private vmExits(): number {
@@ -222,7 +239,17 @@ export class Lane implements AttributeSink {
   tick(warmup = false): void {
     const t0 = this.t
     const t1 = t0 + TICK_S
-    const scannerUtil = Math.min(1, this.lastTickScannerNs / (TICK_S * 1e9))
+    // The scanner thread first: the model does a wake-up's work at once, but ksmd is busy for
+    // the CPU time it took, so that time occupies a core over the following ticks.
+    const s = this.scanner
+    while (s.nextWake < t1) {
+      const before = s.cpuNs
+      s.wake(Math.max(s.nextWake, t0))
+      this.scannerBusyCarry += (s.cpuNs - before) * 1e-9
+    }
+    const busy = Math.min(this.scannerBusyCarry, TICK_S)
+    this.scannerBusyCarry -= busy
+    const scannerUtil = busy / TICK_S
     let demand = 0
     for (const v of this.vms) {
       if (!v.started && !warmup && t0 >= v.cfg.start_s) v.started = true
@@ -246,10 +273,6 @@ export class Lane implements AttributeSink {
         v.nextQuantum += QUANTUM_S
       }
     }
-    const s = this.scanner
-    const cpuBefore = s.cpuNs
-    while (s.nextWake < t1) s.wake(Math.max(s.nextWake, t0))
-    this.lastTickScannerNs = s.cpuNs - cpuBefore
     this.t = t1
   }
 
@@ -325,13 +348,14 @@ export class Lane implements AttributeSink {
       for (let g = 0; g < v.guest.nPages; g++) {
         const f = pf[base + g]
         if (f < 0) continue
+        const t = type[g] & 7
+        if (t === PT_FREE) continue // Figure 2 counts allocated pages only
         const shared = mem.mapcountOf(f) >= 2 ? 1 : 0
         if (isZeroFp(mem.hi(f), mem.lo(f))) {
           aZ++
           sZ += shared
           continue
         }
-        const t = type[g] & 7
         if (t === PT_PAGECACHE) {
           aPc++
           sPc += shared

@@ -80,11 +80,9 @@ export class HintScanner implements Scanner {
   scanHinted(gp: number): void {
     const mem = this.mem
     const st = this.stable
+    this.ops.hint_lookup++
     const f = mem.pageFrame[gp]
-    if (f < 0) {
-      this.ops.page_skip++
-      return
-    }
+    if (f < 0) return
     this.pages_scanned++
     this.ops.page_visit++
     if (!this.tracked[gp]) {

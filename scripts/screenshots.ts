@@ -1,0 +1,63 @@
+/**
+ * `npm run screenshots`: the app's main states in web mode, as a person sees them at
+ * 1280 x 800, into docs/images/ (README shows them): the editor with a preset loaded, a run
+ * in progress, and the results of a finished run (editor folded away). Needs Chromium (/usr/bin/chromium or
+ * $CHROMIUM_PATH); builds web mode first when it is stale.
+ */
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { browserSkipReason, ensureWebBuild, launchChromium, ROOT, serveStatic } from './web-harness.ts'
+
+const OUT = join(ROOT, 'docs', 'images')
+const VIEWPORT = { width: 1280, height: 800 }
+
+async function main(): Promise<void> {
+  const skip = browserSkipReason()
+  if (skip !== undefined) {
+    console.error(`screenshots: ${skip}`)
+    process.exit(2)
+  }
+  mkdirSync(OUT, { recursive: true })
+  const server = await serveStatic(ensureWebBuild())
+  const chromium = await launchChromium(VIEWPORT)
+  try {
+    const page = await chromium.context.newPage()
+    page.on('dialog', (d) => void d.accept())
+    await page.emulateMedia({ colorScheme: 'light', reducedMotion: 'reduce' })
+    await page.goto(`${server.url}index.html`)
+    const button = (name: string) => page.getByRole('button', { name, exact: true })
+    await button('Run').waitFor()
+
+    await page.getByLabel('Preset').selectOption('paper-fig6b')
+    await page.getByLabel('Duration (s)').fill('900')
+    await page.locator('body').click({ position: { x: 5, y: 790 } })
+    await page.screenshot({ path: join(OUT, 'app-editor.png') })
+    console.log('docs/images/app-editor.png')
+
+    await page.getByRole('radio', { name: '100x' }).check({ force: true })
+    await button('Run').click()
+    // About half way through the run.
+    const simTime = page.getByLabel('Simulated time')
+    for (let i = 0; i < 600; i++) {
+      const t = Number(/t = ([\d,.]+)/.exec((await simTime.textContent()) ?? '')?.[1].replace(/,/g, '') ?? 0)
+      if (t >= 400) break
+      await page.waitForTimeout(100)
+    }
+    await page.screenshot({ path: join(OUT, 'app-running.png') })
+    console.log('docs/images/app-running.png')
+
+    await page.getByRole('radio', { name: 'max' }).check({ force: true })
+    await page.locator('.run-progress .state', { hasText: 'Done' }).waitFor({ timeout: 120_000 })
+    await button('Hide editor').click()
+    await page.locator('.results-table').scrollIntoViewIfNeeded()
+    await page.locator(':focus').blur()
+    await page.mouse.move(5, 790)
+    await page.screenshot({ path: join(OUT, 'app-results.png') })
+    console.log('docs/images/app-results.png')
+  } finally {
+    await chromium.close()
+    await server.close()
+  }
+}
+
+await main()

@@ -1,0 +1,278 @@
+/**
+ * The experiment being edited: a draft config (deep reactive, may be invalid while the user
+ * types), its validation by the core schema on every change, the file it belongs to and
+ * whether it has unsaved changes. Files go through the Platform; nothing here knows whether it
+ * runs in Electron or a browser.
+ */
+import { computed, reactive, ref, shallowRef, toRaw } from 'vue'
+import { MAX_LANES, MAX_VMS, nominalRate, pagesToScan, parseExperimentText, validateExperiment, type ConfigIssue, type Experiment, type ExperimentInput, type LaneConfig, type VmConfig } from '../../../core/config.ts'
+import { DEFAULT_PRESET, PRESETS, findPreset } from '../../../core/presets.ts'
+import type { OpenedFile, Platform, SavedFile } from '../platform/types.ts'
+import { defaultVm, defaultWorkload, scannerOfKind, uniqueName, type ScannerKind, type WorkloadKind } from './schemaInfo.ts'
+import type { Notices } from './notices.ts'
+
+export const APP_NAME = 'Samepage Lab'
+export const CONFIG_EXTENSION = '.samepage.json'
+
+/** The document text of a draft: what Save writes and what "dirty" compares. */
+export function serializeConfig(draft: unknown): string {
+  return JSON.stringify(draft, null, 2) + '\n'
+}
+
+/** A deep copy of part of the draft (a reactive proxy cannot be cloned as it is). */
+function copy<T extends object>(x: T): T {
+  return structuredClone(toRaw(x))
+}
+
+/** A config with every default filled in (the draft the editor shows). */
+function filled(input: ExperimentInput): Experiment {
+  const r = validateExperiment(input)
+  if (!r.ok) throw new Error(`built-in config is invalid: ${r.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`)
+  return r.config
+}
+
+function defaultPresetConfig(): Experiment {
+  const preset = findPreset(DEFAULT_PRESET) ?? PRESETS[0]
+  return filled(preset.config)
+}
+
+/** File name for a config: its name, made safe for file systems. */
+export function fileNameFor(name: string, extension = CONFIG_EXTENSION): string {
+  const stem = name.trim().replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '') || 'experiment'
+  return stem + extension
+}
+
+export type RateMode = 'pages_per_s' | 'pages_to_scan'
+
+export function rateMode(s: { pages_per_s?: number }): RateMode {
+  return s.pages_per_s === undefined ? 'pages_to_scan' : 'pages_per_s'
+}
+
+export function formatIssue(i: ConfigIssue): string {
+  return `${i.path}: ${friendlyMessage(i.message)}`
+}
+
+/** zod's wording for the cases a person meets while typing, in plainer words. */
+export function friendlyMessage(message: string): string {
+  if (/expected number, received (string|null|NaN)/.test(message)) return 'enter a number'
+  if (/expected int/.test(message)) return 'must be a whole number'
+  if (/expected string to have >=1 characters/.test(message)) return 'required'
+  return message
+}
+
+export function createExperimentStore(platform: Platform, notices: Notices) {
+  const draft = ref<Experiment>(defaultPresetConfig())
+  const file = shallowRef<SavedFile | null>(null)
+  /** The text last opened or saved; '' when the document was never saved (a preset). */
+  const savedText = ref(serializeConfig(draft.value))
+  /** The preset the draft came from, while it has no file of its own. */
+  const preset = ref<string>(DEFAULT_PRESET)
+
+  const text = computed(() => serializeConfig(draft.value))
+  const dirty = computed(() => text.value !== savedText.value)
+  const validation = computed(() => validateExperiment(JSON.parse(text.value)))
+  const issues = computed<ConfigIssue[]>(() => (validation.value.ok ? [] : validation.value.issues))
+  const config = computed<Experiment | null>(() => (validation.value.ok ? validation.value.config : null))
+  const docName = computed(() => file.value?.name ?? (draft.value.name.trim() || 'Untitled'))
+  const title = computed(() => `${dirty.value ? '● ' : ''}${docName.value} — ${APP_NAME}`)
+
+  /** Field paths that have an editor on screen: their issues show next to them. */
+  const placed = reactive(new Map<string, number>())
+  const issuesByPath = computed(() => {
+    const m = new Map<string, string[]>()
+    for (const i of issues.value) m.set(i.path, [...(m.get(i.path) ?? []), friendlyMessage(i.message)])
+    return m
+  })
+  /** Issues with no field on screen (e.g. a total over all VMs): shown in a list instead. */
+  const unplacedIssues = computed(() => issues.value.filter((i) => !placed.has(i.path)))
+
+  function placeField(path: string): () => void {
+    placed.set(path, (placed.get(path) ?? 0) + 1)
+    return () => {
+      const n = (placed.get(path) ?? 1) - 1
+      if (n <= 0) placed.delete(path)
+      else placed.set(path, n)
+    }
+  }
+
+  function replace(next: Experiment, opts: { file: SavedFile | null; saved: boolean; preset: string }): void {
+    draft.value = next
+    file.value = opts.file
+    preset.value = opts.preset
+    savedText.value = opts.saved ? serializeConfig(next) : ''
+  }
+
+  /** A fresh document (the default preset's setup, untitled), with nothing to save yet. */
+  function newDocument(): void {
+    const cfg = defaultPresetConfig()
+    cfg.name = 'untitled'
+    cfg.description = ''
+    replace(cfg, { file: null, saved: true, preset: '' })
+  }
+
+  /** Load a preset: a new, unsaved experiment. */
+  function loadPreset(name: string): boolean {
+    const p = findPreset(name)
+    if (!p) {
+      notices.error(`Unknown preset "${name}"`)
+      return false
+    }
+    replace(filled(p.config), { file: null, saved: false, preset: p.name })
+    return true
+  }
+
+  /**
+   * Load an opened config; on a bad document (issues found by the host, or by validating the
+   * text here) the current experiment is unchanged and the problems are shown by field path.
+   */
+  function loadOpened(f: OpenedFile): boolean {
+    const r = f.issues && f.issues.length > 0 ? ({ ok: false, issues: f.issues } as const) : parseExperimentText(f.text)
+    if (!r.ok) {
+      const what = r.issues.length === 1 ? (r.issues[0].path === '(root)' ? 'it is not a valid experiment' : 'a field is invalid') : `${r.issues.length} fields are invalid`
+      notices.error(`Cannot open ${f.name}: ${what}`, r.issues.map(formatIssue))
+      return false
+    }
+    replace(r.config, { file: { name: f.name, path: f.path }, saved: true, preset: '' })
+    notices.clear()
+    return true
+  }
+
+  /** Use a config that came with something else (a saved result): new and unsaved. */
+  function adopt(cfg: Experiment): void {
+    replace(copy(cfg), { file: null, saved: false, preset: '' })
+  }
+
+  async function open(): Promise<boolean> {
+    const f = await platform.openConfig()
+    if (!f) return false
+    return loadOpened(f)
+  }
+
+  async function openRecent(path: string): Promise<boolean> {
+    if (!platform.openRecent) return false
+    const f = await platform.openRecent(path)
+    if (!f) {
+      notices.error(`Cannot open ${path}: it can no longer be read`)
+      return false
+    }
+    return loadOpened(f)
+  }
+
+  /** Save to the document's file (Save) or to a new one (Save As); the draft as typed. */
+  async function save(saveAs = false): Promise<boolean> {
+    const body = text.value
+    const suggestedName = file.value?.name ?? fileNameFor(draft.value.name)
+    const saved = await platform.saveConfig(body, { path: file.value?.path, suggestedName, saveAs })
+    if (!saved) return false
+    file.value = saved
+    preset.value = ''
+    savedText.value = body
+    if (issues.value.length > 0) notices.info(`Saved ${saved.name} with ${issues.value.length} problem(s) still to fix`)
+    return true
+  }
+
+  // Edits. Each keeps the draft a valid shape (kinds with their fields); values may be invalid.
+
+  function addVm(): void {
+    const vms = draft.value.vms
+    if (vms.length >= MAX_VMS) return
+    const last = vms[vms.length - 1]
+    const name = uniqueName(`vm${vms.length + 1}`, vms.map((v) => v.name))
+    vms.push(last ? { ...copy(last), name } : defaultVm(name))
+  }
+
+  function duplicateVm(i: number): void {
+    const vms = draft.value.vms
+    if (vms.length >= MAX_VMS || !vms[i]) return
+    const dup: VmConfig = copy(vms[i])
+    dup.name = uniqueName(`${vms[i].name}-copy`, vms.map((v) => v.name))
+    vms.splice(i + 1, 0, dup)
+  }
+
+  function removeVm(i: number): void {
+    if (draft.value.vms.length > 1) draft.value.vms.splice(i, 1)
+  }
+
+  function setWorkloadKind(i: number, kind: WorkloadKind): void {
+    const vm = draft.value.vms[i]
+    if (vm && vm.workload.kind !== kind) vm.workload = defaultWorkload(kind)
+  }
+
+  function addLane(): void {
+    const lanes = draft.value.lanes
+    if (lanes.length >= MAX_LANES) return
+    const last = lanes[lanes.length - 1]
+    const kind: ScannerKind = last?.scanner.kind === 'ksm' ? 'hint' : 'ksm'
+    const base = kind === 'ksm' ? 'KSM' : 'Hint'
+    lanes.push({ name: uniqueName(base, lanes.map((l) => l.name)), scanner: scannerOfKind(kind, last?.scanner) })
+  }
+
+  function duplicateLane(i: number): void {
+    const lanes = draft.value.lanes
+    if (lanes.length >= MAX_LANES || !lanes[i]) return
+    const dup: LaneConfig = copy(lanes[i])
+    dup.name = uniqueName(`${lanes[i].name}-copy`, lanes.map((l) => l.name))
+    lanes.splice(i + 1, 0, dup)
+  }
+
+  function removeLane(i: number): void {
+    if (draft.value.lanes.length > 1) draft.value.lanes.splice(i, 1)
+  }
+
+  function setScannerKind(i: number, kind: ScannerKind): void {
+    const lane = draft.value.lanes[i]
+    if (lane && lane.scanner.kind !== kind) lane.scanner = scannerOfKind(kind, lane.scanner)
+  }
+
+  /**
+   * Scan rate as pages per second (at sleep_millisecs) or as pages_to_scan per wake-up; the
+   * other form is derived from the current one so the rate does not change on the switch.
+   */
+  function setRateMode(i: number, mode: RateMode): void {
+    const s = draft.value.lanes[i]?.scanner
+    if (!s || rateMode(s) === mode) return
+    const valid = Number.isFinite(s.sleep_millisecs) && s.sleep_millisecs > 0
+    if (mode === 'pages_per_s') {
+      s.pages_per_s = valid ? Math.round(nominalRate(s)) : 1000
+    } else {
+      if (valid && typeof s.pages_per_s === 'number' && s.pages_per_s > 0) s.pages_to_scan = pagesToScan(s)
+      delete s.pages_per_s
+    }
+  }
+
+  return {
+    draft,
+    file,
+    preset,
+    text,
+    dirty,
+    validation,
+    issues,
+    issuesByPath,
+    unplacedIssues,
+    config,
+    docName,
+    title,
+    placeField,
+    newDocument,
+    loadPreset,
+    loadOpened,
+    adopt,
+    open,
+    openRecent,
+    save,
+    addVm,
+    duplicateVm,
+    removeVm,
+    setWorkloadKind,
+    addLane,
+    duplicateLane,
+    removeLane,
+    setScannerKind,
+    setRateMode,
+    maxVms: MAX_VMS,
+    maxLanes: MAX_LANES
+  }
+}
+
+export type ExperimentStore = ReturnType<typeof createExperimentStore>

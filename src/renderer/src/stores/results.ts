@@ -1,0 +1,114 @@
+/**
+ * Rows of the results table (Table 1 style), per lane: sharing ratio and saved MiB statistics,
+ * mean scanner CPU, the sysfs counters, hints, CoW breaks and the ratios to the first lane.
+ * While a run goes on they are computed from the samples so far; once the summary is there its
+ * numbers are used (the engine's own mean CPU, counted over the exact simulated time).
+ */
+import type { LaneSummary, Summary } from '../../../core/engine.ts'
+import { stat3, type Stat3 } from '../../../core/metrics.ts'
+import type { LiveLane } from './liveLane.ts'
+
+export interface ResultRow {
+  name: string
+  scanner: string
+  /** From a saved result drawn for comparison. */
+  saved: boolean
+  sharing: Stat3
+  savedMib: Stat3
+  cpuMean: number
+  pages_shared: number
+  pages_sharing: number
+  pages_unshared: number
+  pages_volatile: number
+  full_scans: number
+  hintsPushed: number
+  hintsDropped: number
+  cowBreaks: number
+  /** This lane's mean CPU / the first lane's (null when the first lane used none). */
+  cpuVsFirst: number | null
+  /** This lane's mean sharing ratio / the first lane's (null when the first shared nothing). */
+  sharingVsFirst: number | null
+}
+
+type RowCore = Omit<ResultRow, 'cpuVsFirst' | 'sharingVsFirst'>
+
+/** Mean CPU % over the run from the per-interval samples, weighted by interval length. */
+export function meanCpuFromSamples(t: ArrayLike<number>, cpu: ArrayLike<number>): number {
+  let weighted = 0
+  let span = 0
+  for (let i = 1; i < t.length; i++) {
+    const dt = t[i] - t[i - 1]
+    if (dt > 0 && Number.isFinite(cpu[i])) {
+      weighted += cpu[i] * dt
+      span += dt
+    }
+  }
+  return span > 0 ? weighted / span : 0
+}
+
+function rowFromSamples(lane: LiveLane, saved: boolean): RowCore {
+  return {
+    name: lane.name,
+    scanner: lane.scanner,
+    saved,
+    sharing: stat3(lane.column('sharing_ratio')),
+    savedMib: stat3(lane.column('saved_mib')),
+    cpuMean: meanCpuFromSamples(lane.column('t_s'), lane.column('cpu_percent')),
+    pages_shared: lane.last('pages_shared'),
+    pages_sharing: lane.last('pages_sharing'),
+    pages_unshared: lane.last('pages_unshared'),
+    pages_volatile: lane.last('pages_volatile'),
+    full_scans: lane.last('full_scans'),
+    hintsPushed: lane.last('hints_pushed'),
+    hintsDropped: lane.last('hints_dropped'),
+    cowBreaks: lane.last('cow_breaks')
+  }
+}
+
+function rowFromSummary(s: LaneSummary, saved: boolean): RowCore {
+  return {
+    name: s.name,
+    scanner: s.scanner,
+    saved,
+    sharing: s.sharing_ratio,
+    savedMib: s.saved_mib,
+    cpuMean: s.cpu_percent.mean,
+    pages_shared: s.pages_shared,
+    pages_sharing: s.pages_sharing,
+    pages_unshared: s.pages_unshared,
+    pages_volatile: s.pages_volatile,
+    full_scans: s.full_scans,
+    hintsPushed: s.hints?.pushed ?? 0,
+    hintsDropped: s.hints?.dropped ?? 0,
+    cowBreaks: s.cow_breaks
+  }
+}
+
+function ratio(a: number, b: number): number | null {
+  return b > 0 && Number.isFinite(a) ? a / b : null
+}
+
+/** One part of the table: a run's lanes, from its summary when it has one (none before the first sample). */
+function rowsOf(lanes: readonly LiveLane[], summary: Summary | null, saved: boolean): RowCore[] {
+  const rows: RowCore[] = []
+  for (const lane of lanes) {
+    const s = summary?.lanes.find((l) => l.name === lane.name)
+    if (s) rows.push(rowFromSummary(s, saved))
+    else if (lane.length > 0) rows.push(rowFromSamples(lane, saved))
+  }
+  return rows
+}
+
+/**
+ * The table: the run's lanes, then the overlay's (marked saved). Ratios are to the first row
+ * of the run, so a saved lane compares with the same baseline.
+ */
+export function resultRows(lanes: readonly LiveLane[], summary: Summary | null, overlay?: { lanes: readonly LiveLane[]; summary: Summary } | null): ResultRow[] {
+  const rows = [...rowsOf(lanes, summary, false), ...(overlay ? rowsOf(overlay.lanes, overlay.summary, true) : [])]
+  const first = rows[0]
+  return rows.map((r) => ({
+    ...r,
+    cpuVsFirst: first ? ratio(r.cpuMean, first.cpuMean) : null,
+    sharingVsFirst: first ? ratio(r.sharing.mean, first.sharing.mean) : null
+  }))
+}

@@ -1,0 +1,87 @@
+/**
+ * What the editor needs to know about the config schema beyond its types: the choices of each
+ * select, the defaults a new VM, workload or scanner starts from (taken from the zod schema
+ * itself, so they cannot drift), and labels for the parameters.
+ */
+import { ScannerSchema, VmSchema, WorkloadSchema, type ScannerConfig, type VmConfig, type WorkloadConfig } from '../../../core/config.ts'
+import { CPU_PROFILES } from '../../../core/cost.ts'
+import { IMAGE_NAMES } from '../../../core/workloads/images.ts'
+
+export type WorkloadKind = WorkloadConfig['kind']
+export type ScannerKind = ScannerConfig['kind']
+
+export const WORKLOAD_KINDS: readonly WorkloadKind[] = WorkloadSchema.options.map((o) => o.shape.kind.value)
+export const SCANNER_KINDS: readonly ScannerKind[] = ScannerSchema.options.map((o) => o.shape.kind.value)
+export const IMAGES: readonly string[] = IMAGE_NAMES
+export const CPU_PROFILE_LIST = Object.values(CPU_PROFILES).map((p) => ({ id: p.id, label: p.label, cores: p.cores }))
+
+/** Labels of the workload kinds; a kind not named here shows as itself. */
+export const WORKLOAD_LABELS: Readonly<Record<string, string>> = {
+  boot: 'Boot only',
+  idle: 'Idle',
+  'kernel-build': 'Kernel build',
+  'mem-micro': 'Memory micro-benchmark',
+  'cpu-micro': 'CPU micro-benchmark'
+}
+
+/** Labels of the scanner kinds; a kind not named here shows as itself. */
+export const SCANNER_LABELS: Readonly<Record<string, string>> = {
+  ksm: 'KSM (linear scan)',
+  hint: 'Hint (the paper)',
+  none: 'None (no sharing)'
+}
+
+/** Label and unit of each workload parameter (docs/model.md names them). */
+export const WORKLOAD_PARAM_LABELS: Record<string, string> = {
+  activity_pages_per_s: 'Activity (pages/s)',
+  units: 'Units',
+  unit_cpu_s: 'CPU per unit (s)',
+  heap_mib: 'Heap (MiB)',
+  jobs: 'Jobs (make -j)',
+  working_set_mib: 'Working set (MiB)',
+  writes_per_s: 'Writes/s',
+  shared_fraction: 'Shared fraction',
+  work_s: 'Work (CPU s)'
+}
+
+/** A workload of `kind` with every parameter at its default. */
+export function defaultWorkload(kind: WorkloadKind): WorkloadConfig {
+  return WorkloadSchema.parse({ kind })
+}
+
+export interface ParamInfo {
+  name: string
+  type: 'number' | 'boolean' | 'string'
+}
+
+/** The parameters of a workload (everything but its kind), in schema order, with their types. */
+export function workloadParams(kind: WorkloadKind): ParamInfo[] {
+  return Object.entries(defaultWorkload(kind))
+    .filter(([k]) => k !== 'kind')
+    .map(([name, v]) => ({ name, type: typeof v === 'boolean' ? 'boolean' : typeof v === 'string' ? 'string' : 'number' }))
+}
+
+/** A scanner of `kind`, keeping the knobs both kinds share from `from` when given. */
+export function scannerOfKind(kind: ScannerKind, from?: Partial<ScannerConfig>): ScannerConfig {
+  const shared: Record<string, unknown> = {}
+  if (from) {
+    for (const k of ['pages_to_scan', 'sleep_millisecs', 'pages_per_s', 'max_page_sharing', 'stable_node_chains_prune_millisecs'] as const) {
+      if (from[k] !== undefined) shared[k] = from[k]
+    }
+  }
+  const parsed = ScannerSchema.safeParse({ ...shared, kind })
+  return parsed.success ? parsed.data : ScannerSchema.parse({ kind })
+}
+
+/** A new VM with the schema's defaults. */
+export function defaultVm(name: string): VmConfig {
+  return VmSchema.parse({ name, workload: { kind: 'idle' } })
+}
+
+/** `base`, or `base-2`, `base-3`... whichever is not taken. */
+export function uniqueName(base: string, taken: Iterable<string>): string {
+  const names = new Set(taken)
+  if (!names.has(base)) return base
+  const stem = base.replace(/-\d+$/, '')
+  for (let i = 2; ; i++) if (!names.has(`${stem}-${i}`)) return `${stem}-${i}`
+}

@@ -1,0 +1,233 @@
+// @vitest-environment happy-dom
+// The experiment editor: validation as you type with the error next to its field, Run
+// disabled with the reason shown, VM table edits, presets, Open/Save and the shortcuts.
+import { flushPromises } from '@vue/test-utils'
+import { afterEach, describe, expect, it } from 'vitest'
+import { findPreset } from '../src/core/presets.ts'
+import AppToolbar from '../src/renderer/src/components/AppToolbar.vue'
+import NoticeList from '../src/renderer/src/components/NoticeList.vue'
+import ExperimentEditor from '../src/renderer/src/components/editor/ExperimentEditor.vue'
+import RunControls from '../src/renderer/src/components/run/RunControls.vue'
+import RunProgress from '../src/renderer/src/components/run/RunProgress.vue'
+import { useShortcuts } from '../src/renderer/src/composables/useShortcuts.ts'
+import { serializeConfig } from '../src/renderer/src/stores/experiment.ts'
+import { useLab } from '../src/renderer/src/stores/lab.ts'
+import { defineComponent, h } from 'vue'
+import { mountLab } from './renderer-support/mountLab.ts'
+
+const Shortcuts = defineComponent({
+  setup() {
+    useShortcuts(useLab().dispatch)
+    return () => h('p', { tabindex: -1, class: 'neutral' }, 'not a field')
+  }
+})
+
+function setup() {
+  return mountLab([AppToolbar, RunControls, RunProgress, NoticeList, ExperimentEditor, Shortcuts])
+}
+
+type Rig = ReturnType<typeof setup>
+let rig: Rig | null = null
+afterEach(() => {
+  rig?.wrapper.unmount()
+  rig = null
+})
+
+function input(r: Rig, path: string) {
+  return r.wrapper.get(`[data-path="${path}"]`)
+}
+
+/** The error text shown in the field that holds `path`. */
+function fieldIssue(r: Rig, path: string): string {
+  const field = input(r, path).element.closest('.field')
+  return field?.querySelector('.field-issue')?.textContent ?? ''
+}
+
+function button(r: Rig, name: string) {
+  const b = r.wrapper.findAll('button').find((x) => x.text() === name)
+  if (!b) throw new Error(`no button "${name}"`)
+  return b
+}
+
+describe('experiment editor validation', () => {
+  it('a memory size below the minimum shows its error next to the field and disables Run with the reason', async () => {
+    rig = setup()
+    expect(button(rig, 'Run').attributes('disabled')).toBeUndefined()
+    await input(rig, 'vms[0].memory_mib').setValue('8')
+    expect(fieldIssue(rig, 'vms[0].memory_mib')).toMatch(/>=\s*16/)
+    expect(input(rig, 'vms[0].memory_mib').attributes('aria-invalid')).toBe('true')
+    expect(button(rig, 'Run').attributes('disabled')).toBeDefined()
+    expect(rig.wrapper.get('#run-blocker').text()).toContain('vms[0].memory_mib')
+
+    await input(rig, 'vms[0].memory_mib').setValue('256')
+    expect(fieldIssue(rig, 'vms[0].memory_mib')).toBe('')
+    expect(button(rig, 'Run').attributes('disabled')).toBeUndefined()
+    expect(rig.wrapper.find('#run-blocker').exists()).toBe(false)
+  })
+
+  it('an emptied required number asks for a number; an emptied optional one falls back to the default', async () => {
+    rig = setup()
+    await input(rig, 'duration_s').setValue('')
+    expect(fieldIssue(rig, 'duration_s')).toBe('enter a number')
+    await input(rig, 'host.cores').setValue('')
+    expect(fieldIssue(rig, 'host.cores')).toBe('')
+    expect('cores' in rig.lab.experiment.draft.value.host).toBe(false)
+  })
+
+  it('a sample interval longer than the run is an error on the interval field', async () => {
+    rig = setup()
+    await input(rig, 'duration_s').setValue('5')
+    expect(fieldIssue(rig, 'sample_every_s')).toContain('must not exceed duration_s')
+  })
+
+  it('two VMs with one name: the error sits on the second name', async () => {
+    rig = setup()
+    await input(rig, 'vms[1].name').setValue('vm1')
+    expect(fieldIssue(rig, 'vms[1].name')).toContain('duplicate VM name "vm1"')
+    expect(fieldIssue(rig, 'vms[0].name')).toBe('')
+  })
+
+  it('a problem with no field of its own (total guest memory) is listed above the editor', async () => {
+    rig = setup()
+    await input(rig, 'vms[0].memory_mib').setValue(String(1 << 20))
+    await input(rig, 'vms[1].memory_mib').setValue(String(1 << 20))
+    const list = rig.wrapper.get('.issue-list')
+    expect(list.text()).toContain('vms: guest memory totals')
+    expect(button(rig, 'Run').attributes('disabled')).toBeDefined()
+  })
+
+  it('Add VM, Duplicate and Remove edit the VM table; the last VM cannot be removed', async () => {
+    rig = setup()
+    const rows = () => rig!.wrapper.findAll('tbody.vm').length
+    expect(rows()).toBe(2)
+    await button(rig, 'Add VM').trigger('click')
+    expect(rows()).toBe(3)
+    expect(rig.lab.experiment.draft.value.vms[2].name).toBe('vm3')
+    await rig.wrapper.get('button[aria-label="Duplicate vm1"]').trigger('click')
+    expect(rig.lab.experiment.draft.value.vms.map((v) => v.name)).toEqual(['vm1', 'vm1-copy', 'vm2', 'vm3'])
+    for (const name of ['vm1-copy', 'vm2', 'vm3']) await rig.wrapper.get(`button[aria-label="Remove ${name}"]`).trigger('click')
+    expect(rows()).toBe(1)
+    expect(rig.wrapper.get('button[aria-label="Remove vm1"]').attributes('disabled')).toBeDefined()
+  })
+
+  it("changing a VM's workload shows that workload's parameters at their defaults", async () => {
+    rig = setup()
+    await input(rig, 'vms[0].workload.kind').setValue('mem-micro')
+    expect((input(rig, 'vms[0].workload.working_set_mib').element as HTMLInputElement).value).toBe('256')
+    expect((input(rig, 'vms[0].workload.shared_fraction').element as HTMLInputElement).value).toBe('0.5')
+    expect(rig.wrapper.find('[data-path="vms[0].workload.units"]').exists()).toBe(false)
+    await input(rig, 'vms[0].workload.shared_fraction').setValue('1.5')
+    expect(fieldIssue(rig, 'vms[0].workload.shared_fraction')).toMatch(/<=\s*1/)
+  })
+})
+
+describe('runs and files from the editor', () => {
+  it('Run sends the validated config; the editor is read-only until the run ends', async () => {
+    rig = setup()
+    await button(rig, 'Run').trigger('click')
+    expect(rig.client.types()).toEqual(['setSpeed', 'load', 'setSpeed', 'start'])
+    const loaded = rig.client.commands[1] as { config: { vms: unknown[] } }
+    expect(loaded.config.vms).toHaveLength(2)
+    rig.client.emit({ type: 'state', state: 'running' })
+    await flushPromises()
+    expect(rig.wrapper.get('fieldset.editor-fields').attributes('disabled')).toBeDefined()
+    expect(button(rig, 'Pause').attributes('disabled')).toBeUndefined()
+    expect(button(rig, 'Run').attributes('disabled')).toBeDefined()
+    rig.client.emit({ type: 'state', state: 'paused' })
+    await flushPromises()
+    await button(rig, 'Resume').trigger('click')
+    expect(rig.client.types().slice(-1)).toEqual(['resume'])
+    rig.client.emit({ type: 'state', state: 'done' })
+    await flushPromises()
+    expect(rig.wrapper.get('fieldset.editor-fields').attributes('disabled')).toBeUndefined()
+  })
+
+  it('loading a preset marks the experiment new and unsaved in the title', async () => {
+    rig = setup()
+    await rig.wrapper.get('#preset').setValue('paper-fig6a')
+    await flushPromises()
+    expect(rig.lab.experiment.draft.value.name).toBe('paper-fig6a')
+    expect(rig.lab.experiment.file.value).toBeNull()
+    const last = rig.platform.titles[rig.platform.titles.length - 1]
+    expect(last).toEqual({ title: '● paper-fig6a — Samepage Lab', dirty: true })
+    expect(rig.wrapper.get('#preset-description').text()).toBe(findPreset('paper-fig6a')?.description)
+  })
+
+  it('a preset picked over unsaved changes asks first; declining keeps the experiment', async () => {
+    rig = setup()
+    await input(rig, 'seed').setValue('9')
+    rig.platform.confirmAnswer = false
+    await rig.wrapper.get('#preset').setValue('paper-fig6a')
+    await flushPromises()
+    expect(rig.platform.confirms).toBe(1)
+    expect(rig.lab.experiment.draft.value).toMatchObject({ name: 'paper-fig6b', seed: 9 })
+    expect((rig.wrapper.get('#preset').element as HTMLSelectElement).value).toBe('paper-fig6b')
+    rig.platform.confirmAnswer = true
+    await rig.wrapper.get('#preset').setValue('paper-fig6a')
+    await flushPromises()
+    expect(rig.lab.experiment.draft.value).toMatchObject({ name: 'paper-fig6a', seed: 42 })
+  })
+
+  it('Open of an invalid file names the field and leaves the experiment unchanged', async () => {
+    rig = setup()
+    const before = rig.lab.experiment.text.value
+    const doc = JSON.parse(before)
+    doc.vms[0].memory_mib = 'lots'
+    rig.platform.toOpen.push({ name: 'bad.samepage.json', text: JSON.stringify(doc) })
+    await button(rig, 'Open').trigger('click')
+    await flushPromises()
+    const alert = rig.wrapper.get('[role="alert"]')
+    expect(alert.text()).toContain('bad.samepage.json')
+    expect(alert.text()).toContain('vms[0].memory_mib')
+    expect(rig.lab.experiment.text.value).toBe(before)
+  })
+
+  it('Save writes the draft and clears the dirty marker; opening that file gives the same config', async () => {
+    rig = setup()
+    await input(rig, 'seed').setValue('7')
+    expect(rig.lab.experiment.dirty.value).toBe(true)
+    await button(rig, 'Save').trigger('click')
+    await flushPromises()
+    expect(rig.platform.saved).toHaveLength(1)
+    const { text, opts } = rig.platform.saved[0]
+    expect(opts).toMatchObject({ suggestedName: 'paper-fig6b.samepage.json', saveAs: false })
+    expect(JSON.parse(text).seed).toBe(7)
+    expect(rig.lab.experiment.dirty.value).toBe(false)
+    expect(rig.platform.titles[rig.platform.titles.length - 1].title).toBe('paper-fig6b.samepage.json — Samepage Lab')
+
+    rig.lab.experiment.newDocument()
+    rig.platform.toOpen.push({ name: 'again.samepage.json', text })
+    await button(rig, 'Open').trigger('click')
+    await flushPromises()
+    expect(rig.lab.experiment.text.value).toBe(serializeConfig(JSON.parse(text)))
+    expect(rig.lab.experiment.dirty.value).toBe(false)
+  })
+
+  it('Space runs and pauses outside fields but types in them; Ctrl+S saves', async () => {
+    rig = setup()
+    const neutral = rig.wrapper.get('p.neutral')
+    await neutral.trigger('keydown', { key: ' ', code: 'Space' })
+    expect(rig.client.types()).toContain('start')
+    rig.client.emit({ type: 'state', state: 'running' })
+    await flushPromises()
+    await new Promise((r) => setTimeout(r, 300)) // one action per key press, not two within 250 ms
+    await neutral.trigger('keydown', { key: ' ', code: 'Space' })
+    expect(rig.client.types().slice(-1)).toEqual(['pause'])
+    const n = rig.client.commands.length
+    await input(rig, 'name').trigger('keydown', { key: ' ', code: 'Space' })
+    expect(rig.client.commands).toHaveLength(n)
+    await neutral.trigger('keydown', { key: 's', ctrlKey: true })
+    await flushPromises()
+    expect(rig.platform.saved).toHaveLength(1)
+  })
+
+  it('menu actions from the platform drive the same commands', async () => {
+    rig = setup()
+    rig.platform.press({ preset: 'paper-fig6c' })
+    await flushPromises()
+    expect(rig.lab.experiment.draft.value.name).toBe('paper-fig6c')
+    expect(rig.platform.confirms).toBe(0) // the host asked before sending it
+    rig.platform.press('run-pause')
+    expect(rig.client.types()).toContain('start')
+  })
+})
