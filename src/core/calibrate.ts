@@ -34,7 +34,7 @@ export function modelCpuPercent(profile: CpuProfile, ops: Record<OpName, number>
  * (every cell within +-25 %), so the target rows are reweighted towards the smallest
  * worst-case error rather than the smallest sum of squares.
  */
-export function fitProfile(prior: CpuProfile, targets: FitTarget[], lambda = 0.3): FitResult {
+export function fitProfile(prior: CpuProfile, targets: FitTarget[], lambda: number | Partial<Record<OpName, number>> = FIT_LAMBDA): FitResult {
   // Lawson's algorithm: the weight of a row grows with its residual, so the weighted least
   // squares solutions converge to the minimax (Chebyshev) fit.
   let weights = targets.map(() => 1 / targets.length)
@@ -65,7 +65,16 @@ export function fitProfile(prior: CpuProfile, targets: FitTarget[], lambda = 0.3
 
 const LAWSON_ITERATIONS = 200
 
-function solve(prior: CpuProfile, targets: FitTarget[], lambda: number, weights: number[]): CpuProfile {
+/**
+ * How strongly each cost is held to its prior (relative units). A ksmd wake-up is a timer, a
+ * context switch and lock round trips: microseconds whatever the fit would like, so it is
+ * held tighter than the per-page costs.
+ */
+export const FIT_LAMBDA: Partial<Record<OpName, number>> = { wakeup: 1 }
+const DEFAULT_LAMBDA = 0.1
+
+function solve(prior: CpuProfile, targets: FitTarget[], lambdaSpec: number | Partial<Record<OpName, number>>, weights: number[]): CpuProfile {
+  const lambdaOf = (k: OpName): number => (typeof lambdaSpec === 'number' ? lambdaSpec : (lambdaSpec[k] ?? DEFAULT_LAMBDA))
   const n = OP_NAMES.length
   const p = OP_NAMES.map((k) => prior[`${k}_ns`])
   const rows: number[][] = []
@@ -77,9 +86,10 @@ function solve(prior: CpuProfile, targets: FitTarget[], lambda: number, weights:
   })
   for (let j = 0; j < n; j++) {
     const r = new Array<number>(n).fill(0)
-    r[j] = lambda / p[j]
+    const l = lambdaOf(OP_NAMES[j])
+    r[j] = l / p[j]
     rows.push(r)
-    rhs.push(lambda)
+    rhs.push(l)
   }
   // Normal equations (A^T A) c = A^T b, solved by Gaussian elimination with partial pivoting.
   const M = Array.from({ length: n }, () => new Array<number>(n + 1).fill(0))

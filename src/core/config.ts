@@ -66,7 +66,7 @@ export const WorkloadSchema = z.discriminatedUnion('kind', [
     /** Compilation units in the build (enough that it outlasts the paper's 2400 s window). */
     units: int(1, 1_000_000).default(2000),
     /** Mean CPU time per compilation unit at full speed, seconds (fitted, docs/calibration.md). */
-    unit_cpu_s: z.number().positive().max(3600).default(1.3),
+    unit_cpu_s: z.number().positive().max(3600).default(1.35),
     /** Median compiler (cc1) heap per unit, MiB. */
     heap_mib: z.number().positive().max(4096).default(48),
     /** Parallel jobs (make -j); each takes a vCPU. */

@@ -56,7 +56,7 @@ export const XEON_X5560_PRIOR: CpuProfile = {
   merge_ns: 4000,
   cow_break_ns: 3500,
   hint_lookup_ns: 1500,
-  wakeup_ns: 6000,
+  wakeup_ns: 3500,
   vm_exit_ns: 6000
 }
 
@@ -68,14 +68,14 @@ export const XEON_X5560: CpuProfile = {
   ...XEON_X5560_PRIOR,
   label: 'Intel Xeon X5560, 2.80 GHz, 4 cores (the paper, section 5; costs fitted to Table 1)',
   // `samepage calibrate` (seed 42, full 2400 s runs), 2026-11-27: docs/calibration.md.
-  page_visit_ns: 418,
-  checksum_ns: 1654,
-  tree_step_ns: 260,
-  page_compare_ns: 621,
-  hash_lookup_ns: 121,
-  merge_ns: 6046,
-  hint_lookup_ns: 1751,
-  wakeup_ns: 4629
+  page_visit_ns: 371,
+  checksum_ns: 979,
+  tree_step_ns: 264,
+  page_compare_ns: 607,
+  hash_lookup_ns: 117,
+  merge_ns: 7999,
+  hint_lookup_ns: 1094,
+  wakeup_ns: 3448
 }
 
 export const CPU_PROFILES: Record<string, CpuProfile> = {

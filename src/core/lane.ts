@@ -113,6 +113,8 @@ export class Lane implements AttributeSink {
   readonly series = new Series()
   /** Simulated time, seconds. */
   t = 0
+  /** Ticks since t = 0 (t is derived from it, so no rounding error accumulates). */
+  private ticks = 0
   private nextSample: number
   private samplesTaken = 0
   private lastSampleT = 0
@@ -204,6 +206,7 @@ export class Lane implements AttributeSink {
       }
     }
     this.t = 0
+    this.ticks = 0
     this.scanner.nextWake = 0
     this.scannerBusyCarry = 0
     this.base = {
@@ -238,7 +241,7 @@ export class Lane implements AttributeSink {
   /** Advance one tick. During warm-up only VMs starting at 0 run. */
   tick(warmup = false): void {
     const t0 = this.t
-    const t1 = t0 + TICK_S
+    const t1 = (this.ticks + 1) * TICK_S
     // The scanner thread first: the model does a wake-up's work at once, but ksmd is busy for
     // the CPU time it took, so that time occupies a core over the following ticks.
     const s = this.scanner
@@ -273,6 +276,7 @@ export class Lane implements AttributeSink {
         v.nextQuantum += QUANTUM_S
       }
     }
+    this.ticks++
     this.t = t1
   }
 
