@@ -3,8 +3,9 @@
  * Not part of `npm test` (no timed unit tests). Results go to stdout and, with --json FILE,
  * to a JSON file; docs/performance.md quotes them with this command.
  *
- * 1. paper-fig6b, full 2400 s, both lanes: wall seconds, simulated seconds per wall second,
- *    scanned pages per wall second per lane.
+ * 1. paper-fig6b, full 2400 s, both lanes: as `samepage run` does it (lanes side by side on
+ *    worker threads), then each lane alone in this thread: wall seconds, simulated seconds per
+ *    wall second, scanned pages per wall second per lane.
  * 2. Large scale: 16 VMs x 2 GiB (kernel build) for 300 s with KSM and Hint lanes: bytes of
  *    memory per simulated guest page (typed arrays held by a lane, and process RSS growth).
  * Peak RSS of the process is reported at the end.
@@ -13,9 +14,20 @@ import { writeFileSync } from 'node:fs'
 import { parseExperiment, type ExperimentInput } from '../src/core/config.ts'
 import { Engine } from '../src/core/engine.ts'
 import { findPreset } from '../src/core/presets.ts'
+import { runLanes } from '../src/cli/lanes.ts'
 
 function rssMiB(): number {
   return process.memoryUsage().rss / 2 ** 20
+}
+
+async function fig6bParallel(): Promise<Record<string, unknown>> {
+  const preset = findPreset('paper-fig6b')
+  if (!preset) throw new Error('paper-fig6b missing')
+  const cfg = parseExperiment(preset.config)
+  const t0 = performance.now()
+  await runLanes(cfg, { checkInvariants: false }, () => {})
+  const wall = (performance.now() - t0) / 1000
+  return { preset: 'paper-fig6b', how: 'samepage run: lanes on worker threads', sim_seconds: cfg.duration_s, wall_seconds: round(wall), sim_seconds_per_wall_second: round(cfg.duration_s / wall) }
 }
 
 function fig6b(): Record<string, unknown> {
@@ -92,7 +104,9 @@ function round(x: number): number {
 }
 
 const results: Record<string, unknown> = { node: process.version, date: new Date().toISOString() }
-process.stderr.write('bench: paper-fig6b, 2400 s, KSM and Hint ...\n')
+process.stderr.write('bench: paper-fig6b, 2400 s, KSM and Hint lanes on worker threads ...\n')
+results.fig6b_parallel = await fig6bParallel()
+process.stderr.write('bench: paper-fig6b, each lane alone in one thread ...\n')
 results.fig6b = fig6b()
 process.stderr.write('bench: 16 VMs x 2 GiB, 300 s, KSM and Hint ...\n')
 results.large = largeScale()

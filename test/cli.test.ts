@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { parseExperiment } from '../src/core/config.ts'
+import { Engine } from '../src/core/engine.ts'
 
 const run = promisify(execFile)
 const BIN = join(import.meta.dirname, '..', 'bin', 'samepage.js')
@@ -125,6 +127,16 @@ describe('samepage command line', () => {
     expect(csv[0]).toMatch(/^lane,t_s,sharing_ratio,saved_mib,cpu_percent,pages_shared,pages_sharing,pages_unshared,pages_volatile,full_scans/)
     expect(csv).toHaveLength(1 + 2 * 5)
     expect(readFileSync(join(out, 'sharing.png')).subarray(1, 4).toString()).toBe('PNG')
+  })
+
+  it('lanes run on worker threads give exactly the in-process result', async () => {
+    const r = await samepage('run', file('tiny3.json', JSON.stringify(valid)), '--json', '--seed', '9')
+    expect(r.code).toBe(0)
+    const fromWorkers = JSON.parse(r.stdout)
+    const engine = new Engine(parseExperiment({ ...valid, seed: 9 }))
+    engine.run()
+    const inProcess = engine.summary(0)
+    expect({ ...fromWorkers, wall_seconds: 0 }).toEqual({ ...inProcess, wall_seconds: 0 })
   })
 
   it('run prints a summary table by default', async () => {

@@ -3,15 +3,23 @@ import { describe, expect, it } from 'vitest'
 import { RbTree } from '../src/core/rbtree.ts'
 
 describe('red-black tree over typed arrays', () => {
-  it('keeps red-black shape and content order under any inserts and erases', () => {
+  it.each([
+    ['keys read from the pages', false],
+    ['keys stored in the tree', true]
+  ])('keeps red-black shape and content order under any inserts and erases (%s)', (_, stored) => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 63 }), fc.integer({ min: 0, max: 20 })), { maxLength: 300 }), (ops) => {
         const keys = new Uint32Array(64)
         const inTree = new Set<number>()
-        const t = new RbTree(64, (id, out) => {
-          out[0] = keys[id]
-          out[1] = id
-        })
+        const t = new RbTree(
+          64,
+          stored
+            ? null
+            : (id, out) => {
+                out[0] = keys[id]
+                out[1] = id
+              }
+        )
         for (const [insert, id, key] of ops) {
           if (insert && !inTree.has(id)) {
             keys[id] = key

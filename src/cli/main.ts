@@ -8,7 +8,9 @@ import { totalmem } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ConfigError, experimentJsonSchema, parseExperimentText, validateExperiment, type Experiment } from '../core/config.ts'
-import { Engine, seriesCsv, type Summary } from '../core/engine.ts'
+import { seriesCsv, type Summary } from '../core/engine.ts'
+import type { MetricName } from '../core/metrics.ts'
+import { composeSummary, runLanes, type LaneRun } from './lanes.ts'
 import { InvariantError } from '../core/lane.ts'
 import { DEFAULT_PRESET, findPreset, PRESETS } from '../core/presets.ts'
 import { cpuChart, sharingChart } from '../core/charts.ts'
@@ -189,13 +191,13 @@ async function cmdRun(args: string[], io: CliIo): Promise<number> {
   checkMachineFits(config)
   const outDir = values.out !== undefined ? prepareOutDir(values.out) : null
 
-  const engine = new Engine(config, { checkInvariants: Boolean(values['check-invariants']) })
   const bar = io.stderrIsTTY ? new ProgressBar(io.stderr, config.name) : null
   const t0 = performance.now()
-  engine.run((f) => bar?.update(f, (performance.now() - t0) / 1000), Math.max(config.sample_every_s, Math.min(60, config.duration_s / 100)))
+  // Lanes run side by side on worker threads (lanes.ts): the same results, both cores busy.
+  const lanes = await runLanes(config, { checkInvariants: Boolean(values['check-invariants']) }, (f) => bar?.update(f, (performance.now() - t0) / 1000))
   bar?.finish()
-  const summary = engine.summary((performance.now() - t0) / 1000)
-  if (outDir) await writeOutputs(outDir, config, engine, summary)
+  const summary = composeSummary(config, lanes, (performance.now() - t0) / 1000)
+  if (outDir) await writeOutputs(outDir, config, lanes, summary)
   io.stdout(values.json ? JSON.stringify(summary, null, 2) + '\n' : summaryTable(summary))
   return 0
 }
@@ -301,11 +303,11 @@ function prepareOutDir(dir: string): string {
   return abs
 }
 
-async function writeOutputs(dir: string, config: Experiment, engine: Engine, summary: Summary): Promise<void> {
+async function writeOutputs(dir: string, config: Experiment, runs: LaneRun[], summary: Summary): Promise<void> {
   const stage = join(dir, `.samepage-tmp-${process.pid}`)
   mkdirSync(stage, { recursive: true })
   try {
-    const lanes = engine.lanes.map((l) => ({ name: l.cfg.name, scanner: l.cfg.scanner.kind, series: l.series, column: (n: Parameters<typeof l.series.column>[0]) => l.series.column(n) }))
+    const lanes = runs.map((l) => ({ name: l.name, scanner: l.scanner, series: l.series, column: (n: MetricName) => l.series.column(n) }))
     const files: [string, string | Buffer][] = [
       ['config.json', JSON.stringify(config, null, 2) + '\n'],
       ['summary.json', JSON.stringify(summary, null, 2) + '\n'],

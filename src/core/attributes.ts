@@ -4,8 +4,10 @@
  * of another VM makes page hints for both pages.
  *
  * The guest reports page-cache updates only, not evictions, so an attribute stays until the same
- * page gets a new one: a page reused for something else keeps a stale attribute, and a later
- * match on it is a hint that finds nothing (wasted work, as in real life).
+ * page gets a new one, or the same VM names the same (path, offset) for another page (a guest
+ * caches a file page once, so the older one is stale): a page reused for something else keeps
+ * a stale attribute meanwhile, and a match on it is a hint that finds nothing (wasted work, as
+ * in real life).
  *
  * Storage: per guest page (path, offset) and a doubly linked bucket chain; bucket heads in a
  * power-of-two array. Path ids are the lane's interned path ids.
@@ -43,23 +45,35 @@ export class AttributeTable {
    */
   set(gp: number, pathId: number, offset: number, vmLo: number, vmHi: number): number {
     this.received++
+    const b = hash32(pathId, offset) & this.mask
     if (this.path[gp] !== pathId || this.off[gp] !== offset) {
       if (this.path[gp] !== NONE) this.unlink(gp)
       this.path[gp] = pathId
       this.off[gp] = offset
-      const b = hash32(pathId, offset) & this.mask
       const h = this.heads[b]
       this.next[gp] = h
       this.prev[gp] = NONE
       if (h !== NONE) this.prev[h] = gp
       this.heads[b] = gp
     }
+    // A guest caches a file page once: another page of the same VM still naming this
+    // (path, offset) is stale (evicted and reused since) and is dropped on the way.
+    let partner = -1
     let walk = ATTR_MAX_WALK
-    for (let e = this.heads[hash32(pathId, offset) & this.mask]; e !== NONE && walk-- > 0; e = this.next[e]) {
-      if (e === gp || (e >= vmLo && e < vmHi)) continue
-      if (this.path[e] === pathId && this.off[e] === offset) return e
+    let e = this.heads[b]
+    while (e !== NONE && walk-- > 0) {
+      const nx = this.next[e]
+      if (e !== gp && this.path[e] === pathId && this.off[e] === offset) {
+        if (e >= vmLo && e < vmHi) {
+          this.unlink(e)
+          this.path[e] = NONE
+        } else if (partner < 0) {
+          partner = e
+        }
+      }
+      e = nx
     }
-    return -1
+    return partner
   }
 
   private unlink(gp: number): void {

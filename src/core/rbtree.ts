@@ -8,6 +8,9 @@
  * Figure 5). The stable tree uses the same structure; its pages are write-protected, so its keys
  * never move.
  *
+ * Without a `readKey` (the stable tree, whose pages cannot change) the tree keeps each node's
+ * key itself, set at insertion: one array read per step instead of a walk to the page.
+ *
  * Node id n is stored at slot n + 1; slot 0 is the black NIL sentinel (CLRS, ch. 13).
  * Membership is the caller's business: the tree does not know which ids are in it.
  */
@@ -24,6 +27,9 @@ export class RbTree {
   private right: Int32Array
   private parent: Int32Array
   private color: Uint8Array
+  /** Stored keys (hi, lo) by slot, when the tree has no readKey. */
+  private kh: Uint32Array | null
+  private kl: Uint32Array | null
   private root = NIL
   private readonly key = new Uint32Array(2)
   /** Key comparisons made since the counter was last read: the cost model's "tree steps". */
@@ -31,8 +37,10 @@ export class RbTree {
 
   constructor(
     capacity: number,
-    private readonly readKey: ReadKey
+    private readonly readKey: ReadKey | null
   ) {
+    this.kh = readKey ? null : new Uint32Array(capacity + 1)
+    this.kl = readKey ? null : new Uint32Array(capacity + 1)
     this.left = new Int32Array(capacity + 1)
     this.right = new Int32Array(capacity + 1)
     this.parent = new Int32Array(capacity + 1)
@@ -59,6 +67,24 @@ export class RbTree {
     const c = new Uint8Array(n)
     c.set(this.color)
     this.color = c
+    if (this.kh && this.kl) {
+      const h = new Uint32Array(n)
+      h.set(this.kh)
+      this.kh = h
+      const l = new Uint32Array(n)
+      l.set(this.kl)
+      this.kl = l
+    }
+  }
+
+  /** The key of slot x (x = id + 1), into this.key. */
+  private loadKey(x: number): void {
+    if (this.kh) {
+      this.key[0] = this.kh[x]
+      this.key[1] = (this.kl as Uint32Array)[x]
+    } else {
+      ;(this.readKey as ReadKey)(x - 1, this.key)
+    }
   }
 
   /** Forget every node at once (KSM resets the unstable tree root at each full pass). */
@@ -75,7 +101,7 @@ export class RbTree {
     let x = this.root
     const k = this.key
     while (x !== NIL) {
-      this.readKey(x - 1, k)
+      this.loadKey(x)
       this.steps++
       const c = cmpFp(hi, lo, k[0], k[1])
       if (c === 0) return x - 1
@@ -94,7 +120,7 @@ export class RbTree {
     let c = 0
     const k = this.key
     while (x !== NIL) {
-      this.readKey(x - 1, k)
+      this.loadKey(x)
       this.steps++
       c = cmpFp(hi, lo, k[0], k[1])
       if (c === 0) return x - 1
@@ -102,6 +128,10 @@ export class RbTree {
       x = c < 0 ? this.left[x] : this.right[x]
     }
     const z = id + 1
+    if (this.kh && this.kl) {
+      this.kh[z] = hi
+      this.kl[z] = lo
+    }
     this.parent[z] = y
     this.left[z] = NIL
     this.right[z] = NIL
@@ -122,6 +152,10 @@ export class RbTree {
     this.right[n] = this.right[o]
     this.parent[n] = p
     this.color[n] = this.color[o]
+    if (this.kh && this.kl) {
+      this.kh[n] = this.kh[o]
+      this.kl[n] = this.kl[o]
+    }
     if (this.left[n] !== NIL) this.parent[this.left[n]] = n
     if (this.right[n] !== NIL) this.parent[this.right[n]] = n
     if (p === NIL) this.root = n

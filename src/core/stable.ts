@@ -56,12 +56,8 @@ export class StableTree implements KsmUnmapHook {
     this.snChain = new Int32Array(cap)
     this.snNext = new Int32Array(cap)
     this.snDups = new Int32Array(cap)
-    this.tree = new RbTree(cap, (id, out) => {
-      let f = this.snFrame[id]
-      if (f < 0) f = this.snFrame[this.snNext[id]]
-      out[0] = this.mem.hi(f)
-      out[1] = this.mem.lo(f)
-    })
+    // Stable pages are write-protected: their content is the key, stored once at insertion.
+    this.tree = new RbTree(cap, null)
     mem.hook = this
   }
 
