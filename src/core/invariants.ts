@@ -7,7 +7,8 @@
  * - the hint stack's counts add up; the stable tree is a valid red-black tree.
  */
 import type { HintStack } from './hintstack.ts'
-import type { HostMemory } from './memory.ts'
+import { ZERO_FP_HI, ZERO_FP_LO } from './content.ts'
+import { FLAG_SHARED, FLAG_ZERO, type HostMemory } from './memory.ts'
 import type { Scanner } from './scanners/scanner.ts'
 import type { StableTree } from './stable.ts'
 
@@ -47,6 +48,10 @@ export function checkMemoryInvariants(where: string, mem: HostMemory, stable: St
     const c = counts[f]
     if (c !== mem.mapcountOf(f)) fail(`frame ${f} has map count ${mem.mapcountOf(f)} but ${c} guest pages map it`)
     if (c === 0) continue
+    const zero = mem.hi(f) === ZERO_FP_HI && mem.lo(f) === ZERO_FP_LO
+    if (((mem.flags[f] & FLAG_ZERO) !== 0) !== zero || ((mem.flags[f] & FLAG_SHARED) !== 0) !== c >= 2) {
+      fail(`frame ${f}: its statistics flags (${mem.flags[f]}) disagree with its content and map count`)
+    }
     inUse++
     if (c >= 2) sharedGuestPages += c
     if (mem.ksmNode(f) >= 0) {

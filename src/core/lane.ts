@@ -8,7 +8,6 @@
  * oversubscribed), runs the workload quanta that time pays for, and then the scanner thread runs
  * every wake-up due in the tick.
  */
-import { isZeroFp } from './content.ts'
 import { checkMemoryInvariants } from './invariants.ts'
 import type { Experiment, LaneConfig, VmConfig } from './config.ts'
 import { pagesToScan } from './config.ts'
@@ -16,7 +15,7 @@ import { CPU_PROFILES, type CpuProfile, type OpName } from './cost.ts'
 import { AttributeTable } from './attributes.ts'
 import { GuestOS, PT_FREE, PT_PAGECACHE, PT_TEXT, type AttributeSink } from './guest.ts'
 import { HintStack } from './hintstack.ts'
-import { HostMemory } from './memory.ts'
+import { FLAG_SHARED, FLAG_ZERO, HostMemory } from './memory.ts'
 import { METRIC_COLUMNS, METRIC_INDEX, Series } from './metrics.ts'
 import { hash32, Rng } from './rng.ts'
 export { InvariantError } from './invariants.ts'
@@ -346,6 +345,7 @@ export class Lane implements AttributeSink {
     let sTx = 0
     let sZ = 0
     let sO = 0
+    const flags = mem.flags
     for (const v of this.vms) {
       const type = v.guest.type
       const base = v.guest.base
@@ -354,8 +354,9 @@ export class Lane implements AttributeSink {
         if (f < 0) continue
         const t = type[g] & 7
         if (t === PT_FREE) continue // Figure 2 counts allocated pages only
-        const shared = mem.mapcountOf(f) >= 2 ? 1 : 0
-        if (isZeroFp(mem.hi(f), mem.lo(f))) {
+        const fl = flags[f]
+        const shared = fl & FLAG_SHARED ? 1 : 0
+        if (fl & FLAG_ZERO) {
           aZ++
           sZ += shared
           continue

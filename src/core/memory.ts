@@ -19,6 +19,9 @@ export interface KsmUnmapHook {
   unmapKsm(gp: number, frame: number): void
 }
 
+export const FLAG_ZERO = 1
+export const FLAG_SHARED = 2
+
 /** Words per frame in HostMemory.frames: content hi, content lo, map count, stable node + 1. */
 const FW = 4
 
@@ -30,6 +33,12 @@ export class HostMemory {
    * [4f] content hi, [4f+1] content lo, [4f+2] map count, [4f+3] stable node id + 1 (0: private).
    */
   private frames: Uint32Array
+  /**
+   * Per frame, derived from `frames` for the per-type statistics (one byte a frame, so the
+   * sampling pass stays in cache): FLAG_ZERO content is the zero page, FLAG_SHARED two or more
+   * mappings.
+   */
+  flags: Uint8Array
   private freeList: Int32Array
   private nFree = 0
   private nFrames = 0
@@ -50,6 +59,7 @@ export class HostMemory {
     this.pageFrame = new Int32Array(totalPages).fill(-1)
     const cap = Math.max(1024, totalPages >>> 2)
     this.frames = new Uint32Array(cap * FW)
+    this.flags = new Uint8Array(cap)
     this.freeList = new Int32Array(cap)
     if (keepShadow) {
       this.shadow = new Uint32Array(totalPages * 2)
@@ -82,11 +92,15 @@ export class HostMemory {
   }
 
   incMap(f: number): number {
-    return ++this.frames[f * FW + 2]
+    const c = ++this.frames[f * FW + 2]
+    if (c === 2) this.flags[f] |= FLAG_SHARED
+    return c
   }
 
   decMap(f: number): number {
-    return --this.frames[f * FW + 2]
+    const c = --this.frames[f * FW + 2]
+    if (c === 1) this.flags[f] &= ~FLAG_SHARED
+    return c
   }
 
   /** Stable node (dup) owning frame f, or -1 for a private frame. */
@@ -109,6 +123,7 @@ export class HostMemory {
     }
     this.frames[f * FW + 2] = 1
     this.frames[f * FW + 3] = 0
+    this.flags[f] = 0
     this.framesInUse++
     return f
   }
@@ -116,6 +131,7 @@ export class HostMemory {
   freeFrame(f: number): void {
     this.frames[f * FW + 2] = 0
     this.frames[f * FW + 3] = 0
+    this.flags[f] = 0
     this.freeList[this.nFree++] = f
     this.framesInUse--
   }
@@ -125,6 +141,9 @@ export class HostMemory {
     const frames = new Uint32Array(cap * FW)
     frames.set(this.frames)
     this.frames = frames
+    const flags = new Uint8Array(cap)
+    flags.set(this.flags)
+    this.flags = flags
     const fl = new Int32Array(cap)
     fl.set(this.freeList)
     this.freeList = fl
@@ -155,6 +174,7 @@ export class HostMemory {
     const i = f * FW
     this.frames[i] = hi
     this.frames[i + 1] = lo
+    this.flags[f] = (this.flags[f] & FLAG_SHARED) | (hi === ZERO_FP_HI && lo === ZERO_FP_LO ? FLAG_ZERO : 0)
     if (this.shadow) {
       this.shadow[2 * gp] = hi
       this.shadow[2 * gp + 1] = lo
@@ -176,6 +196,6 @@ export class HostMemory {
 
   /** Bytes held by the typed arrays of this object (for the memory-per-page figure). */
   byteSize(): number {
-    return this.pageFrame.byteLength + this.frames.byteLength + this.freeList.byteLength + (this.shadow ? this.shadow.byteLength : 0)
+    return this.pageFrame.byteLength + this.frames.byteLength + this.flags.byteLength + this.freeList.byteLength + (this.shadow ? this.shadow.byteLength : 0)
   }
 }
