@@ -7,7 +7,7 @@
 // own terms. The shapes below are the renderer's Platform types (platform/types.ts) on the
 // wire; platform/electron.ts passes them through unchanged, so the compiler checks they agree.
 import type { ConfigIssue } from '../core/config.ts'
-import type { SessionEvent, Speed } from '../core/protocol.ts'
+import type { LabClient, Speed } from '../core/protocol.ts'
 
 /** A file read by main, with the problems main found validating it (absent when valid). */
 export interface OpenedFileWire {
@@ -35,7 +35,7 @@ export interface ExportFileWire {
   data: Uint8Array | string
 }
 
-/** Menu or accelerator actions main forwards to the renderer (same as platform/types.ts). */
+/** Menu or accelerator actions main forwards to the renderer (platform/types.ts re-exports it). */
 export type MenuActionWire =
   | 'new'
   | 'open'
@@ -55,17 +55,7 @@ export type MenuActionWire =
  * parseCommand); events come back over a MessagePort that main hands to the preload, sample
  * columns as Float64Arrays in batches (at most about 30 a second).
  */
-export interface SessionApi {
-  load(config: unknown): void
-  start(): void
-  pause(): void
-  resume(): void
-  step(seconds: number): void
-  stop(): void
-  setSpeed(speed: Speed): void
-  /** Subscribe to the session's events; returns the unsubscribe function. */
-  onEvent(listener: (event: SessionEvent) => void): () => void
-}
+export type SessionApi = Omit<LabClient, 'dispose'>
 
 /** What `window.samepage` offers. Absent in a plain browser (web mode). */
 export interface SamepageApi {

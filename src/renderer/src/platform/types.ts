@@ -5,6 +5,7 @@
  */
 import type { ConfigIssue } from '../../../core/config.ts'
 import type { LabClient } from '../../../core/protocol.ts'
+import type { MenuActionWire } from '../../../preload/api.ts'
 
 export interface OpenedFile {
   /** File name shown to the user (no folders in web mode). */
@@ -26,19 +27,7 @@ export interface SavedFile {
 }
 
 /** Menu or accelerator actions the host forwards to the renderer (Electron's application menu). */
-export type MenuAction =
-  | 'new'
-  | 'open'
-  | 'save'
-  | 'save-as'
-  | 'open-result'
-  | 'export-charts'
-  | 'export-data'
-  | 'run-pause'
-  | 'step'
-  | 'stop'
-  | { preset: string }
-  | { openRecent: string }
+export type MenuAction = MenuActionWire
 
 export interface ExportFile {
   name: string
