@@ -10,7 +10,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const outDir = join(root, 'node_modules', '.cache', 'samepage')
 const SOURCE_DIRS = ['src/core', 'src/host', 'src/cli', 'bench']
 
-function newestMtime(path) {
+/** Newest modification time (ms) of a file or anything under a folder; 0 if missing. */
+export function newestMtime(path) {
   let st
   try {
     st = statSync(path)

@@ -8,11 +8,12 @@
 // serve a folder another build is rewriting). Prints one line `Samepage Lab web mode: <url>`
 // once it listens.
 import { spawnSync } from 'node:child_process'
-import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs'
+import { createReadStream, readFileSync, statSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { createRequire } from 'node:module'
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { newestMtime } from '../bin/bundle.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const DEFAULT_OUT = join(ROOT, 'out', 'web')
@@ -35,18 +36,6 @@ const TYPES = {
   '.txt': 'text/plain; charset=utf-8'
 }
 
-function newestMtime(path) {
-  let st
-  try {
-    st = statSync(path)
-  } catch {
-    return 0
-  }
-  if (!st.isDirectory()) return st.mtimeMs
-  let newest = st.mtimeMs
-  for (const e of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, e)))
-  return newest
-}
 
 /** Whether `dir` holds a web build made after the last change to any input. */
 export function isWebBuildFresh(dir = DEFAULT_OUT) {

@@ -8,6 +8,7 @@ import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { createCanvas, GlobalFonts } from '@napi-rs/canvas'
 import { Chart, registerables, type ChartConfiguration, type ChartItem, type ChartType, type Plugin } from 'chart.js'
 
+import { PNG_HEIGHT, PNG_SCALE, PNG_WIDTH, WHITE_BACKGROUND } from '../core/charts.ts'
 Chart.register(...registerables)
 
 export interface PngOptions {
@@ -19,9 +20,7 @@ export interface PngOptions {
   scale?: number
 }
 
-export const PNG_WIDTH = 900
-export const PNG_HEIGHT = 500
-export const PNG_SCALE = 2
+export { PNG_HEIGHT, PNG_SCALE, PNG_WIDTH }
 
 /** Fonts tried when the canvas sees no system font at all (minimal containers). */
 const FALLBACK_FONTS = [
@@ -49,18 +48,6 @@ function ensureFonts(): void {
   }
 }
 
-/** Paints the whole canvas white before Chart.js draws (a PNG is transparent otherwise). */
-const whiteBackground: Plugin = {
-  id: 'samepageWhiteBackground',
-  beforeDraw(chart) {
-    const { ctx } = chart
-    ctx.save()
-    ctx.globalCompositeOperation = 'source-over'
-    ctx.fillStyle = '#ffffff'
-    ctx.fillRect(0, 0, chart.width, chart.height)
-    ctx.restore()
-  }
-}
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (v === null || typeof v !== 'object') return false
@@ -98,7 +85,7 @@ export async function renderChartPng<TType extends ChartType, TData, TLabel>(con
     animation: false,
     devicePixelRatio: scale
   } as typeof own.options
-  own.plugins = [...(own.plugins ?? []), whiteBackground as Plugin<TType>]
+  own.plugins = [...(own.plugins ?? []), WHITE_BACKGROUND as Plugin<TType>]
   const chart = new Chart(canvas as unknown as ChartItem, own)
   try {
     return await canvas.encode('png')

@@ -13,7 +13,7 @@
  * paper's Figure 6: KSM blue, hint red); where a chart has several metrics per lane, the dash
  * says which metric.
  */
-import type { ChartConfiguration, ChartDataset, ScaleOptions } from 'chart.js'
+import type { ChartConfiguration, ChartDataset, Plugin, ScaleOptions } from 'chart.js'
 import type { MetricName } from './metrics.ts'
 
 /** What a chart needs from a lane: its name, its scanner kind and its sampled columns. */
@@ -400,5 +400,23 @@ export function barChart(spec: { title: string; labels: string[]; series: BarSer
         legend: { display: true, position: 'top' }
       }
     }
+  }
+}
+
+/** Exported figures: 900 x 500 CSS px at 2x, the same from the app and from the CLI. */
+export const PNG_WIDTH = 900
+export const PNG_HEIGHT = 500
+export const PNG_SCALE = 2
+
+/** Paints the whole canvas white before Chart.js draws (a PNG is transparent otherwise). */
+export const WHITE_BACKGROUND: Plugin = {
+  id: 'samepageWhiteBackground',
+  beforeDraw(chart) {
+    const { ctx } = chart
+    ctx.save()
+    ctx.globalCompositeOperation = 'source-over'
+    ctx.fillStyle = '#ffffff'
+    ctx.fillRect(0, 0, chart.width, chart.height)
+    ctx.restore()
   }
 }

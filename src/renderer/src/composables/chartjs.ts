@@ -6,29 +6,16 @@
  * detached <canvas>, encoded with the synchronous toDataURL: Chromium runs toBlob and
  * convertToBlob as idle tasks, which a busy (or headless) page may not give it for a second.
  */
-import { BasicPlatform, Chart, registerables, type ChartConfiguration, type Plugin } from 'chart.js'
+import { BasicPlatform, Chart, registerables, type ChartConfiguration } from 'chart.js'
 import type { ChartConfig } from '../../../core/charts.ts'
+import { PNG_HEIGHT, PNG_SCALE, PNG_WIDTH, WHITE_BACKGROUND } from '../../../core/charts.ts'
 
 Chart.register(...registerables)
 
 export { Chart }
 
-export const PNG_WIDTH = 900 // src/cli/png.ts
-export const PNG_HEIGHT = 500
-export const PNG_SCALE = 2
+export { PNG_HEIGHT, PNG_SCALE, PNG_WIDTH }
 
-/** Paints the whole canvas white before Chart.js draws (a PNG is transparent otherwise). */
-const whiteBackground: Plugin = {
-  id: 'samepageWhiteBackground',
-  beforeDraw(chart) {
-    const { ctx } = chart
-    ctx.save()
-    ctx.globalCompositeOperation = 'source-over'
-    ctx.fillStyle = '#ffffff'
-    ctx.fillRect(0, 0, chart.width, chart.height)
-    ctx.restore()
-  }
-}
 
 /** The bytes of a `data:...;base64,` URL. */
 function dataUrlBytes(url: string): Uint8Array {
@@ -42,7 +29,7 @@ function dataUrlBytes(url: string): Uint8Array {
 export function renderChartPng(config: ChartConfig, width = PNG_WIDTH, height = PNG_HEIGHT, scale = PNG_SCALE): Uint8Array {
   const own = config as unknown as ChartConfiguration
   own.options = { ...own.options, responsive: false, maintainAspectRatio: false, animation: false, devicePixelRatio: scale }
-  own.plugins = [...(own.plugins ?? []), whiteBackground]
+  own.plugins = [...(own.plugins ?? []), WHITE_BACKGROUND]
   own.platform = BasicPlatform
   const canvas = document.createElement('canvas')
   canvas.width = width
