@@ -12,7 +12,6 @@ import { CHAINS_PRUNE_MS_DEFAULT, MAX_PAGE_SHARING_DEFAULT } from './stable.ts'
 import { IMAGE_NAMES } from './workloads/images.ts'
 
 export const EXPERIMENT_SCHEMA_ID = 'samepage-lab/experiment@1'
-export const EXPERIMENT_SCHEMA_VERSION = 1
 
 /**
  * What one lane may hold: guest pages summed over its VMs. Past this a run would need more than

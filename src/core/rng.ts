@@ -91,9 +91,4 @@ export class Rng {
     const z = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v)
     return Math.max(1, Math.round(median * Math.exp(sigma * z)))
   }
-
-  /** A derived generator for an independent sub-stream (e.g. one per VM). */
-  fork(stream: number): Rng {
-    return new Rng(this.u32(), stream)
-  }
 }

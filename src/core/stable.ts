@@ -116,11 +116,6 @@ export class StableTree implements KsmUnmapHook {
     return best
   }
 
-  /** Frame of a stable node (dup or plain). */
-  frameOf(node: number): number {
-    return this.snFrame[node]
-  }
-
   /** try_to_merge_with_ksm_page + stable_tree_append: map page gp onto the KSM page of `node`. */
   mergeInto(gp: number, node: number): void {
     const mem = this.mem

@@ -13,7 +13,6 @@
  * and reclaim recycles old page-cache pages: shareable pages are rewritten within minutes, as
  * the paper and XLH report. Parameters: docs/model.md.
  */
-import { synthFp } from '../content.ts'
 import { hash32, hashString, Rng } from '../rng.ts'
 import { NS_KBUILD_OBJ, NS_KBUILD_SRC, NS_TMP, pathId, PATH_INDEX_MASK } from './paths.ts'
 import { QUANTUM_S, type VmContext, type Workload } from './workload.ts'
@@ -189,9 +188,4 @@ export class KernelBuildWorkload implements Workload {
     guest.writeFile(out, 0, Math.max(1, pages >> 1), 1)
     this.dirObjs.length = 0
   }
-}
-
-/** Content of object page (for tests): the same in every VM. */
-export function objectPageFp(out: Uint32Array, unit: number, off: number): void {
-  synthFp(out, hash32(OBJ_CONTENT, unit), 1, off)
 }
