@@ -16,6 +16,7 @@ import { DEFAULT_PRESET, findPreset, PRESETS } from '../core/presets.ts'
 import { cpuChart, sharingChart } from '../core/charts.ts'
 import { renderChartPng } from './png.ts'
 import { ProgressBar } from './progress.ts'
+import { cmdImage, ImageUsageError } from './image.ts'
 import { formatReport, outputs, parseParts, reproduce, writeAll } from './reproduce.ts'
 import { fitProfile, modelCpuPercent, OP_NAMES, type FitTarget } from '../core/calibrate.ts'
 import { XEON_X5560, XEON_X5560_PRIOR, type OpName } from '../core/cost.ts'
@@ -32,6 +33,8 @@ commands:
   presets             list the presets
   reproduce [--only fig1,fig2,fig6,table1] [--out DIR] [--json] [--quick] [--seeds N]
                       run the paper's experiments and print its numbers beside ours
+  image build SOURCE -o IMAGE   index a directory or .tar/.tar.gz: xxhash64 of every 4 KiB page
+  image stats IMAGE... [--json] pages, distinct, zero and ideal sharing within and across images
   validate FILE       check an experiment file (exit 2 and one line per problem if invalid)
   schema              print the JSON Schema of experiment files
   help                this text`
@@ -61,6 +64,8 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
         return await cmdReproduce(rest, io)
       case 'calibrate':
         return await cmdCalibrate(rest, io)
+      case 'image':
+        return await cmdImage(rest, io)
       case 'presets':
         noArgs('presets', rest)
         for (const p of PRESETS) io.stdout(`${p.name.padEnd(16)} ${p.description}\n`)
@@ -79,10 +84,10 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
       case undefined:
         throw new UsageError(`no command given\n${USAGE}`)
       default:
-        throw new UsageError(`unknown command "${cmd}" (commands: run, reproduce, presets, validate, schema, help)`)
+        throw new UsageError(`unknown command "${cmd}" (commands: run, reproduce, calibrate, image, presets, validate, schema, help)`)
     }
   } catch (e) {
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof ImageUsageError) {
       io.stderr(`samepage: ${e.message}\n`)
       return 2
     }

@@ -1,0 +1,517 @@
+/**
+ * `samepage image build SOURCE -o IMAGE` and `samepage image stats IMAGE...`: the Node side of
+ * guest images (directory walk, tar reading, file IO). The format and the statistics are pure
+ * and live in src/core/image.ts; the format is documented in docs/file-formats.md.
+ */
+import { closeSync, constants, createReadStream, fstatSync, openSync, readSync } from 'node:fs'
+import { lstat, open, opendir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises'
+import { basename, dirname, join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { createGunzip } from 'node:zlib'
+import {
+  checkPath,
+  decodeImage,
+  encodeFile,
+  encodeHeader,
+  encodeTrailer,
+  formatImageStats,
+  ImageFormatError,
+  imageStats,
+  loadH64Raw,
+  makeHeader,
+  PageHasher,
+  pagesOf,
+  type H64Raw,
+  type ImageFile,
+  type ImageIndex
+} from '../core/image.ts'
+
+/** Bad input (missing SOURCE, unreadable archive, bad IMAGE file): one line, exit code 2. */
+export class ImageUsageError extends Error {}
+
+export interface ImageIo {
+  stdout(s: string): void
+  stderr(s: string): void
+  stderrIsTTY: boolean
+}
+
+const USAGE = `usage: samepage image build SOURCE -o IMAGE   (SOURCE: a directory, .tar or .tar.gz)
+       samepage image stats IMAGE... [--json]`
+
+const READ_CHUNK = 1 << 20
+
+export async function cmdImage(args: string[], io: ImageIo): Promise<number> {
+  const [sub, ...rest] = args
+  switch (sub) {
+    case 'build': {
+      const { values, positionals } = usage(() => parseArgs({ args: rest, options: { out: { type: 'string', short: 'o' } }, allowPositionals: true }))
+      if (positionals.length !== 1) throw new ImageUsageError(`image build takes one SOURCE\n${USAGE}`)
+      const out = values.out
+      if (typeof out !== 'string' || out === '') throw new ImageUsageError('image build needs -o IMAGE')
+      const r = await buildImage(positionals[0], out, io)
+      io.stdout(
+        `${out}: ${r.files} files, ${r.pages} pages (${((r.pages * 4096) / 1048576).toFixed(2)} MiB)` +
+          `${r.skipped ? `, ${r.skipped} skipped` : ''}${r.unreadable ? `, ${r.unreadable} unreadable` : ''}\n`
+      )
+      return 0
+    }
+    case 'stats': {
+      const { values, positionals } = usage(() => parseArgs({ args: rest, options: { json: { type: 'boolean' } }, allowPositionals: true }))
+      if (positionals.length === 0) throw new ImageUsageError(`image stats needs at least one IMAGE\n${USAGE}`)
+      const images: { name: string; files: ImageFile[] }[] = []
+      for (const p of positionals) images.push({ name: p, files: (await readImageFile(p)).files })
+      const report = imageStats(images)
+      io.stdout(values.json ? JSON.stringify(report, null, 2) + '\n' : formatImageStats(report))
+      return 0
+    }
+    default:
+      throw new ImageUsageError(sub === undefined ? USAGE : `unknown image command: ${sub}\n${USAGE}`)
+  }
+}
+
+/** Option parsing errors as usage errors. */
+function usage<T>(fn: () => T): T {
+  try {
+    return fn()
+  } catch (e) {
+    throw new ImageUsageError((e as Error).message)
+  }
+}
+
+/** Reads and decodes an image file; ImageUsageError with one line if it is missing or bad. */
+export async function readImageFile(path: string): Promise<ImageIndex> {
+  let bytes: Uint8Array
+  try {
+    bytes = await readFile(path)
+  } catch (e) {
+    throw new ImageUsageError(`cannot read image ${path}: ${errText(e)}`)
+  }
+  try {
+    return decodeImage(bytes)
+  } catch (e) {
+    if (e instanceof ImageFormatError) throw new ImageUsageError(`${path}: ${e.message}`)
+    throw e
+  }
+}
+
+export interface BuildResult {
+  files: number
+  pages: number
+  /** Entries not recorded: symlinks, special files, hard links in archives, duplicates, bad paths. */
+  skipped: number
+  unreadable: number
+}
+
+/** Called with each regular file's record, in walk (or archive) order. */
+type Sink = (file: ImageFile) => Promise<void>
+
+/** Builds IMAGE from a directory or a .tar / .tar.gz archive; writes atomically (temp + rename). */
+export async function buildImage(source: string, out: string, io: ImageIo): Promise<BuildResult> {
+  let st
+  try {
+    st = await stat(source)
+  } catch (e) {
+    throw new ImageUsageError(`cannot read ${source}: ${errText(e)}`)
+  }
+  if (!st.isDirectory() && !st.isFile()) throw new ImageUsageError(`${source} is neither a directory nor a tar archive`)
+  const h64 = await loadH64Raw()
+  const writer = await ImageWriter.create(out, basename(source))
+  const result: BuildResult = { files: 0, pages: 0, skipped: 0, unreadable: 0 }
+  const progress = new Progress(io)
+  const warn = (msg: string): void => {
+    progress.clear()
+    io.stderr(`samepage: ${msg}\n`)
+  }
+  const sink: Sink = async (file) => {
+    result.files++
+    result.pages += pagesOf(file.size)
+    await writer.add(file)
+    progress.tick(result.files, file.size)
+  }
+  try {
+    // The image may be written inside the tree it indexes: never index it (or its temporary file).
+    if (st.isDirectory()) await walkDirectory(source, h64, sink, warn, result, new Set([resolve(writer.tmp), resolve(out)]))
+    else await readTar(source, h64, sink, warn, result)
+    progress.clear()
+    await writer.commit()
+  } catch (e) {
+    progress.clear()
+    await writer.abort()
+    throw e
+  }
+  return result
+}
+
+/** Writes records to a temporary file beside IMAGE, renamed over it on commit. */
+class ImageWriter {
+  private buf = new Uint8Array(READ_CHUNK)
+  private fill = 0
+  private files = 0
+  private pages = 0
+
+  private constructor(
+    private readonly fh: FileHandle,
+    readonly tmp: string,
+    private readonly out: string
+  ) {}
+
+  static async create(out: string, source: string): Promise<ImageWriter> {
+    const tmp = join(dirname(out), `.${basename(out)}.${process.pid}.${Date.now().toString(36)}.tmp`)
+    let fh: FileHandle
+    try {
+      fh = await open(tmp, 'wx')
+    } catch (e) {
+      throw new ImageUsageError(`cannot write ${out}: ${errText(e)}`)
+    }
+    const w = new ImageWriter(fh, tmp, out)
+    await w.write(encodeHeader(makeHeader(source)))
+    return w
+  }
+
+  async add(file: ImageFile): Promise<void> {
+    await this.write(encodeFile(file))
+    this.files++
+    this.pages += pagesOf(file.size)
+  }
+
+  async commit(): Promise<void> {
+    await this.write(encodeTrailer(this.files, this.pages))
+    await this.flush()
+    await this.fh.sync()
+    await this.fh.close()
+    try {
+      await rename(this.tmp, this.out)
+    } catch (e) {
+      await unlink(this.tmp).catch(() => undefined)
+      throw new ImageUsageError(`cannot write ${this.out}: ${errText(e)}`)
+    }
+  }
+
+  async abort(): Promise<void> {
+    await this.fh.close().catch(() => undefined)
+    await unlink(this.tmp).catch(() => undefined)
+  }
+
+  private async write(bytes: Uint8Array): Promise<void> {
+    if (this.fill + bytes.length > this.buf.length) await this.flush()
+    if (bytes.length >= this.buf.length) {
+      await this.fh.write(bytes)
+      return
+    }
+    this.buf.set(bytes, this.fill)
+    this.fill += bytes.length
+  }
+
+  private async flush(): Promise<void> {
+    if (this.fill > 0) await this.fh.write(this.buf, 0, this.fill)
+    this.fill = 0
+  }
+}
+
+/** Files and MiB so far, on one self-overwriting stderr line, only when stderr is a TTY. */
+class Progress {
+  private bytes = 0
+  private last = 0
+  private shown = false
+
+  constructor(private readonly io: ImageIo) {}
+
+  tick(files: number, size: number): void {
+    this.bytes += size
+    if (!this.io.stderrIsTTY) return
+    const now = Date.now()
+    if (now - this.last < 100) return
+    this.last = now
+    this.shown = true
+    this.io.stderr(`\rimage: ${files} files, ${(this.bytes / 1048576).toFixed(1)} MiB `)
+  }
+
+  clear(): void {
+    if (!this.shown) return
+    this.shown = false
+    this.io.stderr('\r' + ' '.repeat(60) + '\r')
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Directory walk
+
+/**
+ * Depth-first walk in name order. Symlinks are never followed (not even to read what they point
+ * at) and record nothing; special files are skipped; a file is opened with O_NOFOLLOW so a swap
+ * to a symlink after listing cannot lead out of the tree.
+ */
+async function walkDirectory(
+  root: string,
+  h64: H64Raw,
+  sink: Sink,
+  warn: (m: string) => void,
+  result: BuildResult,
+  exclude: Set<string>
+): Promise<void> {
+  const stack: string[] = [''] // paths relative to root, '' = root
+  while (stack.length > 0) {
+    const rel = stack.pop() as string
+    const abs = rel === '' ? root : join(root, rel)
+    const entries: { name: string; kind: 'file' | 'dir' | 'other' }[] = []
+    try {
+      if (rel !== '' && !(await lstat(abs)).isDirectory()) {
+        result.skipped++
+        continue
+      }
+      const dir = await opendir(abs)
+      for await (const d of dir) {
+        let kind: 'file' | 'dir' | 'other' = d.isFile() ? 'file' : d.isDirectory() ? 'dir' : 'other'
+        if (kind === 'other' && !d.isSymbolicLink() && !d.isFIFO() && !d.isSocket() && !d.isBlockDevice() && !d.isCharacterDevice()) {
+          // DT_UNKNOWN on some file systems: ask lstat (which does not follow links).
+          const s = await lstat(join(abs, d.name)).catch(() => undefined)
+          kind = s?.isFile() ? 'file' : s?.isDirectory() ? 'dir' : 'other'
+        }
+        entries.push({ name: d.name, kind })
+      }
+    } catch (e) {
+      warn(`cannot read directory ${abs}: ${errText(e)}`)
+      result.unreadable++
+      continue
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    const subdirs: string[] = []
+    for (const e of entries) {
+      const childRel = rel === '' ? e.name : `${rel}/${e.name}`
+      if (e.kind === 'dir') subdirs.push(childRel)
+      else if (e.kind === 'other') result.skipped++
+      else if (exclude.has(resolve(root, childRel))) result.skipped++
+      else {
+        const path = '/' + childRel
+        const problem = checkPath(path)
+        if (problem) {
+          warn(`skipping ${join(root, childRel)}: ${problem}`)
+          result.skipped++
+          continue
+        }
+        const file = hashFile(join(root, childRel), path, h64, warn)
+        if (file) await sink(file)
+        else result.unreadable++
+      }
+    }
+    for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i])
+  }
+}
+
+/** One read buffer for the walk: files are hashed one at a time and the hasher copies what it keeps. */
+const readBuffer = new Uint8Array(READ_CHUNK)
+
+/**
+ * Hashes one file in chunks. Synchronous reads: a CLI doing nothing else, and for trees of many
+ * small files several times faster than a promise round trip per open/stat/read/close.
+ */
+function hashFile(abs: string, path: string, h64: H64Raw, warn: (m: string) => void): ImageFile | undefined {
+  let fd: number | undefined
+  try {
+    fd = openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+    if (!fstatSync(fd).isFile()) return undefined
+    const hasher = new PageHasher(h64)
+    for (;;) {
+      const n = readSync(fd, readBuffer, 0, readBuffer.length, null)
+      if (n === 0) break
+      hasher.push(readBuffer.subarray(0, n))
+    }
+    return hasher.finish(path)
+  } catch (e) {
+    warn(`cannot read ${abs}: ${errText(e)}`)
+    return undefined
+  } finally {
+    if (fd !== undefined) closeSync(fd)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tar (ustar, GNU and pax), streamed, through gunzip when the archive starts with gzip's magic
+
+/** Pulls exact byte counts out of a stream of chunks. */
+class ByteReader {
+  private cur: Uint8Array = new Uint8Array(0)
+  private off = 0
+  /** Bytes consumed so far (for error messages). */
+  pos = 0
+
+  constructor(private readonly it: AsyncIterator<Uint8Array>) {}
+
+  private async more(): Promise<boolean> {
+    for (;;) {
+      const r = await this.it.next()
+      if (r.done) return false
+      if (r.value.length > 0) {
+        this.cur = r.value
+        this.off = 0
+        return true
+      }
+    }
+  }
+
+  /** n bytes (copied), or undefined at a clean end of stream; throws if it ends midway. */
+  async read(n: number): Promise<Uint8Array | undefined> {
+    const out = new Uint8Array(n)
+    let got = 0
+    while (got < n) {
+      if (this.off >= this.cur.length && !(await this.more())) {
+        if (got === 0) return undefined
+        throw new ImageUsageError(`truncated archive at byte ${this.pos}`)
+      }
+      const take = Math.min(n - got, this.cur.length - this.off)
+      out.set(this.cur.subarray(this.off, this.off + take), got)
+      this.off += take
+      got += take
+      this.pos += take
+    }
+    return out
+  }
+
+  /** Passes the next n bytes to fn in pieces (views valid only during the call). */
+  async stream(n: number, fn: (piece: Uint8Array) => void): Promise<void> {
+    let left = n
+    while (left > 0) {
+      if (this.off >= this.cur.length && !(await this.more())) throw new ImageUsageError(`truncated archive at byte ${this.pos}`)
+      const take = Math.min(left, this.cur.length - this.off)
+      fn(this.cur.subarray(this.off, this.off + take))
+      this.off += take
+      this.pos += take
+      left -= take
+    }
+  }
+}
+
+const latin1 = new TextDecoder('latin1')
+const utf8 = new TextDecoder('utf-8')
+
+function cString(b: Uint8Array, off: number, len: number): string {
+  const field = b.subarray(off, off + len)
+  const end = field.indexOf(0)
+  return utf8.decode(end < 0 ? field : field.subarray(0, end))
+}
+
+/** A numeric header field: octal text, or GNU base-256 when the top bit of the first byte is set. */
+function tarNumber(b: Uint8Array, off: number, len: number): number {
+  if (b[off] & 0x80) {
+    let v = b[off] & 0x7f
+    for (let i = 1; i < len; i++) v = v * 256 + b[off + i]
+    return v
+  }
+  const text = latin1.decode(b.subarray(off, off + len)).replace(/[\0 ]+$/, '').replace(/^[ \0]+/, '')
+  if (text === '') return 0
+  if (!/^[0-7]+$/.test(text)) return NaN
+  return parseInt(text, 8)
+}
+
+function checksumOk(h: Uint8Array): boolean {
+  const want = tarNumber(h, 148, 8)
+  let sum = 0
+  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]
+  return sum === want
+}
+
+/** pax extended header records: "LEN key=value\n". */
+function parsePax(data: Uint8Array): Map<string, string> {
+  const out = new Map<string, string>()
+  let o = 0
+  while (o < data.length) {
+    const sp = data.indexOf(0x20, o)
+    if (sp < 0) break
+    const len = parseInt(latin1.decode(data.subarray(o, sp)), 10)
+    if (!(len > 0) || o + len > data.length) break
+    const rec = utf8.decode(data.subarray(sp + 1, o + len - 1))
+    const eq = rec.indexOf('=')
+    if (eq > 0) out.set(rec.slice(0, eq), rec.slice(eq + 1))
+    o += len
+  }
+  return out
+}
+
+/** An archive member name as an image path, or undefined if it would leave the tree. */
+function imagePath(name: string): string | undefined {
+  const parts: string[] = []
+  for (const p of name.split('/')) {
+    if (p === '' || p === '.') continue
+    if (p === '..') return undefined
+    parts.push(p)
+  }
+  return '/' + parts.join('/')
+}
+
+async function readTar(archive: string, h64: H64Raw, sink: Sink, warn: (m: string) => void, result: BuildResult): Promise<void> {
+  let gz = false
+  try {
+    const fh = await open(archive, 'r')
+    const magic = new Uint8Array(2)
+    await fh.read(magic, 0, 2, 0)
+    await fh.close()
+    gz = magic[0] === 0x1f && magic[1] === 0x8b
+  } catch (e) {
+    throw new ImageUsageError(`cannot read ${archive}: ${errText(e)}`)
+  }
+  const file = createReadStream(archive, { highWaterMark: READ_CHUNK })
+  const stream = gz ? file.pipe(createGunzip()) : file
+  if (gz) file.on('error', (e) => stream.destroy(e))
+  const r = new ByteReader(stream[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>)
+  const seen = new Set<string>()
+  try {
+    let longName: string | undefined
+    let pax = new Map<string, string>()
+    for (;;) {
+      const at = r.pos
+      const h = await r.read(512)
+      if (!h || h.every((b) => b === 0)) break // end-of-archive blocks (or a bare end)
+      if (!checksumOk(h)) throw new ImageUsageError(`${archive}: not a tar archive (bad header checksum at byte ${at})`)
+      const type = String.fromCharCode(h[156])
+      let size = tarNumber(h, 124, 12)
+      if (!Number.isSafeInteger(size)) throw new ImageUsageError(`${archive}: bad size field at byte ${at}`)
+      const pad = (512 - (size % 512)) % 512
+      if (type === 'L' || type === 'x' || type === 'g' || type === 'K') {
+        if (size > 1 << 24) throw new ImageUsageError(`${archive}: oversized ${type} record at byte ${at}`)
+        const data = (await r.read(size)) ?? new Uint8Array(0)
+        if (data.length < size) throw new ImageUsageError(`truncated archive at byte ${r.pos}`)
+        await r.stream(pad, () => undefined)
+        if (type === 'L') longName = cString(data, 0, data.length)
+        else if (type === 'x') pax = parsePax(data)
+        continue
+      }
+      let name = cString(h, 0, 100)
+      const ustar = latin1.decode(h.subarray(257, 263)) === 'ustar\0'
+      if (ustar && h[345] !== 0) name = cString(h, 345, 155) + '/' + name
+      if (longName !== undefined) name = longName
+      const paxPath = pax.get('path')
+      if (paxPath !== undefined) name = paxPath
+      const paxSize = pax.get('size')
+      if (paxSize !== undefined && /^\d+$/.test(paxSize)) size = Number(paxSize)
+      longName = undefined
+      pax = new Map()
+      const fullPad = (512 - (size % 512)) % 512
+      const regular = type === '0' || type === '\0' || type === '7'
+      const path = regular ? imagePath(name) : undefined
+      const problem = path === undefined ? 'leaves the tree' : checkPath(path)
+      if (!regular || problem || path === '/' || seen.has(path as string)) {
+        if (regular) warn(`skipping ${name} in ${archive}: ${path !== undefined && seen.has(path) ? 'duplicate path (first copy kept)' : (problem ?? 'not a file')}`)
+        else if (type === '1') warn(`skipping hard link ${name} in ${archive}`)
+        if (regular || type !== '5') result.skipped++
+        await r.stream(size + fullPad, () => undefined)
+        continue
+      }
+      const hasher = new PageHasher(h64)
+      await r.stream(size, (piece) => hasher.push(piece))
+      await r.stream(fullPad, () => undefined)
+      seen.add(path as string)
+      await sink(hasher.finish(path as string))
+    }
+  } catch (e) {
+    if (e instanceof ImageUsageError) throw e
+    throw new ImageUsageError(`cannot read archive ${archive}: ${errText(e)}`)
+  } finally {
+    stream.destroy()
+    file.destroy()
+  }
+}
+
+function errText(e: unknown): string {
+  const err = e as NodeJS.ErrnoException
+  return err?.code ?? (err?.message || String(e))
+}

@@ -1,0 +1,284 @@
+// Guest images from real bytes: a small tree built here (with an empty file, page-edge sizes,
+// duplicates, zeros, a fake ELF, a symlink out of the tree, an unreadable file), hashed by
+// src/cli/image.ts, checked against xxhash-wasm directly, the same tree as .tar and .tar.gz,
+// the binary format round trip and the ideal-sharing statistics.
+import { execFileSync } from 'node:child_process'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import xxhash from 'xxhash-wasm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ZERO_FP_HI, ZERO_FP_LO } from '../src/core/content.ts'
+import { decodeImage, encodeImage, ImageFormatError, imageStats, isElfExecutable, makeHeader, type ImageFile } from '../src/core/image.ts'
+import { buildImage, cmdImage, ImageUsageError, readImageFile, type ImageIo } from '../src/cli/image.ts'
+
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
+
+function elfHeader(type: number, bigEndian = false): Uint8Array {
+  const b = new Uint8Array(6000)
+  b.set([0x7f, 0x45, 0x4c, 0x46, 2, bigEndian ? 2 : 1, 1])
+  if (bigEndian) b[17] = type
+  else b[16] = type
+  for (let i = 64; i < b.length; i++) b[i] = (i * 7) & 0xff
+  return b
+}
+
+function pattern(n: number, seed: number): Uint8Array {
+  const b = new Uint8Array(n)
+  let x = seed
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0
+    b[i] = x >>> 24
+  }
+  return b
+}
+
+const FILES: Record<string, Uint8Array> = {
+  'empty': new Uint8Array(0),
+  'page.bin': pattern(4096, 1),
+  'odd.bin': pattern(5000, 2),
+  'dup/a.txt': pattern(9000, 3),
+  'dup/b.txt': pattern(9000, 3),
+  'zeros.img': new Uint8Array(3 * 4096),
+  'bin/tool': elfHeader(2),
+  'lib/libx.so': elfHeader(3, true),
+  'lib/obj.o': elfHeader(1)
+}
+
+function memIo(tty = false): ImageIo & { out: string[]; err: string[] } {
+  const out: string[] = []
+  const err: string[] = []
+  return { out, err, stdout: (s) => out.push(s), stderr: (s) => err.push(s), stderrIsTTY: tty }
+}
+
+const byPath = (files: ImageFile[]): ImageFile[] => [...files].sort((a, b) => (a.path < b.path ? -1 : 1))
+const plain = (f: ImageFile) => ({ path: f.path, size: f.size, elf: f.elf, fps: [...f.fps] })
+
+let dir: string
+let tree: string
+let h64: (b: Uint8Array) => bigint
+let hasTar = false
+
+function expectedFps(bytes: Uint8Array): number[] {
+  const out: number[] = []
+  for (let o = 0; o < bytes.length; o += 4096) {
+    const page = new Uint8Array(4096)
+    page.set(bytes.subarray(o, Math.min(o + 4096, bytes.length)))
+    const h = h64(page)
+    out.push(Number(h >> 32n), Number(h & 0xffffffffn))
+  }
+  return out
+}
+
+beforeAll(async () => {
+  h64 = (await xxhash()).h64Raw
+  dir = mkdtempSync(join(tmpdir(), 'samepage-image-'))
+  tree = join(dir, 'tree')
+  for (const [p, bytes] of Object.entries(FILES)) {
+    mkdirSync(join(tree, p, '..'), { recursive: true })
+    writeFileSync(join(tree, p), bytes)
+  }
+  writeFileSync(join(dir, 'outside.txt'), 'secret outside the tree')
+  symlinkSync(join(dir, 'outside.txt'), join(tree, 'link-out'))
+  symlinkSync('..', join(tree, 'dup/up'))
+  try {
+    execFileSync('tar', ['-cf', join(dir, 'tree.tar'), '-C', tree, '.'])
+    execFileSync('tar', ['-czf', join(dir, 'tree.tar.gz'), '-C', tree, '.'])
+    hasTar = true
+  } catch {
+    hasTar = false
+  }
+})
+
+afterAll(() => {
+  if (existsSync(join(tree, 'secret'))) chmodSync(join(tree, 'secret'), 0o644)
+  rmSync(dir, { recursive: true, force: true })
+})
+
+describe('image build from a directory', () => {
+  it('indexes every regular file with its pages, fingerprints and ELF flag, skipping symlinks', async () => {
+    const io = memIo()
+    const out = join(dir, 'tree.img')
+    const r = await buildImage(tree, out, io)
+    expect(r.files).toBe(Object.keys(FILES).length)
+    expect(r.skipped).toBe(2) // the two symlinks
+    const img = await readImageFile(out)
+    expect(img.header.schema).toBe('samepage-lab/image@1')
+    const files = byPath(img.files)
+    expect(files.map((f) => f.path)).toEqual(Object.keys(FILES).map((p) => '/' + p).sort())
+    for (const f of files) {
+      const bytes = FILES[f.path.slice(1)]
+      expect(f.size).toBe(bytes.length)
+      expect(f.fps.length / 2).toBe(Math.ceil(bytes.length / 4096))
+      expect([...f.fps]).toEqual(expectedFps(bytes))
+      expect(f.elf).toBe(f.path === '/bin/tool' || f.path === '/lib/libx.so')
+    }
+    const get = (p: string) => files.find((f) => f.path === p) as ImageFile
+    expect(get('/empty').fps.length).toBe(0)
+    expect(get('/page.bin').fps.length).toBe(2)
+    expect(get('/odd.bin').fps.length).toBe(4)
+    expect([...get('/dup/a.txt').fps]).toEqual([...get('/dup/b.txt').fps])
+    expect([...get('/zeros.img').fps]).toEqual([ZERO_FP_HI, ZERO_FP_LO, ZERO_FP_HI, ZERO_FP_LO, ZERO_FP_HI, ZERO_FP_LO])
+    expect(files.some((f) => f.path.includes('outside') || f.path.includes('link-out') || f.path.endsWith('/up'))).toBe(false)
+    expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]) // temp renamed away
+  })
+
+  it.skipIf(isRoot)('reports an unreadable file on stderr and goes on', async () => {
+    writeFileSync(join(tree, 'secret'), 'x')
+    chmodSync(join(tree, 'secret'), 0)
+    try {
+      const io = memIo()
+      const r = await buildImage(tree, join(dir, 'unreadable.img'), io)
+      expect(r.unreadable).toBe(1)
+      expect(r.files).toBe(Object.keys(FILES).length)
+      expect(io.err.join('')).toMatch(/cannot read .*secret: EACCES/)
+    } finally {
+      chmodSync(join(tree, 'secret'), 0o644)
+      rmSync(join(tree, 'secret'))
+    }
+  })
+
+  it('cmdImage build and stats print results; bad input is an ImageUsageError', async () => {
+    const io = memIo()
+    const out = join(dir, 'cmd.img')
+    expect(await cmdImage(['build', tree, '-o', out], io)).toBe(0)
+    expect(io.out.join('')).toMatch(/9 files, 18 pages/)
+    expect(await cmdImage(['stats', out], io)).toBe(0)
+    expect(io.out.join('')).toMatch(/ideal saved pages/)
+    await expect(cmdImage(['build', join(dir, 'missing'), '-o', out], memIo())).rejects.toThrow(ImageUsageError)
+    await expect(cmdImage(['build', tree], memIo())).rejects.toThrow(/-o IMAGE/)
+    await expect(cmdImage(['stats'], memIo())).rejects.toThrow(ImageUsageError)
+    writeFileSync(join(dir, 'junk.img'), 'not an image\n')
+    await expect(cmdImage(['stats', join(dir, 'junk.img')], memIo())).rejects.toThrow(/not a samepage-lab\/image@1 file/)
+    writeFileSync(join(dir, 'junk.tar'), new Uint8Array(1024).fill(65))
+    await expect(cmdImage(['build', join(dir, 'junk.tar'), '-o', join(dir, 'junk-out.img')], memIo())).rejects.toThrow(/not a tar archive/)
+    expect(existsSync(join(dir, 'junk-out.img'))).toBe(false)
+  })
+})
+
+describe('image build from tar archives', () => {
+  it.skipIf(!existsSync('/bin/tar'))('a .tar and a .tar.gz give the same index as the directory', async () => {
+    expect(hasTar).toBe(true)
+    const fromDir = byPath((await readImageFile(join(dir, 'tree.img'))).files).map(plain)
+    for (const name of ['tree.tar', 'tree.tar.gz']) {
+      const out = join(dir, name + '.img')
+      const r = await buildImage(join(dir, name), out, memIo())
+      expect(r.files).toBe(fromDir.length)
+      expect(byPath((await readImageFile(out)).files).map(plain)).toEqual(fromDir)
+    }
+  })
+
+  it('reads GNU long names and pax paths, and never leaves the tree', async () => {
+    const longPath = 'deep/' + 'd'.repeat(120) + '/file.bin'
+    const paxPath = 'pax/' + 'p'.repeat(150) + '/ü.bin'
+    const data = pattern(5000, 9)
+    const tar = ustar([
+      { name: '././@LongLink', type: 'L', data: new TextEncoder().encode(longPath + '\0') },
+      { name: 'short', type: '0', data },
+      { name: 'PaxHeader', type: 'x', data: paxRecord('path', paxPath) },
+      { name: 'ignored', type: '0', data: pattern(100, 4) },
+      { name: '../escape.txt', type: '0', data: pattern(10, 5) },
+      { name: 'sub/', type: '5', data: new Uint8Array(0) },
+      { name: 'sub/link', type: '2', data: new Uint8Array(0) }
+    ])
+    writeFileSync(join(dir, 'hand.tar'), tar)
+    const io = memIo()
+    const r = await buildImage(join(dir, 'hand.tar'), join(dir, 'hand.img'), io)
+    const files = (await readImageFile(join(dir, 'hand.img'))).files
+    expect(files.map((f) => f.path)).toEqual(['/' + longPath, '/' + paxPath])
+    expect([...files[0].fps]).toEqual(expectedFps(data))
+    expect([...files[1].fps]).toEqual(expectedFps(pattern(100, 4)))
+    expect(r.skipped).toBe(2) // ../escape.txt and the symlink
+    expect(io.err.join('')).toMatch(/escape\.txt.*leaves the tree/)
+  })
+})
+
+describe('image format and stats (pure)', () => {
+  it('detects ELF executables and shared libraries only', () => {
+    expect(isElfExecutable(elfHeader(2))).toBe(true)
+    expect(isElfExecutable(elfHeader(3, true))).toBe(true)
+    expect(isElfExecutable(elfHeader(1))).toBe(false)
+    expect(isElfExecutable(new Uint8Array([0x7f, 0x45, 0x4c, 0x46]))).toBe(false)
+  })
+
+  it('round-trips and rejects truncated or foreign bytes', () => {
+    const files: ImageFile[] = [
+      { path: '/a', size: 5000, elf: true, fps: new Uint32Array([1, 2, 3, 4]) },
+      { path: '/é/b', size: 0, elf: false, fps: new Uint32Array(0) }
+    ]
+    const bytes = encodeImage({ header: makeHeader('x'), files })
+    const back = decodeImage(bytes)
+    expect(back.files.map(plain)).toEqual(files.map(plain))
+    expect(() => decodeImage(bytes.subarray(0, bytes.length - 3))).toThrow(ImageFormatError)
+    expect(() => decodeImage(bytes.subarray(0, bytes.length - 20))).toThrow(/truncated/)
+    expect(() => decodeImage(new TextEncoder().encode('{"schema":"other@1"}\n'))).toThrow(/schema: other@1/)
+  })
+
+  it('ideal sharing within each image and across two images', async () => {
+    const a = (await readImageFile(join(dir, 'tree.img'))).files
+    // tree: page.bin 1 + odd.bin 2 + dup 3 + 3 + zeros 3 + three ELF files 2 each = 18 pages
+    const pages = 18
+    const zero = 3
+    const s1 = imageStats([{ name: 'a', files: a }])
+    expect(s1.images[0].pages).toBe(pages)
+    expect(s1.images[0].zero).toBe(zero)
+    // distinct: page.bin 1, odd.bin 2, dup 3, zero 1, ELF files: 2 pages each, first pages
+    // differ by e_type, second pages equal across the three ELF files -> 3 + 1.
+    expect(s1.images[0].distinct).toBe(1 + 2 + 3 + 1 + 4)
+    expect(s1.images[0].saved_pages).toBe(pages - 11)
+    const b: ImageFile[] = [
+      { ...a.find((f) => f.path === '/odd.bin')!, path: '/other/odd.bin' },
+      { path: '/z', size: 4096, elf: false, fps: new Uint32Array([ZERO_FP_HI, ZERO_FP_LO]) },
+      { path: '/new', size: 4096, elf: false, fps: new Uint32Array([7, 7]) }
+    ]
+    const s2 = imageStats([
+      { name: 'a', files: a },
+      { name: 'b', files: b }
+    ])
+    expect(s2.images[1]).toMatchObject({ pages: 4, distinct: 4, zero: 1, saved_pages: 0 })
+    expect(s2.all).toMatchObject({ files: a.length + 3, pages: pages + 4, distinct: 12, zero: 4, saved_pages: pages + 4 - 12 })
+    expect(s2.cross_saved_pages).toBe(3)
+    expect(s2.all.saved_mib).toBeCloseTo(((pages + 4 - 12) * 4096) / 1048576)
+  })
+})
+
+// A minimal ustar writer for hand-made archives.
+function ustar(entries: { name: string; type: string; data: Uint8Array }[]): Uint8Array {
+  const blocks: Uint8Array[] = []
+  const enc = new TextEncoder()
+  for (const e of entries) {
+    const h = new Uint8Array(512)
+    h.set(enc.encode(e.name).subarray(0, 100), 0)
+    h.set(enc.encode('0000644\0'), 100)
+    h.set(enc.encode('0000000\0'), 108)
+    h.set(enc.encode('0000000\0'), 116)
+    h.set(enc.encode(e.data.length.toString(8).padStart(11, '0') + '\0'), 124)
+    h.set(enc.encode('00000000000\0'), 136)
+    h.fill(0x20, 148, 156)
+    h[156] = e.type.charCodeAt(0)
+    h.set(enc.encode('ustar\x0000'), 257)
+    let sum = 0
+    for (const x of h) sum += x
+    h.set(enc.encode(sum.toString(8).padStart(6, '0') + '\0 '), 148)
+    blocks.push(h)
+    const body = new Uint8Array(Math.ceil(e.data.length / 512) * 512)
+    body.set(e.data)
+    blocks.push(body)
+  }
+  blocks.push(new Uint8Array(1024))
+  const out = new Uint8Array(blocks.reduce((n, b) => n + b.length, 0))
+  let o = 0
+  for (const b of blocks) {
+    out.set(b, o)
+    o += b.length
+  }
+  return out
+}
+
+function paxRecord(key: string, value: string): Uint8Array {
+  const body = ` ${key}=${value}\n`
+  const bodyLen = new TextEncoder().encode(body).length
+  let len = bodyLen + 1
+  while (String(len).length + bodyLen !== len) len++
+  return new TextEncoder().encode(`${len}${body}`)
+}
