@@ -3,11 +3,11 @@
  * the JSON Schema. Bad input gets one clear line on stderr and exit code 2; an invariant
  * violation under --check-invariants exits 1.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { totalmem } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { ConfigError, experimentJsonSchema, parseExperimentText, validateExperiment, type Experiment } from '../core/config.ts'
+import { ConfigError, experimentJsonSchema, overrideDuration, parseExperimentText, validateExperiment, type Experiment } from '../core/config.ts'
 import { seriesCsv, type Summary } from '../core/engine.ts'
 import type { MetricName } from '../core/metrics.ts'
 import { composeSummary, runLanes, type LaneRun } from './lanes.ts'
@@ -184,11 +184,7 @@ async function cmdRun(args: string[], io: CliIo): Promise<number> {
   if (doc !== null && typeof doc === 'object' && !Array.isArray(doc)) {
     const d = doc as Record<string, unknown>
     if (seed !== undefined) d.seed = seed
-    if (duration !== undefined) {
-      d.duration_s = duration
-      // A run shortened below the sampling interval still gets its final sample.
-      if (typeof d.sample_every_s === 'number' && d.sample_every_s > duration) d.sample_every_s = duration
-    }
+    if (duration !== undefined) overrideDuration(d, duration)
   }
   const v = validateExperiment(doc)
   if (!v.ok) throw new ConfigError(v.issues)
@@ -309,22 +305,14 @@ function prepareOutDir(dir: string): string {
 }
 
 async function writeOutputs(dir: string, config: Experiment, runs: LaneRun[], summary: Summary): Promise<void> {
-  const stage = join(dir, `.samepage-tmp-${process.pid}`)
-  mkdirSync(stage, { recursive: true })
-  try {
-    const lanes = runs.map((l) => ({ name: l.name, scanner: l.scanner, series: l.series, column: (n: MetricName) => l.series.column(n) }))
-    const files: [string, string | Buffer][] = [
-      ['config.json', JSON.stringify(config, null, 2) + '\n'],
-      ['summary.json', JSON.stringify(summary, null, 2) + '\n'],
-      ['series.csv', seriesCsv(lanes)],
-      ['sharing.png', await renderChartPng(sharingChart(lanes, { responsive: false }))],
-      ['cpu.png', await renderChartPng(cpuChart(lanes, { responsive: false }))]
-    ]
-    for (const [name, data] of files) writeFileSync(join(stage, name), data)
-    for (const [name] of files) renameSync(join(stage, name), join(dir, name))
-  } finally {
-    rmSync(stage, { recursive: true, force: true })
-  }
+  const lanes = runs.map((l) => ({ name: l.name, scanner: l.scanner, series: l.series, column: (n: MetricName) => l.series.column(n) }))
+  writeAll(dir, [
+    ['config.json', JSON.stringify(config, null, 2) + '\n'],
+    ['summary.json', JSON.stringify(summary, null, 2) + '\n'],
+    ['series.csv', seriesCsv(lanes)],
+    ['sharing.png', await renderChartPng(sharingChart(lanes, { responsive: false }))],
+    ['cpu.png', await renderChartPng(cpuChart(lanes, { responsive: false }))]
+  ])
 }
 
 function summaryTable(s: Summary): string {

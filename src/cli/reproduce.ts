@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
 import { barChart, sharingChart } from '../core/charts.ts'
-import { parseExperiment } from '../core/config.ts'
+import { overrideDuration, parseExperiment } from '../core/config.ts'
 import { Engine } from '../core/engine.ts'
 import { findPreset } from '../core/presets.ts'
 import {
@@ -17,6 +17,7 @@ import {
   fig1RunTimes,
   fig2Data,
   fig6Metrics,
+  rateOf,
   PAPER_RATES,
   PAPER_TABLE1,
   PARTS,
@@ -37,10 +38,7 @@ export function runJob(job: Job, onProgress: (f: number) => void): JobResult {
   const preset = findPreset(job.preset)
   if (!preset) throw new Error(`unknown preset ${job.preset}`)
   const doc = { ...preset.config, seed: job.seed } as Record<string, unknown>
-  if (job.duration !== undefined) {
-    doc.duration_s = job.duration
-    doc.sample_every_s = Math.min(Number(doc.sample_every_s ?? 10), job.duration)
-  }
+  if (job.duration !== undefined) overrideDuration(doc, job.duration)
   if (job.workS !== undefined) {
     const vms = doc.vms as { workload: Record<string, unknown> }[]
     doc.vms = vms.map((v) => ({ ...v, workload: { ...v.workload, work_s: job.workS } }))
@@ -276,7 +274,7 @@ export async function outputs(results: JobResult[], rep: ReproduceReport): Promi
   for (const r of results.filter((x) => x.job.preset.startsWith('paper-fig6') && x.job.seed === seed0)) {
     const letter = r.job.preset.slice(-1)
     const lanes = r.series.map((s) => ({ name: s.name, scanner: s.scanner, column: (n: string) => (n === 't_s' ? s.t : n === 'sharing_ratio' ? s.sharing : n === 'cpu_percent' ? s.cpu : []) }))
-    const rate = { a: 5000, b: 1000, c: 500 }[letter]
+    const rate = rateOf(r.job.preset)
     files.push([`fig6${letter}.png`, await renderChartPng(sharingChart(lanes, { responsive: false, title: `Figure 6(${letter}): sharing ratio, ${rate} pages/s (seed ${seed0})` }))])
     const csv = ['t_s,' + r.series.flatMap((s) => [`${s.name}_sharing_ratio`, `${s.name}_cpu_percent`]).join(',')]
     for (let i = 0; i < r.series[0].t.length; i++) csv.push([r.series[0].t[i], ...r.series.flatMap((s) => [s.sharing[i], s.cpu[i]])].join(','))

@@ -23,6 +23,7 @@ export const MAX_TOTAL_PAGES = 1 << 26 // summed over lanes
 export const MAX_VMS = 256
 export const MAX_LANES = 8
 export const MAX_DURATION_S = 7 * 24 * 3600
+export const SAMPLE_EVERY_DEFAULT_S = 10
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max)
 
@@ -118,7 +119,7 @@ export const ExperimentSchema = z
     description: z.string().max(4000).default(''),
     seed: int(0, 0xffffffff).default(42),
     duration_s: z.number().positive().max(MAX_DURATION_S),
-    sample_every_s: z.number().min(0.01).max(MAX_DURATION_S).default(10),
+    sample_every_s: z.number().min(0.01).max(MAX_DURATION_S).default(SAMPLE_EVERY_DEFAULT_S),
     host: HostSchema.default({ cpu_profile: 'xeon-x5560' }),
     warmup: z
       .strictObject({
@@ -217,15 +218,29 @@ export function parseExperiment(doc: unknown): Experiment {
   return r.config
 }
 
-/** Parse JSON text and validate it; a syntax error is reported as a ConfigIssue at the root. */
-export function parseExperimentText(text: string): ValidationResult {
-  let doc: unknown
+/** JSON text as a document, or a syntax error reported as one issue at the root. */
+export function parseJsonText(text: string): { ok: true; doc: unknown } | { ok: false; issues: ConfigIssue[] } {
   try {
-    doc = JSON.parse(text)
+    return { ok: true, doc: JSON.parse(text) }
   } catch (e) {
     return { ok: false, issues: [{ path: '(root)', message: `invalid JSON: ${(e as Error).message}` }] }
   }
-  return validateExperiment(doc)
+}
+
+/** Parse JSON text and validate it; a syntax error is reported as a ConfigIssue at the root. */
+export function parseExperimentText(text: string): ValidationResult {
+  const j = parseJsonText(text)
+  return j.ok ? validateExperiment(j.doc) : j
+}
+
+/**
+ * Replace an experiment document's duration (before validation). A sampling interval longer
+ * than the new duration is shortened to it, so a shortened run still gets its final sample.
+ */
+export function overrideDuration(doc: Record<string, unknown>, duration: number): void {
+  doc.duration_s = duration
+  const every = typeof doc.sample_every_s === 'number' ? doc.sample_every_s : SAMPLE_EVERY_DEFAULT_S
+  if (every > duration) doc.sample_every_s = duration
 }
 
 /** pages_to_scan in force for a scanner config (pages_per_s wins when given). */

@@ -103,7 +103,8 @@ export interface Fig6Metrics {
   ksmMean: number
 }
 
-function rateOf(preset: string): number {
+/** The scan rate (pages/s) of a Figure 6 preset. */
+export function rateOf(preset: string): number {
   return { 'paper-fig6a': 5000, 'paper-fig6b': 1000, 'paper-fig6c': 500 }[preset] ?? 0
 }
 

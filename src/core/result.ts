@@ -13,7 +13,7 @@
  * missing on load reads as NaN throughout, so a file from an engine with fewer columns opens.
  */
 import { z } from 'zod'
-import { formatPath, validateExperiment, type ConfigIssue, type Experiment } from './config.ts'
+import { formatPath, parseJsonText, validateExperiment, type ConfigIssue, type Experiment } from './config.ts'
 // Types only: a value import would pull the engine into every host that reads results (the
 // Electron main process must not load it).
 import type { SUMMARY_SCHEMA_ID, Summary } from './engine.ts'
@@ -177,13 +177,8 @@ export function validateResult(doc: unknown): ResultParse {
 
 /** Parse result text; a syntax error is an issue at the root, as for experiment files. */
 export function parseResultText(text: string): ResultParse {
-  let doc: unknown
-  try {
-    doc = JSON.parse(text)
-  } catch (e) {
-    return { ok: false, issues: [{ path: '(root)', message: `invalid JSON: ${(e as Error).message}` }] }
-  }
-  return validateResult(doc)
+  const j = parseJsonText(text)
+  return j.ok ? validateResult(j.doc) : j
 }
 
 function laneOf(name: string, scanner: string, columns: Float64Array[]): ResultLane {
