@@ -6,6 +6,7 @@ import { promisify } from 'node:util'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { parseExperiment } from '../src/core/config.ts'
 import { Engine } from '../src/core/engine.ts'
+import { idlePairExperiment } from './fixtures.ts'
 
 const run = promisify(execFile)
 const BIN = join(import.meta.dirname, '..', 'bin', 'samepage.js')
@@ -26,20 +27,7 @@ const file = (name: string, text: string): string => {
   writeFileSync(p, text)
   return p
 }
-const valid = {
-  schema: 'samepage-lab/experiment@1',
-  name: 'tiny',
-  duration_s: 20,
-  sample_every_s: 5,
-  vms: [
-    { name: 'a', memory_mib: 256, workload: { kind: 'idle' } },
-    { name: 'b', memory_mib: 256, workload: { kind: 'idle' } }
-  ],
-  lanes: [
-    { name: 'KSM', scanner: { kind: 'ksm' } },
-    { name: 'Hint', scanner: { kind: 'hint' } }
-  ]
-}
+const valid = idlePairExperiment({ name: 'tiny', duration_s: 20, sample_every_s: 5, memory_mib: 256 })
 
 /** One line on stderr, exit 2, no stack trace. */
 function expectBadInput(r: { code: number; stdout: string; stderr: string }, pattern: RegExp): void {

@@ -10,6 +10,7 @@ import { METRIC_COLUMNS, METRIC_INDEX } from '../src/core/metrics.ts'
 import type { Command, SessionEvent } from '../src/core/protocol.ts'
 import { WorkerSession } from '../src/host/node/worker-session.ts'
 import { bundleSessionWorker } from './worker-bundle.ts'
+import { idlePairExperiment } from './fixtures.ts'
 
 let dir: string
 let workerFile: string
@@ -30,20 +31,7 @@ afterAll(() => {
 
 // Two idle VMs: cheap to simulate, one sample per simulated second. (Much smaller VMs are
 // slower: their guest images do not fit and the boot reclaims memory all along.)
-const config = {
-  schema: 'samepage-lab/experiment@1',
-  name: 'worker-test',
-  duration_s: 3600,
-  sample_every_s: 1,
-  vms: [
-    { name: 'a', memory_mib: 128, workload: { kind: 'idle' } },
-    { name: 'b', memory_mib: 128, workload: { kind: 'idle' } }
-  ],
-  lanes: [
-    { name: 'KSM', scanner: { kind: 'ksm' } },
-    { name: 'Hint', scanner: { kind: 'hint' } }
-  ]
-}
+const config = idlePairExperiment({ name: 'worker-test', duration_s: 3600, sample_every_s: 1, memory_mib: 128 })
 
 /** A session on the real worker, with every event recorded. */
 function rig(spawn: () => Worker = () => new Worker(workerFile)) {

@@ -4,6 +4,7 @@ import { METRIC_COLUMNS } from '../src/core/metrics.ts'
 import type { SessionEvent } from '../src/core/protocol.ts'
 import { parseCommand } from '../src/core/protocol.ts'
 import { FRAME_MS, Session, type Clock } from '../src/host/session.ts'
+import { idlePairExperiment } from './fixtures.ts'
 
 /** A clock the test moves by hand; timers fire when their time comes. */
 class FakeClock implements Clock {
@@ -35,20 +36,7 @@ class FakeClock implements Clock {
   }
 }
 
-const config = {
-  schema: 'samepage-lab/experiment@1',
-  name: 's',
-  duration_s: 40,
-  sample_every_s: 1,
-  vms: [
-    { name: 'a', memory_mib: 256, workload: { kind: 'idle' } },
-    { name: 'b', memory_mib: 256, workload: { kind: 'idle' } }
-  ],
-  lanes: [
-    { name: 'KSM', scanner: { kind: 'ksm' } },
-    { name: 'Hint', scanner: { kind: 'hint' } }
-  ]
-}
+const config = idlePairExperiment({ name: 's', duration_s: 40, sample_every_s: 1, memory_mib: 256 })
 
 function rig() {
   const clock = new FakeClock()

@@ -17,6 +17,7 @@ import type { Summary } from '../src/core/engine.ts'
 import { METRIC_COLUMNS, METRIC_INDEX, type MetricName } from '../src/core/metrics.ts'
 import { buildResult, resultToText } from '../src/core/result.ts'
 import type { Platform } from '../src/renderer/src/platform/types.ts'
+import { idlePairExperiment } from './fixtures.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const CHROMIUM = '/usr/bin/chromium'
@@ -26,20 +27,7 @@ const BASE_PATH = '/some/prefix/samepage/'
 
 const skipReason = existsSync(CHROMIUM) ? undefined : `web mode in Chromium skipped: ${CHROMIUM} is absent (Debian: apt-get install chromium)`
 
-const CONFIG = {
-  schema: 'samepage-lab/experiment@1',
-  name: 'web-test',
-  duration_s: 30,
-  sample_every_s: 1,
-  vms: [
-    { name: 'a', memory_mib: 128, workload: { kind: 'idle' } },
-    { name: 'b', memory_mib: 128, workload: { kind: 'idle' } }
-  ],
-  lanes: [
-    { name: 'KSM', scanner: { kind: 'ksm' } },
-    { name: 'Hint', scanner: { kind: 'hint' } }
-  ]
-}
+const CONFIG = idlePairExperiment({ name: 'web-test', duration_s: 30, sample_every_s: 1, memory_mib: 128 })
 const CONFIG_TEXT = JSON.stringify(CONFIG, null, 2) + '\n'
 
 /** The page's test hook (set by createPlatform() under `?test`), as page.evaluate sees it. */
