@@ -33,6 +33,18 @@ export const PT_KERNEL = 4
 const TYPE_MASK = 0x7
 const REFERENCED = 0x80
 
+/** The paper's Figure 2 categories of an allocated page, in this order. */
+export const FIG2_CATEGORIES = ['page_cache', 'text', 'zero', 'other'] as const
+
+/**
+ * Figure 2 category (index into FIG2_CATEGORIES) of an allocated page of type `type`
+ * (PT_*, not PT_FREE): zero content wins over the type, as the paper counts zero pages apart.
+ */
+export function fig2Category(type: number, zero: boolean): number {
+  if (zero) return 2
+  return type === PT_PAGECACHE ? 0 : type === PT_TEXT ? 1 : 3
+}
+
 /**
  * Per-cpu page list limits for a 512 MiB zone, from mm/page_alloc.c zone_batchsize():
  * batch = rounddown_pow_of_two(1.5 x pages / 4096) - 1 = 31, high = 6 x batch = 186.

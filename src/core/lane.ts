@@ -13,7 +13,7 @@ import type { Experiment, LaneConfig, VmConfig } from './config.ts'
 import { pagesToScan } from './config.ts'
 import { CPU_PROFILES, type CpuProfile, type OpName } from './cost.ts'
 import { AttributeTable } from './attributes.ts'
-import { GuestOS, PT_FREE, PT_PAGECACHE, PT_TEXT, type AttributeSink } from './guest.ts'
+import { fig2Category, GuestOS, PT_FREE, type AttributeSink } from './guest.ts'
 import { HintStack } from './hintstack.ts'
 import { FLAG_SHARED, FLAG_ZERO, HostMemory } from './memory.ts'
 import { METRIC_COLUMNS, METRIC_INDEX, Series } from './metrics.ts'
@@ -337,15 +337,9 @@ export class Lane implements AttributeSink {
     const I = METRIC_INDEX
     const mem = this.mem
     const pf = mem.pageFrame
-    let aPc = 0
-    let aTx = 0
-    let aZ = 0
-    let aO = 0
-    let sPc = 0
-    let sTx = 0
-    let sZ = 0
-    let sO = 0
     const flags = mem.flags
+    const alloc = [0, 0, 0, 0]
+    const shared = [0, 0, 0, 0]
     for (const v of this.vms) {
       const type = v.guest.type
       const base = v.guest.base
@@ -355,32 +349,19 @@ export class Lane implements AttributeSink {
         const t = type[g] & 7
         if (t === PT_FREE) continue // Figure 2 counts allocated pages only
         const fl = flags[f]
-        const shared = fl & FLAG_SHARED ? 1 : 0
-        if (fl & FLAG_ZERO) {
-          aZ++
-          sZ += shared
-          continue
-        }
-        if (t === PT_PAGECACHE) {
-          aPc++
-          sPc += shared
-        } else if (t === PT_TEXT) {
-          aTx++
-          sTx += shared
-        } else {
-          aO++
-          sO += shared
-        }
+        const c = fig2Category(t, (fl & FLAG_ZERO) !== 0)
+        alloc[c]++
+        if (fl & FLAG_SHARED) shared[c]++
       }
     }
-    r[I.alloc_page_cache] = aPc
-    r[I.alloc_text] = aTx
-    r[I.alloc_zero] = aZ
-    r[I.alloc_other] = aO
-    r[I.shared_page_cache] = sPc
-    r[I.shared_text] = sTx
-    r[I.shared_zero] = sZ
-    r[I.shared_other] = sO
+    r[I.alloc_page_cache] = alloc[0]
+    r[I.alloc_text] = alloc[1]
+    r[I.alloc_zero] = alloc[2]
+    r[I.alloc_other] = alloc[3]
+    r[I.shared_page_cache] = shared[0]
+    r[I.shared_text] = shared[1]
+    r[I.shared_zero] = shared[2]
+    r[I.shared_other] = shared[3]
   }
 
   /** Modelled scanner CPU during the measured run, ns. */

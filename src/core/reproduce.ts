@@ -6,7 +6,7 @@
 import { isZeroFp } from './content.ts'
 import type { OpName } from './cost.ts'
 import type { Summary } from './engine.ts'
-import { PT_FREE, PT_PAGECACHE, PT_TEXT } from './guest.ts'
+import { FIG2_CATEGORIES, fig2Category, PT_FREE } from './guest.ts'
 import type { Lane } from './lane.ts'
 import { FIG1_RATES, PAPER_RATES } from './presets.ts'
 
@@ -186,12 +186,11 @@ export function fig2Data(lane: Lane): Fig2Data {
       const lo = mem.lo(f)
       const key = (BigInt(hi) << 32n) | BigInt(lo)
       keys.push(key)
-      cat.push(isZeroFp(hi, lo) ? 2 : t === PT_PAGECACHE ? 0 : t === PT_TEXT ? 1 : 3)
+      cat.push(fig2Category(t, isZeroFp(hi, lo)))
       counts.set(key, (counts.get(key) ?? 0) + 1)
     }
   }
-  const names = ['page_cache', 'text', 'zero', 'other'] as const
-  const types = names.map((type) => ({ type, allocated: 0, shareable: 0 }))
+  const types = FIG2_CATEGORIES.map((type) => ({ type, allocated: 0, shareable: 0 }))
   keys.forEach((k, i) => {
     types[cat[i]].allocated++
     if ((counts.get(k) ?? 0) >= 2) types[cat[i]].shareable++
