@@ -4,14 +4,13 @@
  * the result it gives inside a multi-lane engine; on a 2-core machine two lanes take the time
  * of the slower one instead of the sum.
  *
- * Workers are this same bundled file started with workerData.role = 'samepage-lane'.
+ * Workers are this same bundled file (pool.ts), started for the role 'samepage-lane'.
  */
 import { availableParallelism } from 'node:os'
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
 import type { Experiment } from '../core/config.ts'
 import { Engine, SUMMARY_SCHEMA_ID, type LaneSummary, type Summary } from '../core/engine.ts'
-import { InvariantError } from '../core/invariants.ts'
 import { Series } from '../core/metrics.ts'
+import { runTasks, serveTasks } from './pool.ts'
 
 const ROLE = 'samepage-lane'
 
@@ -24,84 +23,44 @@ export interface LaneRun {
   simSeconds: number
 }
 
-interface LaneMessage {
-  type: 'progress' | 'done' | 'error'
-  fraction?: number
-  summary?: LaneSummary
-  columns?: Float64Array[]
-  totalPages?: number
-  simSeconds?: number
-  message?: string
-  invariant?: boolean
+interface LaneTask {
+  config: Experiment
+  index: number
+  checkInvariants: boolean
+}
+
+interface LaneOutput {
+  summary: LaneSummary
+  columns: Float64Array[]
+  totalPages: number
+  simSeconds: number
 }
 
 /** Run lane `index` of `config` alone, in this thread. */
-function runOneLane(config: Experiment, index: number, checkInvariants: boolean, onProgress: (f: number) => void): Omit<LaneMessage, 'type'> {
+function runOneLane({ config, index, checkInvariants }: LaneTask, onProgress: (f: number) => void): LaneOutput {
   const engine = new Engine({ ...config, lanes: [config.lanes[index]] }, { checkInvariants })
   engine.run(onProgress, Math.max(config.sample_every_s, Math.min(60, config.duration_s / 100)))
   const lane = engine.lanes[0]
   return { summary: engine.summary(0).lanes[0], columns: lane.series.slice(0), totalPages: lane.totalPages, simSeconds: engine.t }
 }
 
-if (!isMainThread && (workerData as { role?: string } | null)?.role === ROLE && parentPort) {
-  const port = parentPort
-  const { config, index, checkInvariants } = workerData as { config: Experiment; index: number; checkInvariants: boolean }
-  try {
-    let last = -1
-    const r = runOneLane(config, index, checkInvariants, (f) => {
-      const pct = Math.floor(f * 100)
-      if (pct !== last) {
-        last = pct
-        port.postMessage({ type: 'progress', fraction: f } satisfies LaneMessage)
-      }
-    })
-    port.postMessage({ type: 'done', ...r } satisfies LaneMessage, (r.columns ?? []).map((c) => c.buffer as ArrayBuffer))
-  } catch (e) {
-    port.postMessage({ type: 'error', message: (e as Error).message, invariant: e instanceof InvariantError } satisfies LaneMessage)
-  }
-}
+serveTasks<LaneTask, LaneOutput>(ROLE, runOneLane, (r) => r.columns.map((c) => c.buffer as ArrayBuffer))
 
 /**
  * Run every lane, `threads` at a time, and put the results together in lane order. Errors
  * are rethrown as they happened in the worker (an InvariantError stays one).
  */
 export async function runLanes(config: Experiment, opts: { checkInvariants: boolean; threads?: number }, onProgress: (f: number) => void): Promise<LaneRun[]> {
-  const threads = Math.max(1, Math.min(opts.threads ?? availableParallelism(), config.lanes.length))
-  const progress = config.lanes.map(() => 0)
-  const results: LaneRun[] = new Array(config.lanes.length)
-  let nextIndex = 0
-  const runNext = (): Promise<void> => {
-    const index = nextIndex++
-    if (index >= config.lanes.length) return Promise.resolve()
-    return new Promise<void>((resolve, reject) => {
-      const w = new Worker(new URL(import.meta.url), { workerData: { role: ROLE, config, index, checkInvariants: opts.checkInvariants } })
-      let settled = false
-      w.on('message', (m: LaneMessage) => {
-        if (m.type === 'progress') {
-          progress[index] = m.fraction as number
-          onProgress(progress.reduce((a, b) => a + b, 0) / progress.length)
-        } else if (m.type === 'done') {
-          settled = true
-          const lane = config.lanes[index]
-          results[index] = { name: lane.name, scanner: lane.scanner.kind, series: Series.fromColumns(m.columns as Float64Array[]), summary: m.summary as LaneSummary, totalPages: m.totalPages as number, simSeconds: m.simSeconds as number }
-          void w.terminate()
-          resolve(runNext())
-        } else {
-          settled = true
-          void w.terminate()
-          reject(m.invariant ? new InvariantError(m.message as string) : new Error(m.message))
-        }
-      })
-      w.on('error', (e) => {
-        if (!settled) reject(e)
-      })
-      w.on('exit', (code) => {
-        if (!settled) reject(new Error(`lane ${config.lanes[index].name}: worker exited with code ${code}`))
-      })
-    })
-  }
-  await Promise.all(Array.from({ length: threads }, () => runNext()))
-  return results
+  const tasks = config.lanes.map((_, index) => ({ config, index, checkInvariants: opts.checkInvariants }))
+  const outputs = await runTasks<LaneTask, LaneOutput>(ROLE, new URL(import.meta.url), tasks, opts.threads ?? availableParallelism(), onProgress)
+  return outputs.map((o, i) => ({
+    name: config.lanes[i].name,
+    scanner: config.lanes[i].scanner.kind,
+    series: Series.fromColumns(o.columns),
+    summary: o.summary,
+    totalPages: o.totalPages,
+    simSeconds: o.simSeconds
+  }))
 }
 
 /** summary.json from lanes run separately (the same document Engine.summary makes). */

@@ -2,12 +2,11 @@
  * `samepage reproduce`: runs the paper's experiments in worker threads (both cores), prints the
  * paper's numbers beside ours, and with --out writes the figures, CSVs and reproduce.json.
  *
- * Workers are this same bundled file started with workerData.role = 'samepage-reproduce'.
+ * Workers are this same bundled file (pool.ts), started for the role 'samepage-reproduce'.
  */
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
 import { barChart, sharingChart } from '../core/charts.ts'
 import { overrideDuration, parseExperiment } from '../core/config.ts'
 import { Engine } from '../core/engine.ts'
@@ -30,6 +29,7 @@ import {
   type Part
 } from '../core/reproduce.ts'
 import { renderChartPng } from './png.ts'
+import { runTasks, serveTasks } from './pool.ts'
 
 const ROLE = 'samepage-reproduce'
 
@@ -60,65 +60,17 @@ export function runJob(job: Job, onProgress: (f: number) => void): JobResult {
   return { job, summary, series, fig2 }
 }
 
-if (!isMainThread && (workerData as { role?: string } | null)?.role === ROLE && parentPort) {
-  const port = parentPort
-  port.on('message', (job: Job) => {
-    try {
-      let last = -1
-      const result = runJob(job, (f) => {
-        const pct = Math.floor(f * 100)
-        if (pct !== last) {
-          last = pct
-          port.postMessage({ type: 'progress', id: job.id, fraction: f })
-        }
-      })
-      port.postMessage({ type: 'done', result })
-    } catch (e) {
-      port.postMessage({ type: 'error', id: job.id, message: (e as Error).message })
-    }
-  })
-}
+serveTasks<Job, JobResult>(ROLE, (job, onProgress) => {
+  try {
+    return runJob(job, onProgress)
+  } catch (e) {
+    throw new Error(`${job.id}: ${(e as Error).message}`)
+  }
+})
 
 /** Run jobs on a pool of worker threads; resolves with results in job order. */
-export async function runPool(jobs: Job[], threads: number, onProgress: (fraction: number) => void): Promise<JobResult[]> {
-  const results = new Map<string, JobResult>()
-  const progress = new Map<string, number>()
-  const queue = [...jobs]
-  const report = () => onProgress([...progress.values()].reduce((a, b) => a + b, 0) / jobs.length)
-  const workers = Array.from({ length: Math.max(1, Math.min(threads, jobs.length)) }, () => new Worker(new URL(import.meta.url), { workerData: { role: ROLE } }))
-  try {
-    await Promise.all(
-      workers.map(
-        (w) =>
-          new Promise<void>((resolve, reject) => {
-            const next = () => {
-              const job = queue.shift()
-              if (!job) return resolve()
-              w.postMessage(job)
-            }
-            w.on('message', (m: { type: string; id?: string; fraction?: number; result?: JobResult; message?: string }) => {
-              if (m.type === 'progress') {
-                progress.set(m.id as string, m.fraction as number)
-                report()
-              } else if (m.type === 'done') {
-                const r = m.result as JobResult
-                results.set(r.job.id, r)
-                progress.set(r.job.id, 1)
-                report()
-                next()
-              } else {
-                reject(new Error(`${m.id}: ${m.message}`))
-              }
-            })
-            w.on('error', reject)
-            next()
-          })
-      )
-    )
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()))
-  }
-  return jobs.map((j) => results.get(j.id) as JobResult)
+export function runPool(jobs: Job[], threads: number, onProgress: (fraction: number) => void): Promise<JobResult[]> {
+  return runTasks<Job, JobResult>(ROLE, new URL(import.meta.url), jobs, threads, onProgress)
 }
 
 export interface ReproduceReport {
