@@ -36,6 +36,21 @@ const WARMUP_BOOT_LIMIT_S = 3600
 /** Warm-up sharing limit, in scanned pages per guest page. */
 const SETTLE_SCANS_PER_PAGE = 12
 
+/**
+ * countTypes' table: index (guest page type << 2 | FLAG_ZERO | FLAG_SHARED) -> 2 x Figure 2
+ * category + 1 if shared; free pages go to slot 8, which is not reported (Figure 2 counts
+ * allocated pages only).
+ */
+const CATEGORY_SLOT = (() => {
+  const t = new Uint8Array(32)
+  for (let type = 0; type < 8; type++) {
+    for (let fl = 0; fl < 4; fl++) {
+      t[(type << 2) | fl] = type === PT_FREE ? 8 : 2 * fig2Category(type, (fl & FLAG_ZERO) !== 0) + ((fl & FLAG_SHARED) !== 0 ? 1 : 0)
+    }
+  }
+  return t
+})()
+
 class VmRun {
   started = false
   booted = false
@@ -121,6 +136,7 @@ export class Lane implements AttributeSink {
   /** Scanner CPU time (s) done at wake-ups but not yet spread over ticks: ksmd is busy then. */
   private scannerBusyCarry = 0
   private readonly row = new Float64Array(METRIC_COLUMNS.length)
+  private readonly typeCounts = new Float64Array(9)
   private readonly vmBase: Int32Array
   /** Counters at t = 0, so that event counts cover the measured run only. */
   private base = { cpuNs: 0, pages_scanned: 0, full_scans: 0, cow: 0, exits: 0, pushed: 0, popped: 0, dropped: 0 }
@@ -338,30 +354,26 @@ export class Lane implements AttributeSink {
     const mem = this.mem
     const pf = mem.pageFrame
     const flags = mem.flags
-    const alloc = [0, 0, 0, 0]
-    const shared = [0, 0, 0, 0]
+    // One table lookup per page: slot (type << 2 | frame flags) -> Figure 2 category x 2 + shared.
+    const slot = CATEGORY_SLOT
+    const counts = this.typeCounts.fill(0)
     for (const v of this.vms) {
       const type = v.guest.type
       const base = v.guest.base
-      for (let g = 0; g < v.guest.nPages; g++) {
+      const n = v.guest.nPages
+      for (let g = 0; g < n; g++) {
         const f = pf[base + g]
-        if (f < 0) continue
-        const t = type[g] & 7
-        if (t === PT_FREE) continue // Figure 2 counts allocated pages only
-        const fl = flags[f]
-        const c = fig2Category(t, (fl & FLAG_ZERO) !== 0)
-        alloc[c]++
-        if (fl & FLAG_SHARED) shared[c]++
+        if (f >= 0) counts[slot[((type[g] & 7) << 2) | (flags[f] & 3)]]++
       }
     }
-    r[I.alloc_page_cache] = alloc[0]
-    r[I.alloc_text] = alloc[1]
-    r[I.alloc_zero] = alloc[2]
-    r[I.alloc_other] = alloc[3]
-    r[I.shared_page_cache] = shared[0]
-    r[I.shared_text] = shared[1]
-    r[I.shared_zero] = shared[2]
-    r[I.shared_other] = shared[3]
+    r[I.alloc_page_cache] = counts[0] + counts[1]
+    r[I.alloc_text] = counts[2] + counts[3]
+    r[I.alloc_zero] = counts[4] + counts[5]
+    r[I.alloc_other] = counts[6] + counts[7]
+    r[I.shared_page_cache] = counts[1]
+    r[I.shared_text] = counts[3]
+    r[I.shared_zero] = counts[5]
+    r[I.shared_other] = counts[7]
   }
 
   /** Modelled scanner CPU during the measured run, ns. */

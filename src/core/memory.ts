@@ -11,6 +11,13 @@
  * A frame mapped by a KSM stable node is write-protected, whatever its map count: a guest write
  * to it is a copy-on-write break (the writer gets a private frame, the stable node loses one
  * mapping). Frames that are not KSM frames always have exactly one mapping.
+ *
+ * Frame numbering: frame gp is guest page gp's "home" frame, used whenever the page needs a
+ * frame and its home is free; only a page whose home is held by a KSM page (the page it was
+ * merged into was its own, and others still map it) takes an overflow frame (numbers from
+ * totalPages up, recycled through a free list). This keeps a page's content where its page
+ * table entry points in address order, so the guests' page writes stay cache-friendly after
+ * many merges and CoW breaks (a LIFO frame free list scattered them: docs/performance.md).
  */
 import { ZERO_FP_HI, ZERO_FP_LO } from './content.ts'
 
@@ -57,10 +64,11 @@ export class HostMemory {
     keepShadow: boolean
   ) {
     this.pageFrame = new Int32Array(totalPages).fill(-1)
-    const cap = Math.max(1024, totalPages >>> 2)
+    const cap = totalPages + 1024
     this.frames = new Uint32Array(cap * FW)
     this.flags = new Uint8Array(cap)
-    this.freeList = new Int32Array(cap)
+    this.freeList = new Int32Array(1024)
+    this.nFrames = totalPages
     if (keepShadow) {
       this.shadow = new Uint32Array(totalPages * 2)
       for (let i = 0; i < totalPages; i++) {
@@ -112,14 +120,16 @@ export class HostMemory {
     this.frames[f * FW + 3] = node + 1
   }
 
-  /** A fresh frame with one mapping and no content yet. */
-  allocFrame(): number {
-    let f: number
-    if (this.nFree > 0) {
-      f = this.freeList[--this.nFree]
-    } else {
-      if (this.nFrames === this.frameCapacity) this.growFrames()
-      f = this.nFrames++
+  /** A fresh frame for guest page gp, with one mapping and no content yet: gp's home if free. */
+  allocFrame(gp: number): number {
+    let f = gp
+    if (this.frames[gp * FW + 2] !== 0) {
+      if (this.nFree > 0) {
+        f = this.freeList[--this.nFree]
+      } else {
+        if (this.nFrames === this.frameCapacity) this.growFrames()
+        f = this.nFrames++
+      }
     }
     this.frames[f * FW + 2] = 1
     this.frames[f * FW + 3] = 0
@@ -132,21 +142,26 @@ export class HostMemory {
     this.frames[f * FW + 2] = 0
     this.frames[f * FW + 3] = 0
     this.flags[f] = 0
-    this.freeList[this.nFree++] = f
+    if (f >= this.totalPages) {
+      if (this.nFree === this.freeList.length) {
+        const fl = new Int32Array(this.freeList.length * 2)
+        fl.set(this.freeList)
+        this.freeList = fl
+      }
+      this.freeList[this.nFree++] = f
+    }
     this.framesInUse--
   }
 
   private growFrames(): void {
-    const cap = Math.min(Math.max(this.frameCapacity * 2, 1024), this.totalPages + 1024)
+    // Overflow frames: at most one per guest page (a page holds one frame at a time).
+    const cap = Math.min(this.frameCapacity + Math.max(1024, (this.frameCapacity - this.totalPages) * 2), 2 * this.totalPages + 1024)
     const frames = new Uint32Array(cap * FW)
     frames.set(this.frames)
     this.frames = frames
     const flags = new Uint8Array(cap)
     flags.set(this.flags)
     this.flags = flags
-    const fl = new Int32Array(cap)
-    fl.set(this.freeList)
-    this.freeList = fl
   }
 
   isPresent(gp: number): boolean {
@@ -161,12 +176,12 @@ export class HostMemory {
     let f = this.pageFrame[gp]
     let cow = false
     if (f < 0) {
-      f = this.allocFrame()
+      f = this.allocFrame(gp)
       this.pageFrame[gp] = f
       this.presentPages++
     } else if (this.frames[f * FW + 3] !== 0) {
       ;(this.hook as KsmUnmapHook).unmapKsm(gp, f)
-      f = this.allocFrame()
+      f = this.allocFrame(gp)
       this.pageFrame[gp] = f
       this.cowBreaks++
       cow = true

@@ -98,6 +98,7 @@ export class RbTree {
 
   /** The node whose current key equals (hi, lo), or -1. */
   search(hi: number, lo: number): number {
+    if (this.kh) return this.searchStored(hi, lo)
     let x = this.root
     const k = this.key
     while (x !== NIL) {
@@ -108,6 +109,29 @@ export class RbTree {
       x = c < 0 ? this.left[x] : this.right[x]
     }
     return -1
+  }
+
+  /** search() over stored keys (the stable tree's hot path: one lookup per scanned page). */
+  private searchStored(hi: number, lo: number): number {
+    const kh = this.kh as Uint32Array
+    const kl = this.kl as Uint32Array
+    const left = this.left
+    const right = this.right
+    let x = this.root
+    let steps = 0
+    while (x !== NIL) {
+      steps++
+      const h = kh[x]
+      if (hi === h) {
+        const l = kl[x]
+        if (lo === l) break
+        x = lo < l ? left[x] : right[x]
+      } else {
+        x = hi < h ? left[x] : right[x]
+      }
+    }
+    this.steps += steps
+    return x - 1
   }
 
   /**
