@@ -170,7 +170,8 @@ export class GuestOS {
     let gfn: number
     if (this.nPcp > 0) {
       this.nPcp--
-      gfn = this.pcp[(this.pcpBottom + this.nPcp) % PCP_HIGH]
+      const i = this.pcpBottom + this.nPcp
+      gfn = this.pcp[i >= PCP_HIGH ? i - PCP_HIGH : i]
     } else if (this.nPool > 0) {
       gfn = this.pool[--this.nPool]
     } else {
@@ -195,11 +196,12 @@ export class GuestOS {
     if (this.nPcp === PCP_HIGH) {
       for (let i = 0; i < PCP_BATCH; i++) {
         this.pool[this.nPool++] = this.pcp[this.pcpBottom]
-        this.pcpBottom = (this.pcpBottom + 1) % PCP_HIGH
+        this.pcpBottom = this.pcpBottom + 1 === PCP_HIGH ? 0 : this.pcpBottom + 1
       }
       this.nPcp -= PCP_BATCH
     }
-    this.pcp[(this.pcpBottom + this.nPcp) % PCP_HIGH] = gfn
+    const top = this.pcpBottom + this.nPcp
+    this.pcp[top >= PCP_HIGH ? top - PCP_HIGH : top] = gfn
     this.nPcp++
   }
 

@@ -23,13 +23,17 @@ const NIL = 0
 export type ReadKey = (id: number, out: Uint32Array) => void
 
 export class RbTree {
-  private left: Int32Array
-  private right: Int32Array
+  /**
+   * Node words, S per slot, interleaved so that a search step touches one cache line:
+   * [S x] left, [S x + 1] right and, with stored keys, [S x + 2] key hi, [S x + 3] key lo.
+   */
+  private nd: Uint32Array
+  /** Words per slot in `nd`: 4 with stored keys, 2 without. */
+  private readonly S: number
+  /** Whether keys are stored (no readKey). */
+  private readonly stored: boolean
   private parent: Int32Array
   private color: Uint8Array
-  /** Stored keys (hi, lo) by slot, when the tree has no readKey. */
-  private kh: Uint32Array | null
-  private kl: Uint32Array | null
   private root = NIL
   private readonly key = new Uint32Array(2)
   /** Key comparisons made since the counter was last read: the cost model's "tree steps". */
@@ -39,17 +43,16 @@ export class RbTree {
     capacity: number,
     private readonly readKey: ReadKey | null
   ) {
-    this.kh = readKey ? null : new Uint32Array(capacity + 1)
-    this.kl = readKey ? null : new Uint32Array(capacity + 1)
-    this.left = new Int32Array(capacity + 1)
-    this.right = new Int32Array(capacity + 1)
+    this.stored = !readKey
+    this.S = readKey ? 2 : 4
+    this.nd = new Uint32Array((capacity + 1) * this.S)
     this.parent = new Int32Array(capacity + 1)
     this.color = new Uint8Array(capacity + 1)
     this.color[NIL] = BLACK
   }
 
   get capacity(): number {
-    return this.left.length - 1
+    return this.color.length - 1
   }
 
   /** Make room for ids below `capacity`. */
@@ -61,27 +64,20 @@ export class RbTree {
       b.set(a)
       return b
     }
-    this.left = grow32(this.left)
-    this.right = grow32(this.right)
+    const nd = new Uint32Array(n * this.S)
+    nd.set(this.nd)
+    this.nd = nd
     this.parent = grow32(this.parent)
     const c = new Uint8Array(n)
     c.set(this.color)
     this.color = c
-    if (this.kh && this.kl) {
-      const h = new Uint32Array(n)
-      h.set(this.kh)
-      this.kh = h
-      const l = new Uint32Array(n)
-      l.set(this.kl)
-      this.kl = l
-    }
   }
 
   /** The key of slot x (x = id + 1), into this.key. */
   private loadKey(x: number): void {
-    if (this.kh) {
-      this.key[0] = this.kh[x]
-      this.key[1] = (this.kl as Uint32Array)[x]
+    if (this.stored) {
+      this.key[0] = this.nd[4 * x + 2]
+      this.key[1] = this.nd[4 * x + 3]
     } else {
       ;(this.readKey as ReadKey)(x - 1, this.key)
     }
@@ -98,7 +94,7 @@ export class RbTree {
 
   /** The node whose current key equals (hi, lo), or -1. */
   search(hi: number, lo: number): number {
-    if (this.kh) return this.searchStored(hi, lo)
+    if (this.stored) return this.searchStored(hi, lo)
     let x = this.root
     const k = this.key
     while (x !== NIL) {
@@ -106,28 +102,26 @@ export class RbTree {
       this.steps++
       const c = cmpFp(hi, lo, k[0], k[1])
       if (c === 0) return x - 1
-      x = c < 0 ? this.left[x] : this.right[x]
+      x = c < 0 ? this.nd[x * this.S] : this.nd[x * this.S + 1]
     }
     return -1
   }
 
   /** search() over stored keys (the stable tree's hot path: one lookup per scanned page). */
   private searchStored(hi: number, lo: number): number {
-    const kh = this.kh as Uint32Array
-    const kl = this.kl as Uint32Array
-    const left = this.left
-    const right = this.right
+    const nd = this.nd
     let x = this.root
     let steps = 0
     while (x !== NIL) {
       steps++
-      const h = kh[x]
+      const i = 4 * x
+      const h = nd[i + 2]
       if (hi === h) {
-        const l = kl[x]
+        const l = nd[i + 3]
         if (lo === l) break
-        x = lo < l ? left[x] : right[x]
+        x = lo < l ? nd[i] : nd[i + 1]
       } else {
-        x = hi < h ? left[x] : right[x]
+        x = hi < h ? nd[i] : nd[i + 1]
       }
     }
     this.steps += steps
@@ -142,27 +136,45 @@ export class RbTree {
     let x = this.root
     let y = NIL
     let c = 0
-    const k = this.key
-    while (x !== NIL) {
-      this.loadKey(x)
-      this.steps++
-      c = cmpFp(hi, lo, k[0], k[1])
-      if (c === 0) return x - 1
-      y = x
-      x = c < 0 ? this.left[x] : this.right[x]
+    if (this.stored) {
+      // Stored keys (the stable tree): one tight loop, as in searchStored.
+      const nd = this.nd
+      let steps = 0
+      while (x !== NIL) {
+        steps++
+        const i = 4 * x
+        const h = nd[i + 2]
+        const l = nd[i + 3]
+        c = hi !== h ? (hi < h ? -1 : 1) : lo !== l ? (lo < l ? -1 : 1) : 0
+        if (c === 0) break
+        y = x
+        x = c < 0 ? nd[i] : nd[i + 1]
+      }
+      this.steps += steps
+      if (c === 0 && x !== NIL) return x - 1
+    } else {
+      const k = this.key
+      while (x !== NIL) {
+        this.loadKey(x)
+        this.steps++
+        c = cmpFp(hi, lo, k[0], k[1])
+        if (c === 0) return x - 1
+        y = x
+        x = c < 0 ? this.nd[x * this.S] : this.nd[x * this.S + 1]
+      }
     }
     const z = id + 1
-    if (this.kh && this.kl) {
-      this.kh[z] = hi
-      this.kl[z] = lo
+    if (this.stored) {
+      this.nd[4 * z + 2] = hi
+      this.nd[4 * z + 3] = lo
     }
     this.parent[z] = y
-    this.left[z] = NIL
-    this.right[z] = NIL
+    this.nd[z * this.S] = NIL
+    this.nd[z * this.S + 1] = NIL
     this.color[z] = RED
     if (y === NIL) this.root = z
-    else if (c < 0) this.left[y] = z
-    else this.right[y] = z
+    else if (c < 0) this.nd[y * this.S] = z
+    else this.nd[y * this.S + 1] = z
     this.insertFixup(z)
     return -1
   }
@@ -172,19 +184,19 @@ export class RbTree {
     const o = oldId + 1
     const n = newId + 1
     const p = this.parent[o]
-    this.left[n] = this.left[o]
-    this.right[n] = this.right[o]
+    this.nd[n * this.S] = this.nd[o * this.S]
+    this.nd[n * this.S + 1] = this.nd[o * this.S + 1]
     this.parent[n] = p
     this.color[n] = this.color[o]
-    if (this.kh && this.kl) {
-      this.kh[n] = this.kh[o]
-      this.kl[n] = this.kl[o]
+    if (this.stored) {
+      this.nd[4 * n + 2] = this.nd[4 * o + 2]
+      this.nd[4 * n + 3] = this.nd[4 * o + 3]
     }
-    if (this.left[n] !== NIL) this.parent[this.left[n]] = n
-    if (this.right[n] !== NIL) this.parent[this.right[n]] = n
+    if (this.nd[n * this.S] !== NIL) this.parent[this.nd[n * this.S]] = n
+    if (this.nd[n * this.S + 1] !== NIL) this.parent[this.nd[n * this.S + 1]] = n
     if (p === NIL) this.root = n
-    else if (this.left[p] === o) this.left[p] = n
-    else this.right[p] = n
+    else if (this.nd[p * this.S] === o) this.nd[p * this.S] = n
+    else this.nd[p * this.S + 1] = n
   }
 
   /** Remove node `id`, which must be in the tree (rb_erase). Works whatever the keys now say. */
@@ -193,27 +205,27 @@ export class RbTree {
     let y = z
     let yColor = this.color[y]
     let x: number
-    if (this.left[z] === NIL) {
-      x = this.right[z]
+    if (this.nd[z * this.S] === NIL) {
+      x = this.nd[z * this.S + 1]
       this.transplant(z, x)
-    } else if (this.right[z] === NIL) {
-      x = this.left[z]
+    } else if (this.nd[z * this.S + 1] === NIL) {
+      x = this.nd[z * this.S]
       this.transplant(z, x)
     } else {
-      y = this.right[z]
-      while (this.left[y] !== NIL) y = this.left[y]
+      y = this.nd[z * this.S + 1]
+      while (this.nd[y * this.S] !== NIL) y = this.nd[y * this.S]
       yColor = this.color[y]
-      x = this.right[y]
+      x = this.nd[y * this.S + 1]
       if (this.parent[y] === z) {
         this.parent[x] = y
       } else {
         this.transplant(y, x)
-        this.right[y] = this.right[z]
-        this.parent[this.right[y]] = y
+        this.nd[y * this.S + 1] = this.nd[z * this.S + 1]
+        this.parent[this.nd[y * this.S + 1]] = y
       }
       this.transplant(z, y)
-      this.left[y] = this.left[z]
-      this.parent[this.left[y]] = y
+      this.nd[y * this.S] = this.nd[z * this.S]
+      this.parent[this.nd[y * this.S]] = y
       this.color[y] = this.color[z]
     }
     if (yColor === BLACK) this.deleteFixup(x)
@@ -228,11 +240,11 @@ export class RbTree {
     while (x !== NIL || stack.length > 0) {
       while (x !== NIL) {
         stack.push(x)
-        x = this.left[x]
+        x = this.nd[x * this.S]
       }
       x = stack.pop() as number
       out.push(x - 1)
-      x = this.right[x]
+      x = this.nd[x * this.S + 1]
     }
     return out
   }
@@ -241,11 +253,11 @@ export class RbTree {
   checkShape(): number {
     const walk = (x: number): number => {
       if (x === NIL) return 1
-      if (this.color[x] === RED && (this.color[this.left[x]] === RED || this.color[this.right[x]] === RED)) return -1
-      if (this.left[x] !== NIL && this.parent[this.left[x]] !== x) return -1
-      if (this.right[x] !== NIL && this.parent[this.right[x]] !== x) return -1
-      const l = walk(this.left[x])
-      const r = walk(this.right[x])
+      if (this.color[x] === RED && (this.color[this.nd[x * this.S]] === RED || this.color[this.nd[x * this.S + 1]] === RED)) return -1
+      if (this.nd[x * this.S] !== NIL && this.parent[this.nd[x * this.S]] !== x) return -1
+      if (this.nd[x * this.S + 1] !== NIL && this.parent[this.nd[x * this.S + 1]] !== x) return -1
+      const l = walk(this.nd[x * this.S])
+      const r = walk(this.nd[x * this.S + 1])
       if (l < 0 || r < 0 || l !== r) return -1
       return l + (this.color[x] === BLACK ? 1 : 0)
     }
@@ -256,34 +268,34 @@ export class RbTree {
   private transplant(u: number, v: number): void {
     const p = this.parent[u]
     if (p === NIL) this.root = v
-    else if (u === this.left[p]) this.left[p] = v
-    else this.right[p] = v
+    else if (u === this.nd[p * this.S]) this.nd[p * this.S] = v
+    else this.nd[p * this.S + 1] = v
     this.parent[v] = p
   }
 
   private rotateLeft(x: number): void {
-    const y = this.right[x]
-    this.right[x] = this.left[y]
-    if (this.left[y] !== NIL) this.parent[this.left[y]] = x
+    const y = this.nd[x * this.S + 1]
+    this.nd[x * this.S + 1] = this.nd[y * this.S]
+    if (this.nd[y * this.S] !== NIL) this.parent[this.nd[y * this.S]] = x
     this.parent[y] = this.parent[x]
     const p = this.parent[x]
     if (p === NIL) this.root = y
-    else if (x === this.left[p]) this.left[p] = y
-    else this.right[p] = y
-    this.left[y] = x
+    else if (x === this.nd[p * this.S]) this.nd[p * this.S] = y
+    else this.nd[p * this.S + 1] = y
+    this.nd[y * this.S] = x
     this.parent[x] = y
   }
 
   private rotateRight(x: number): void {
-    const y = this.left[x]
-    this.left[x] = this.right[y]
-    if (this.right[y] !== NIL) this.parent[this.right[y]] = x
+    const y = this.nd[x * this.S]
+    this.nd[x * this.S] = this.nd[y * this.S + 1]
+    if (this.nd[y * this.S + 1] !== NIL) this.parent[this.nd[y * this.S + 1]] = x
     this.parent[y] = this.parent[x]
     const p = this.parent[x]
     if (p === NIL) this.root = y
-    else if (x === this.right[p]) this.right[p] = y
-    else this.left[p] = y
-    this.right[y] = x
+    else if (x === this.nd[p * this.S + 1]) this.nd[p * this.S + 1] = y
+    else this.nd[p * this.S] = y
+    this.nd[y * this.S + 1] = x
     this.parent[x] = y
   }
 
@@ -292,15 +304,15 @@ export class RbTree {
     while (color[this.parent[z]] === RED) {
       const p = this.parent[z]
       const g = this.parent[p]
-      if (p === this.left[g]) {
-        const u = this.right[g]
+      if (p === this.nd[g * this.S]) {
+        const u = this.nd[g * this.S + 1]
         if (color[u] === RED) {
           color[p] = BLACK
           color[u] = BLACK
           color[g] = RED
           z = g
         } else {
-          if (z === this.right[p]) {
+          if (z === this.nd[p * this.S + 1]) {
             z = p
             this.rotateLeft(z)
           }
@@ -310,14 +322,14 @@ export class RbTree {
           this.rotateRight(this.parent[p2])
         }
       } else {
-        const u = this.left[g]
+        const u = this.nd[g * this.S]
         if (color[u] === RED) {
           color[p] = BLACK
           color[u] = BLACK
           color[g] = RED
           z = g
         } else {
-          if (z === this.left[p]) {
+          if (z === this.nd[p * this.S]) {
             z = p
             this.rotateRight(z)
           }
@@ -335,53 +347,53 @@ export class RbTree {
     const color = this.color
     while (x !== this.root && color[x] === BLACK) {
       const p = this.parent[x]
-      if (x === this.left[p]) {
-        let w = this.right[p]
+      if (x === this.nd[p * this.S]) {
+        let w = this.nd[p * this.S + 1]
         if (color[w] === RED) {
           color[w] = BLACK
           color[p] = RED
           this.rotateLeft(p)
-          w = this.right[this.parent[x]]
+          w = this.nd[(this.parent[x]) * this.S + 1]
         }
-        if (color[this.left[w]] === BLACK && color[this.right[w]] === BLACK) {
+        if (color[this.nd[w * this.S]] === BLACK && color[this.nd[w * this.S + 1]] === BLACK) {
           color[w] = RED
           x = this.parent[x]
         } else {
-          if (color[this.right[w]] === BLACK) {
-            color[this.left[w]] = BLACK
+          if (color[this.nd[w * this.S + 1]] === BLACK) {
+            color[this.nd[w * this.S]] = BLACK
             color[w] = RED
             this.rotateRight(w)
-            w = this.right[this.parent[x]]
+            w = this.nd[(this.parent[x]) * this.S + 1]
           }
           const px = this.parent[x]
           color[w] = color[px]
           color[px] = BLACK
-          color[this.right[w]] = BLACK
+          color[this.nd[w * this.S + 1]] = BLACK
           this.rotateLeft(px)
           x = this.root
         }
       } else {
-        let w = this.left[p]
+        let w = this.nd[p * this.S]
         if (color[w] === RED) {
           color[w] = BLACK
           color[p] = RED
           this.rotateRight(p)
-          w = this.left[this.parent[x]]
+          w = this.nd[(this.parent[x]) * this.S]
         }
-        if (color[this.right[w]] === BLACK && color[this.left[w]] === BLACK) {
+        if (color[this.nd[w * this.S + 1]] === BLACK && color[this.nd[w * this.S]] === BLACK) {
           color[w] = RED
           x = this.parent[x]
         } else {
-          if (color[this.left[w]] === BLACK) {
-            color[this.right[w]] = BLACK
+          if (color[this.nd[w * this.S]] === BLACK) {
+            color[this.nd[w * this.S + 1]] = BLACK
             color[w] = RED
             this.rotateLeft(w)
-            w = this.left[this.parent[x]]
+            w = this.nd[(this.parent[x]) * this.S]
           }
           const px = this.parent[x]
           color[w] = color[px]
           color[px] = BLACK
-          color[this.left[w]] = BLACK
+          color[this.nd[w * this.S]] = BLACK
           this.rotateRight(px)
           x = this.root
         }
