@@ -8,7 +8,7 @@
  */
 import type { HintStack } from './hintstack.ts'
 import { ZERO_FP_HI, ZERO_FP_LO } from './content.ts'
-import { FLAG_SHARED, FLAG_ZERO, type HostMemory } from './memory.ts'
+import { FLAG_KSM, FLAG_SHARED, FLAG_ZERO, type HostMemory } from './memory.ts'
 import type { Scanner } from './scanners/scanner.ts'
 import type { StableTree } from './stable.ts'
 
@@ -49,7 +49,7 @@ export function checkMemoryInvariants(where: string, mem: HostMemory, stable: St
     if (c !== mem.mapcountOf(f)) fail(`frame ${f} has map count ${mem.mapcountOf(f)} but ${c} guest pages map it`)
     if (c === 0) continue
     const zero = mem.hi(f) === ZERO_FP_HI && mem.lo(f) === ZERO_FP_LO
-    if (((mem.flags[f] & FLAG_ZERO) !== 0) !== zero || ((mem.flags[f] & FLAG_SHARED) !== 0) !== c >= 2) {
+    if (((mem.flags[f] & FLAG_ZERO) !== 0) !== zero || ((mem.flags[f] & FLAG_SHARED) !== 0) !== c >= 2 || ((mem.flags[f] & FLAG_KSM) !== 0) !== mem.ksmNode(f) >= 0) {
       fail(`frame ${f}: its statistics flags (${mem.flags[f]}) disagree with its content and map count`)
     }
     inUse++

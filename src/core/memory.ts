@@ -28,6 +28,8 @@ export interface KsmUnmapHook {
 
 export const FLAG_ZERO = 1
 export const FLAG_SHARED = 2
+/** The frame is a KSM page (write-protected): mirrors frames' stable node word, in the dense array. */
+export const FLAG_KSM = 4
 
 /** Words per frame in HostMemory.frames: content hi, content lo, map count, stable node + 1. */
 const FW = 4
@@ -43,7 +45,7 @@ export class HostMemory {
   /**
    * Per frame, derived from `frames` for the per-type statistics (one byte a frame, so the
    * sampling pass stays in cache): FLAG_ZERO content is the zero page, FLAG_SHARED two or more
-   * mappings.
+   * mappings, FLAG_KSM a KSM frame (so a guest write tests one dense byte, not the frame).
    */
   flags: Uint8Array
   private freeList: Int32Array
@@ -118,6 +120,8 @@ export class HostMemory {
 
   setKsmNode(f: number, node: number): void {
     this.frames[f * FW + 3] = node + 1
+    if (node >= 0) this.flags[f] |= FLAG_KSM
+    else this.flags[f] &= ~FLAG_KSM
   }
 
   /** A fresh frame for guest page gp, with one mapping and no content yet: gp's home if free. */
@@ -179,7 +183,7 @@ export class HostMemory {
       f = this.allocFrame(gp)
       this.pageFrame[gp] = f
       this.presentPages++
-    } else if (this.frames[f * FW + 3] !== 0) {
+    } else if ((this.flags[f] & FLAG_KSM) !== 0) {
       ;(this.hook as KsmUnmapHook).unmapKsm(gp, f)
       f = this.allocFrame(gp)
       this.pageFrame[gp] = f
@@ -189,7 +193,7 @@ export class HostMemory {
     const i = f * FW
     this.frames[i] = hi
     this.frames[i + 1] = lo
-    this.flags[f] = (this.flags[f] & FLAG_SHARED) | (hi === ZERO_FP_HI && lo === ZERO_FP_LO ? FLAG_ZERO : 0)
+    this.flags[f] = (this.flags[f] & (FLAG_SHARED | FLAG_KSM)) | (hi === ZERO_FP_HI && lo === ZERO_FP_LO ? FLAG_ZERO : 0)
     if (this.shadow) {
       this.shadow[2 * gp] = hi
       this.shadow[2 * gp + 1] = lo
