@@ -119,6 +119,22 @@ describe('experiment editor validation', () => {
     await input(rig, 'vms[0].workload.shared_fraction').setValue('1.5')
     expect(fieldIssue(rig, 'vms[0].workload.shared_fraction')).toMatch(/<=\s*1/)
   })
+
+  it('a trace workload asks for its file; image and snapshot files are text fields, empty = absent', async () => {
+    rig = setup()
+    await input(rig, 'vms[0].workload.kind').setValue('trace')
+    expect((input(rig, 'vms[0].workload.file').element as HTMLInputElement).value).toBe('')
+    expect(fieldIssue(rig, 'vms[0].workload.file')).not.toBe('')
+    await input(rig, 'vms[0].workload.file').setValue('/data/web1.jsonl')
+    expect(fieldIssue(rig, 'vms[0].workload.file')).toBe('')
+    await input(rig, 'vms[0].image_file').setValue('/images/debian.spimg')
+    expect(rig.lab.experiment.draft.value.vms[0].image_file).toBe('/images/debian.spimg')
+    await input(rig, 'vms[0].snapshot_file').setValue('/dumps/vm.spsnap')
+    expect(fieldIssue(rig, 'vms[0].snapshot_file')).toMatch(/not both/)
+    await input(rig, 'vms[0].image_file').setValue('')
+    expect('image_file' in rig.lab.experiment.draft.value.vms[0]).toBe(false)
+    expect(fieldIssue(rig, 'vms[0].snapshot_file')).toBe('')
+  })
 })
 
 describe('runs and files from the editor', () => {
