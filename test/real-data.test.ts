@@ -595,6 +595,9 @@ describe('bad references', () => {
     const ok = await samepage('dump', 'import', join(dir, 'dump2.raw'), '-o', join(dir, 'dump2.spsnap'))
     expect(ok.code).toBe(0)
     expect(ok.stdout).toMatch(/dump2\.spsnap: 3 pages \(0\.01 MiB\) from a raw dump, 2 zero, 2 distinct/)
+    // image stats takes snapshots too: the ideal sharing of a dump.
+    const st = await samepage('image', 'stats', '--json', join(dir, 'dump2.spsnap'))
+    expect(JSON.parse(st.stdout).images[0]).toMatchObject({ files: 1, pages: 3, distinct: 2, zero: 2, saved_pages: 1 })
   }, 120_000)
 })
 
