@@ -323,6 +323,17 @@ describe('memory dumps and snapshots', () => {
     expect(snap.extents[0].fps[3]).toBe(ZERO_FP_LO)
   })
 
+  it('shows progress on stderr only on a TTY, and clears it', async () => {
+    writeFileSync(join(dir, 'vm.raw'), raw)
+    const tty = { ...quietIo(), stderrIsTTY: true }
+    await importDump(join(dir, 'vm.raw'), join(dir, 'tty.spsnap'), tty)
+    expect(tty.err[0]).toMatch(/^\rdump: 0\.0 \/ 0\.0 MiB/)
+    expect(tty.err.at(-1)).toMatch(/^\r +\r$/)
+    const quiet = quietIo()
+    await importDump(join(dir, 'vm.raw'), join(dir, 'tty.spsnap'), quiet)
+    expect(quiet.err).toEqual([])
+  })
+
   it('imports an ELF core: each PT_LOAD at its physical frame, holes not present', async () => {
     writeFileSync(join(dir, 'vm.core'), elfCore([{ paddr: 0, bytes: concat(pattern(PAGE, 1), pattern(PAGE, 2)) }, { paddr: 16 * PAGE, bytes: concat(new Uint8Array(PAGE), pattern(PAGE, 1)) }]))
     const r = await importDump(join(dir, 'vm.core'), join(dir, 'core.spsnap'), quietIo())
