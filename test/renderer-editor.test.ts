@@ -14,6 +14,7 @@ import { serializeConfig } from '../src/renderer/src/stores/experiment.ts'
 import { useLab } from '../src/renderer/src/stores/lab.ts'
 import { defineComponent, h } from 'vue'
 import { mountLab } from './renderer-support/mountLab.ts'
+import { sessionClient } from './renderer-support/platform.ts'
 
 const Shortcuts = defineComponent({
   setup() {
@@ -245,5 +246,18 @@ describe('runs and files from the editor', () => {
     expect(rig.platform.confirms).toBe(0) // the host asked before sending it
     rig.platform.press('run-pause')
     expect(rig.client.types()).toContain('start')
+  })
+})
+
+describe('files in web mode', () => {
+  it('a VM with an image file is refused by a session that cannot read files, the field named in the notice', async () => {
+    rig = mountLab([AppToolbar, RunControls, RunProgress, NoticeList, ExperimentEditor], sessionClient())
+    await input(rig, 'vms[0].image_file').setValue('debian.spimg')
+    await button(rig, 'Run').trigger('click')
+    await new Promise((r) => setTimeout(r, 20))
+    await flushPromises()
+    const text = rig.wrapper.text()
+    expect(text).toContain('The session refused the experiment')
+    expect(text).toMatch(/vms\[0\]\.image_file: debian\.spimg: this host cannot read files \(web mode\)/)
   })
 })
