@@ -4,7 +4,7 @@
 // snapshots a VM starts from; a trace replayed on top, with its semantics and invariants checked;
 // and bad inputs (missing files, bad lines, oversized snapshots, web mode) with clear messages.
 import { execFile, execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -213,13 +213,18 @@ describe('VMs booted from real images', () => {
         ])
       )
     )
-    const r = await samepage('run', cfgPath, '--json', '--check-invariants')
+    const out = join(dir, 'out')
+    const r = await samepage('run', cfgPath, '--json', '--check-invariants', '--out', out)
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     const summary = JSON.parse(r.stdout) as { lanes: { pages_sharing: number; invariants_checked: boolean }[] }
     expect(summary.lanes[0].pages_sharing).toBe(stats.all.saved_pages)
     expect(summary.lanes[0].invariants_checked).toBe(true)
     expect((await samepage('validate', cfgPath)).code).toBe(0)
+    // The config.json it wrote names the images by absolute path: it validates from anywhere.
+    const written = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { vms: { image_file: string }[] }
+    expect(written.vms.map((v) => v.image_file)).toEqual([join(dir, 'a.spimg'), join(dir, 'b.spimg')])
+    expect((await samepage('validate', join(out, 'config.json'))).code).toBe(0)
   }, 120_000)
 
   it('a tar archive of a tree gives the same image as the tree', async () => {
@@ -309,7 +314,7 @@ describe('memory dumps and snapshots', () => {
     writeFileSync(join(dir, 'vm.raw'), raw)
     const r = await importDump(join(dir, 'vm.raw'), join(dir, 'vm.spsnap'), quietIo())
     expect(r).toEqual({ format: 'raw', pages: 12, zero: 4, distinct: 6, end_gfn: 12 })
-    const snap = decodeSnapshot(new Uint8Array(await import('node:fs').then((fs) => fs.readFileSync(join(dir, 'vm.spsnap')))))
+    const snap = decodeSnapshot(new Uint8Array(readFileSync(join(dir, 'vm.spsnap'))))
     expect(snap.extents).toHaveLength(1)
     expect(snap.extents[0].gfn).toBe(0)
     const padded = new Uint8Array(PAGE)
@@ -338,7 +343,7 @@ describe('memory dumps and snapshots', () => {
     writeFileSync(join(dir, 'vm.core'), elfCore([{ paddr: 0, bytes: concat(pattern(PAGE, 1), pattern(PAGE, 2)) }, { paddr: 16 * PAGE, bytes: concat(new Uint8Array(PAGE), pattern(PAGE, 1)) }]))
     const r = await importDump(join(dir, 'vm.core'), join(dir, 'core.spsnap'), quietIo())
     expect(r).toEqual({ format: 'elf-core', pages: 4, zero: 1, distinct: 3, end_gfn: 18 })
-    const snap = decodeSnapshot(new Uint8Array((await import('node:fs')).readFileSync(join(dir, 'core.spsnap'))))
+    const snap = decodeSnapshot(new Uint8Array(readFileSync(join(dir, 'core.spsnap'))))
     expect(snap.extents.map((e) => [e.gfn, e.fps.length / 2])).toEqual([
       [0, 2],
       [16, 2]

@@ -18,7 +18,7 @@ import { renderChartPng } from './png.ts'
 import { ProgressBar } from './progress.ts'
 import { cmdImage, ImageUsageError } from './image.ts'
 import { cmdDump } from './dump.ts'
-import { loadAssets } from '../host/node/assets.ts'
+import { loadAssets, withAbsoluteAssetPaths } from '../host/node/assets.ts'
 import { assetRefs, type Assets } from '../core/assets.ts'
 import { formatReport, outputs, parseParts, reproduce, writeAll } from './reproduce.ts'
 import { fitProfile, modelCpuPercent, OP_NAMES, type FitTarget } from '../core/calibrate.ts'
@@ -216,7 +216,8 @@ async function cmdRun(args: string[], io: CliIo): Promise<number> {
   const lanes = await runLanes(config, { checkInvariants: Boolean(values['check-invariants']), assets }, (f) => bar?.update(f, (performance.now() - t0) / 1000))
   bar?.finish()
   const summary = composeSummary(config, lanes, (performance.now() - t0) / 1000)
-  if (outDir) await writeOutputs(outDir, config, lanes, summary)
+  // config.json names the files it ran with by absolute path, so it runs again from the output folder.
+  if (outDir) await writeOutputs(outDir, withAbsoluteAssetPaths(config, baseDir), lanes, summary)
   io.stdout(values.json ? JSON.stringify(summary, null, 2) + '\n' : summaryTable(summary))
   return 0
 }

@@ -9,8 +9,10 @@ import { isAbsolute, resolve } from 'node:path'
 import { assetRefs, checkAssets, decodeAsset, type Asset, type Assets } from '../../core/assets.ts'
 import type { ConfigIssue, Experiment } from '../../core/config.ts'
 
-/** Largest file read whole: images and snapshots hold 8 bytes per 4 KiB page, traces a line per event. */
+/** Largest file read whole: images and snapshots hold 8 bytes per 4 KiB page. */
 export const MAX_ASSET_BYTES = 1 << 30
+/** Largest trace: it is read as one string (a line per event, about 100 bytes a line). */
+export const MAX_TRACE_BYTES = 256 << 20
 
 export function resolveAssetPath(file: string, baseDir: string): string {
   return isAbsolute(file) ? file : resolve(baseDir, file)
@@ -51,7 +53,8 @@ function readAsset(kind: Asset['kind'], abs: string, name: string): Asset {
   } catch (e) {
     throw new Error(`cannot read ${name}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e })
   }
-  if (size > MAX_ASSET_BYTES) throw new Error(`${name} is larger than ${MAX_ASSET_BYTES / 2 ** 20} MiB`)
+  const limit = kind === 'trace' ? MAX_TRACE_BYTES : MAX_ASSET_BYTES
+  if (size > limit) throw new Error(`${name} is larger than ${limit / 2 ** 20} MiB, the most a ${kind} may be`)
   let bytes: Uint8Array
   try {
     bytes = readFileSync(abs)
@@ -59,4 +62,18 @@ function readAsset(kind: Asset['kind'], abs: string, name: string): Asset {
     throw new Error(`cannot read ${name}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e })
   }
   return decodeAsset(kind, bytes, name)
+}
+
+/** The config with every file path it names made absolute (against `baseDir`). */
+export function withAbsoluteAssetPaths(config: Experiment, baseDir: string): Experiment {
+  const abs = (f: string): string => resolveAssetPath(f, baseDir)
+  return {
+    ...config,
+    vms: config.vms.map((v) => ({
+      ...v,
+      ...(v.image_file !== undefined ? { image_file: abs(v.image_file) } : {}),
+      ...(v.snapshot_file !== undefined ? { snapshot_file: abs(v.snapshot_file) } : {}),
+      workload: v.workload.kind === 'trace' ? { ...v.workload, file: abs(v.workload.file) } : v.workload
+    }))
+  }
 }
