@@ -349,6 +349,16 @@ describe('memory dumps and snapshots', () => {
       [16, 2]
     ])
     expect(snapshotStats(snap)).toEqual({ pages: 4, zero: 1, end_gfn: 18 })
+    // Raw memory that happens to start with an ELF executable is still raw memory.
+    writeFileSync(join(dir, 'elfish.raw'), concat(elf(2, 2, 5), new Uint8Array(PAGE)))
+    expect(await importDump(join(dir, 'elfish.raw'), join(dir, 'elfish.spsnap'), quietIo())).toEqual({ format: 'raw', pages: 3, zero: 1, distinct: 3, end_gfn: 3 })
+    // A big-endian or 32-bit core is refused with one line.
+    const be = elfCore([{ paddr: 0, bytes: pattern(PAGE, 1) }])
+    be[5] = 2
+    be[16] = 0
+    be[17] = 4
+    writeFileSync(join(dir, 'be.core'), be)
+    await expect(importDump(join(dir, 'be.core'), join(dir, 'be.spsnap'), quietIo())).rejects.toThrow(/be\.core: ELF core: only 64-bit little-endian cores are supported/)
   })
 
   it('the snapshot format round-trips and refuses truncated or foreign bytes', () => {

@@ -195,21 +195,23 @@ const ET_CORE = 4
 
 /**
  * Where guest memory lies in a dump file of `fileSize` bytes whose first bytes are `head`: an
- * ELF core (QEMU `dump-guest-memory`, 64-bit little-endian) gives one region per PT_LOAD
- * segment at its physical address (`head` must hold the program headers); anything else is
- * raw memory from guest physical address 0 (`pmemsave 0 SIZE`). Throws SnapshotFormatError on a
+ * ELF core (QEMU `dump-guest-memory`: ELF magic and e_type ET_CORE; 64-bit little-endian) gives
+ * one region per PT_LOAD segment at its physical address (`head` must hold the program headers);
+ * anything else is raw memory from guest physical address 0 (`pmemsave 0 SIZE`). Throws SnapshotFormatError on a
  * malformed core.
  */
 export function dumpLayout(head: Uint8Array, fileSize: number): { format: DumpFormat; regions: DumpRegion[] } {
-  const isElf = head.length >= 4 && head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46
-  if (!isElf) return { format: 'raw', regions: fileSize > 0 ? [{ offset: 0, bytes: fileSize, gfn: 0 }] : [] }
+  // An ELF core: magic and e_type ET_CORE (in the byte order of e_ident[EI_DATA]). Raw memory may
+  // start with any bytes, even an ELF executable's, so anything else is raw.
+  const isElf = head.length >= 18 && head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46
+  const eType = head[5] === 2 ? (head[16] << 8) | head[17] : head[16] | (head[17] << 8)
+  if (!isElf || eType !== ET_CORE) return { format: 'raw', regions: fileSize > 0 ? [{ offset: 0, bytes: fileSize, gfn: 0 }] : [] }
   const dv = new DataView(head.buffer, head.byteOffset, head.byteLength)
-  if (head.length < 64 || head[4] !== 2 || head[5] !== 1) throw new SnapshotFormatError('ELF dump: only 64-bit little-endian cores are supported')
-  if (dv.getUint16(16, true) !== ET_CORE) throw new SnapshotFormatError('ELF file is not a core dump (e_type is not ET_CORE)')
+  if (head.length < 64 || head[4] !== 2 || head[5] !== 1) throw new SnapshotFormatError('ELF core: only 64-bit little-endian cores are supported')
   const phoff = dv.getUint32(32, true) + dv.getUint32(36, true) * 2 ** 32
   const phentsize = dv.getUint16(54, true)
   const phnum = dv.getUint16(56, true)
-  if (phentsize < 56 || phoff + phnum * phentsize > head.length) throw new SnapshotFormatError('ELF dump: program headers out of range')
+  if (phentsize < 56 || phoff + phnum * phentsize > head.length) throw new SnapshotFormatError('ELF core: program headers out of range')
   const regions: DumpRegion[] = []
   for (let i = 0; i < phnum; i++) {
     const p = phoff + i * phentsize
@@ -218,12 +220,12 @@ export function dumpLayout(head: Uint8Array, fileSize: number): { format: DumpFo
     const paddr = dv.getUint32(p + 24, true) + dv.getUint32(p + 28, true) * 2 ** 32
     const filesz = dv.getUint32(p + 32, true) + dv.getUint32(p + 36, true) * 2 ** 32
     if (filesz === 0) continue
-    if (paddr % PAGE_SIZE !== 0) throw new SnapshotFormatError(`ELF dump: segment ${i} starts at physical address 0x${paddr.toString(16)}, not page aligned`)
-    if (offset + filesz > fileSize) throw new SnapshotFormatError(`ELF dump: segment ${i} runs past the end of the file (truncated dump?)`)
+    if (paddr % PAGE_SIZE !== 0) throw new SnapshotFormatError(`ELF core: segment ${i} starts at physical address 0x${paddr.toString(16)}, not page aligned`)
+    if (offset + filesz > fileSize) throw new SnapshotFormatError(`ELF core: segment ${i} runs past the end of the file (truncated dump?)`)
     regions.push({ offset, bytes: filesz, gfn: Math.floor(paddr / 2 ** PAGE_SHIFT) })
   }
   regions.sort((a, b) => a.gfn - b.gfn)
   const problem = checkExtents(regions.map((r) => ({ gfn: r.gfn, pages: Math.ceil(r.bytes / PAGE_SIZE) })))
-  if (problem) throw new SnapshotFormatError(`ELF dump: ${problem}`)
+  if (problem) throw new SnapshotFormatError(`ELF core: ${problem}`)
   return { format: 'elf-core', regions }
 }

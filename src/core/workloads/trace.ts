@@ -149,10 +149,11 @@ export class TraceWorkload implements Workload {
     const files = this.ctx.guest.files
     const old = files.fps[file] as Uint32Array
     if (old.length >= pages * 2) return old
-    const grown = new Uint32Array(Math.max(pages, (old.length / 2) * 2) * 2)
+    const oldPages = old.length / 2
+    const grown = new Uint32Array(Math.max(pages, oldPages * 2) * 2) // at least double: amortised growth
     grown.set(old)
     const key = hashString(path)
-    for (let o = old.length / 2; o < grown.length / 2; o++) {
+    for (let o = oldPages; o < grown.length / 2; o++) {
       synthFp(this.fp, key, 0, o)
       grown[o * 2] = this.fp[0]
       grown[o * 2 + 1] = this.fp[1]
