@@ -4,6 +4,8 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { parseExperiment } from '../src/core/config.ts'
 import { Engine } from '../src/core/engine.ts'
+import { makeSnapshotHeader } from '../src/core/snapshot.ts'
+import { parseTrace } from '../src/core/trace.ts'
 import { HintRig, KsmRig } from './harness.ts'
 
 const PAGES = 24
@@ -68,6 +70,45 @@ describe('invariants under random guest activity', () => {
         expect(e.lanes[0].invariantsChecked).toBe(true)
       }),
       { numRuns: 6 }
+    )
+  })
+
+  it('trace replay on snapshot VMs: random allocs, writes, frees and file pages keep the invariants', () => {
+    const fp = (v: number) => (v === 0 ? 'ac869b6f32d8bbdb' : v.toString(16).padStart(16, '0'))
+    const event = fc.oneof(
+      fc.record({ op: fc.constantFrom('alloc', 'write', 'free'), gfn: fc.integer({ min: 0, max: 15 }), v: fc.integer({ min: 0, max: 3 }) }),
+      fc.record({ op: fc.constantFrom('read-file', 'write-file'), path: fc.constantFrom('/a', '/b', '/lib/c.so'), page: fc.integer({ min: 0, max: 2 }), v: fc.integer({ min: 0, max: 3 }) })
+    )
+    const vmEvents = fc.array(fc.tuple(event, fc.boolean()), { minLength: 5, maxLength: 80 })
+    fc.assert(
+      fc.property(vmEvents, vmEvents, fc.constantFrom('ksm', 'hint'), (ea, eb, kind) => {
+        const lines: string[] = []
+        for (const [vm, evs] of [['a', ea], ['b', eb]] as const) {
+          evs.forEach(([e, withFp], i) => {
+            const t = i * 0.05
+            if ('gfn' in e) lines.push(JSON.stringify({ t, vm, op: e.op, gfn: e.gfn, ...(e.op === 'free' || (e.op === 'alloc' && !withFp) ? {} : { fp: fp(e.v) }) }))
+            else lines.push(JSON.stringify({ t, vm, op: e.op, path: e.path, offset: e.page * 4096, ...(withFp ? { fp: fp(e.v) } : {}) }))
+          })
+        }
+        const snapshot = { header: makeSnapshotHeader('s', 'raw' as const), extents: [{ gfn: 2, fps: Uint32Array.from([0, 1, 0, 2, 0xac869b6f, 0x32d8bbdb, 0, 1]) }] }
+        const cfg = parseExperiment({
+          schema: 'samepage-lab/experiment@1',
+          name: 'trace-prop',
+          duration_s: 6,
+          sample_every_s: 0.5,
+          warmup: { boot: true, share: false },
+          vms: ['a', 'b'].map((name) => ({ name, memory_mib: 16, snapshot_file: 's', workload: { kind: 'trace', file: 't' } })),
+          lanes: [{ name: kind, scanner: { kind, pages_per_s: 5000, max_page_sharing: 2 } }]
+        })
+        const assets = new Map([
+          ['s', { kind: 'snapshot' as const, snapshot }],
+          ['t', { kind: 'trace' as const, trace: parseTrace(lines.join('\n')) }]
+        ])
+        const e = new Engine(cfg, { checkInvariants: true, assets })
+        e.run() // checks at every sample and at the end; throws on a violation
+        expect(e.lanes[0].vms.every((v) => v.main?.done())).toBe(true)
+      }),
+      { numRuns: 25 }
     )
   })
 })

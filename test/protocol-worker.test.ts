@@ -1,7 +1,7 @@
 // The session protocol end to end as the Electron main process uses it: the real engine in a
 // real worker thread (src/host/node/session-worker.ts, bundled as electron-vite bundles it),
 // driven through WorkerSession, with the sample columns transferred back as Float64Arrays.
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { METRIC_COLUMNS, METRIC_INDEX } from '../src/core/metrics.ts'
 import type { Command, SessionEvent } from '../src/core/protocol.ts'
 import { WorkerSession } from '../src/host/node/worker-session.ts'
+import { encodeSnapshot, makeSnapshotHeader } from '../src/core/snapshot.ts'
 import { bundleSessionWorker } from './worker-bundle.ts'
 import { idlePairExperiment } from './fixtures.ts'
 
@@ -175,5 +176,29 @@ describe('session protocol over a worker thread (Electron hosting)', () => {
     await r.until(() => r.events.filter((e) => e.type === 'loaded').length > loadedBefore && r.states().at(-1) === 'paused', 'a re-loaded session')
     expect(r.workers).toHaveLength(2)
     expect(r.lastT()).toBe(1)
+  })
+
+  it('the worker reads the files a config names: a snapshot loads and runs; a missing one is an issue on its field', async () => {
+    const snap = join(dir, 'vm.spsnap')
+    writeFileSync(snap, encodeSnapshot({ header: makeSnapshotHeader('vm.raw', 'raw'), extents: [{ gfn: 0, fps: Uint32Array.from([1, 2, 1, 2, 3, 4]) }] }))
+    const withFile = (file: string) => ({
+      ...idlePairExperiment({ name: 'snap', duration_s: 10, sample_every_s: 1, memory_mib: 16 }),
+      vms: [
+        { name: 'a', memory_mib: 16, snapshot_file: file, workload: { kind: 'boot' } },
+        { name: 'b', memory_mib: 16, snapshot_file: file, workload: { kind: 'boot' } }
+      ]
+    })
+    const r = rig()
+    r.session.load(withFile(join(dir, 'missing.spsnap')))
+    await r.until(() => r.last('invalid') !== undefined, 'invalid')
+    expect(r.last('invalid')!.issues).toEqual([
+      { path: 'vms[0].snapshot_file', message: `cannot read ${join(dir, 'missing.spsnap')}: ENOENT` },
+      { path: 'vms[1].snapshot_file', message: `cannot read ${join(dir, 'missing.spsnap')}: ENOENT` }
+    ])
+    r.session.load(withFile(snap))
+    r.session.start()
+    await r.until(() => r.last('summary') !== undefined, 'summary')
+    // Three pages per VM: content (1,2) four times in all, (3,4) twice: KSM frees 6 - 2 pages.
+    expect(r.last('summary')!.summary.lanes[0].pages_sharing).toBe(4)
   })
 })

@@ -14,6 +14,7 @@ import { serializeConfig } from '../src/renderer/src/stores/experiment.ts'
 import { useLab } from '../src/renderer/src/stores/lab.ts'
 import { defineComponent, h } from 'vue'
 import { mountLab } from './renderer-support/mountLab.ts'
+import { sessionClient } from './renderer-support/platform.ts'
 
 const Shortcuts = defineComponent({
   setup() {
@@ -118,6 +119,22 @@ describe('experiment editor validation', () => {
     expect(rig.wrapper.find('[data-path="vms[0].workload.units"]').exists()).toBe(false)
     await input(rig, 'vms[0].workload.shared_fraction').setValue('1.5')
     expect(fieldIssue(rig, 'vms[0].workload.shared_fraction')).toMatch(/<=\s*1/)
+  })
+
+  it('a trace workload asks for its file; image and snapshot files are text fields, empty = absent', async () => {
+    rig = setup()
+    await input(rig, 'vms[0].workload.kind').setValue('trace')
+    expect((input(rig, 'vms[0].workload.file').element as HTMLInputElement).value).toBe('')
+    expect(fieldIssue(rig, 'vms[0].workload.file')).not.toBe('')
+    await input(rig, 'vms[0].workload.file').setValue('/data/web1.jsonl')
+    expect(fieldIssue(rig, 'vms[0].workload.file')).toBe('')
+    await input(rig, 'vms[0].image_file').setValue('/images/debian.spimg')
+    expect(rig.lab.experiment.draft.value.vms[0].image_file).toBe('/images/debian.spimg')
+    await input(rig, 'vms[0].snapshot_file').setValue('/dumps/vm.spsnap')
+    expect(fieldIssue(rig, 'vms[0].snapshot_file')).toMatch(/not both/)
+    await input(rig, 'vms[0].image_file').setValue('')
+    expect('image_file' in rig.lab.experiment.draft.value.vms[0]).toBe(false)
+    expect(fieldIssue(rig, 'vms[0].snapshot_file')).toBe('')
   })
 })
 
@@ -229,5 +246,18 @@ describe('runs and files from the editor', () => {
     expect(rig.platform.confirms).toBe(0) // the host asked before sending it
     rig.platform.press('run-pause')
     expect(rig.client.types()).toContain('start')
+  })
+})
+
+describe('files in web mode', () => {
+  it('a VM with an image file is refused by a session that cannot read files, the field named in the notice', async () => {
+    rig = mountLab([AppToolbar, RunControls, RunProgress, NoticeList, ExperimentEditor], sessionClient())
+    await input(rig, 'vms[0].image_file').setValue('debian.spimg')
+    await button(rig, 'Run').trigger('click')
+    await new Promise((r) => setTimeout(r, 20))
+    await flushPromises()
+    const text = rig.wrapper.text()
+    expect(text).toContain('The session refused the experiment')
+    expect(text).toMatch(/vms\[0\]\.image_file: debian\.spimg: this host cannot read files \(web mode\)/)
   })
 })

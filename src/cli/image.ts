@@ -25,6 +25,7 @@ import {
   type ImageFile,
   type ImageIndex
 } from '../core/image.ts'
+import { decodeSnapshot, headerSchema, SNAPSHOT_SCHEMA, SnapshotFormatError } from '../core/snapshot.ts'
 
 /** Bad input (missing SOURCE, unreadable archive, bad IMAGE file): one line, exit code 2. */
 export class ImageUsageError extends Error {}
@@ -36,7 +37,7 @@ export interface ImageIo {
 }
 
 const USAGE = `usage: samepage image build SOURCE -o IMAGE   (SOURCE: a directory, .tar or .tar.gz)
-       samepage image stats IMAGE... [--json]`
+       samepage image stats IMAGE... [--json]   (IMAGE: an image or a memory snapshot)`
 
 const READ_CHUNK = 1 << 20
 
@@ -59,7 +60,7 @@ export async function cmdImage(args: string[], io: ImageIo): Promise<number> {
       const { values, positionals } = usage(() => parseArgs({ args: rest, options: { json: { type: 'boolean' } }, allowPositionals: true }))
       if (positionals.length === 0) throw new ImageUsageError(`image stats needs at least one IMAGE\n${USAGE}`)
       const images: { name: string; files: ImageFile[] }[] = []
-      for (const p of positionals) images.push({ name: p, files: (await readImageFile(p)).files })
+      for (const p of positionals) images.push({ name: p, files: await readStatsInput(p) })
       const report = imageStats(images)
       io.stdout(values.json ? JSON.stringify(report, null, 2) + '\n' : formatImageStats(report))
       return 0
@@ -88,6 +89,33 @@ export async function readImageFile(path: string): Promise<ImageIndex> {
   }
   try {
     return decodeImage(bytes)
+  } catch (e) {
+    if (e instanceof ImageFormatError) throw new ImageUsageError(`${path}: ${e.message}`)
+    throw e
+  }
+}
+
+/**
+ * The pages of an image, or of a memory snapshot (`samepage dump import`), for `image stats`: a
+ * snapshot's extents count as its files.
+ */
+async function readStatsInput(path: string): Promise<ImageFile[]> {
+  let bytes: Uint8Array
+  try {
+    bytes = await readFile(path)
+  } catch (e) {
+    throw new ImageUsageError(`cannot read image ${path}: ${errText(e)}`)
+  }
+  if (headerSchema(bytes) === SNAPSHOT_SCHEMA) {
+    try {
+      return decodeSnapshot(bytes).extents.map((e) => ({ path: `/gfn/${e.gfn}`, size: (e.fps.length / 2) * 4096, elf: false, fps: e.fps }))
+    } catch (e) {
+      if (e instanceof SnapshotFormatError) throw new ImageUsageError(`${path}: ${e.message}`)
+      throw e
+    }
+  }
+  try {
+    return decodeImage(bytes).files
   } catch (e) {
     if (e instanceof ImageFormatError) throw new ImageUsageError(`${path}: ${e.message}`)
     throw e

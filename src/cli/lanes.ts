@@ -7,6 +7,7 @@
  * Workers are this same bundled file (pool.ts), started for the role 'samepage-lane'.
  */
 import { availableParallelism } from 'node:os'
+import type { Assets } from '../core/assets.ts'
 import type { Experiment } from '../core/config.ts'
 import { Engine, SUMMARY_SCHEMA_ID, type LaneSummary, type Summary } from '../core/engine.ts'
 import { Series } from '../core/metrics.ts'
@@ -27,6 +28,8 @@ interface LaneTask {
   config: Experiment
   index: number
   checkInvariants: boolean
+  /** Parsed files the config refers to (structured-cloned into each worker). */
+  assets?: Assets
 }
 
 interface LaneOutput {
@@ -37,8 +40,8 @@ interface LaneOutput {
 }
 
 /** Run lane `index` of `config` alone, in this thread. */
-function runOneLane({ config, index, checkInvariants }: LaneTask, onProgress: (f: number) => void): LaneOutput {
-  const engine = new Engine({ ...config, lanes: [config.lanes[index]] }, { checkInvariants })
+function runOneLane({ config, index, checkInvariants, assets }: LaneTask, onProgress: (f: number) => void): LaneOutput {
+  const engine = new Engine({ ...config, lanes: [config.lanes[index]] }, { checkInvariants, assets })
   engine.run(onProgress, Math.max(config.sample_every_s, Math.min(60, config.duration_s / 100)))
   const lane = engine.lanes[0]
   return { summary: engine.summary(0).lanes[0], columns: lane.series.slice(0), totalPages: lane.totalPages, simSeconds: engine.t }
@@ -50,8 +53,8 @@ serveTasks<LaneTask, LaneOutput>(ROLE, runOneLane, (r) => r.columns.map((c) => c
  * Run every lane, `threads` at a time, and put the results together in lane order. Errors
  * are rethrown as they happened in the worker (an InvariantError stays one).
  */
-export async function runLanes(config: Experiment, opts: { checkInvariants: boolean; threads?: number }, onProgress: (f: number) => void): Promise<LaneRun[]> {
-  const tasks = config.lanes.map((_, index) => ({ config, index, checkInvariants: opts.checkInvariants }))
+export async function runLanes(config: Experiment, opts: { checkInvariants: boolean; threads?: number; assets?: Assets }, onProgress: (f: number) => void): Promise<LaneRun[]> {
+  const tasks = config.lanes.map((_, index) => ({ config, index, checkInvariants: opts.checkInvariants, assets: opts.assets }))
   const outputs = await runTasks<LaneTask, LaneOutput>(ROLE, new URL(import.meta.url), tasks, opts.threads ?? availableParallelism(), onProgress)
   return outputs.map((o, i) => ({
     name: config.lanes[i].name,

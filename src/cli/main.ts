@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { totalmem } from 'node:os'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ConfigError, experimentJsonSchema, overrideDuration, parseExperimentText, validateExperiment, type Experiment } from '../core/config.ts'
 import { seriesCsv, type Summary } from '../core/engine.ts'
@@ -17,6 +17,9 @@ import { cpuChart, sharingChart } from '../core/charts.ts'
 import { renderChartPng } from './png.ts'
 import { ProgressBar } from './progress.ts'
 import { cmdImage, ImageUsageError } from './image.ts'
+import { cmdDump } from './dump.ts'
+import { loadAssets, withAbsoluteAssetPaths } from '../host/node/assets.ts'
+import { assetRefs, type Assets } from '../core/assets.ts'
 import { formatReport, outputs, parseParts, reproduce, writeAll } from './reproduce.ts'
 import { fitProfile, modelCpuPercent, OP_NAMES, type FitTarget } from '../core/calibrate.ts'
 import { XEON_X5560, XEON_X5560_PRIOR, type OpName } from '../core/cost.ts'
@@ -35,6 +38,8 @@ commands:
                       run the paper's experiments and print its numbers beside ours
   image build SOURCE -o IMAGE   index a directory or .tar/.tar.gz: xxhash64 of every 4 KiB page
   image stats IMAGE... [--json] pages, distinct, zero and ideal sharing within and across images
+  dump import DUMP -o SNAPSHOT  hash a raw memory dump (pmemsave) or ELF core (dump-guest-memory)
+                      per 4 KiB page into a snapshot a VM can start from (snapshot_file)
   validate FILE       check an experiment file (exit 2 and one line per problem if invalid)
   schema              print the JSON Schema of experiment files
   help                this text`
@@ -66,6 +71,8 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
         return await cmdCalibrate(rest, io)
       case 'image':
         return await cmdImage(rest, io)
+      case 'dump':
+        return await cmdDump(rest, io)
       case 'presets':
         noArgs('presets', rest)
         for (const p of PRESETS) io.stdout(`${p.name.padEnd(16)} ${p.description}\n`)
@@ -84,7 +91,7 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
       case undefined:
         throw new UsageError(`no command given\n${USAGE}`)
       default:
-        throw new UsageError(`unknown command "${cmd}" (commands: run, reproduce, calibrate, image, presets, validate, schema, help)`)
+        throw new UsageError(`unknown command "${cmd}" (commands: run, reproduce, calibrate, image, dump, presets, validate, schema, help)`)
     }
   } catch (e) {
     if (e instanceof UsageError || e instanceof ImageUsageError) {
@@ -143,26 +150,31 @@ function cmdValidate(args: string[], io: CliIo): number {
   const { positionals } = parse('validate', args, {})
   if (positionals.length !== 1) throw new UsageError('validate takes exactly one FILE')
   const r = parseExperimentText(readJsonFile(positionals[0]))
-  if (r.ok) {
+  // Files the config refers to must exist and be what the field says (relative to the config's folder).
+  const issues = r.ok ? loadAssets(r.config, dirname(resolve(positionals[0]))).issues : r.issues
+  if (r.ok && issues.length === 0) {
     io.stdout(`${positionals[0]}: valid (${r.config.name})\n`)
     return 0
   }
-  for (const i of r.issues) io.stderr(`${i.path}: ${i.message}\n`)
+  for (const i of issues) io.stderr(`${i.path}: ${i.message}\n`)
   return 2
 }
 
-/** The experiment document named by a preset or a file, before overrides. */
-function loadInput(arg: string | undefined): unknown {
+/**
+ * The experiment document named by a preset or a file, before overrides, and the folder that
+ * relative file paths in it resolve against (the file's folder; the working directory for a preset).
+ */
+function loadInput(arg: string | undefined): { doc: unknown; baseDir: string } {
   const name = arg ?? DEFAULT_PRESET
   const preset = findPreset(name)
-  if (preset) return structuredClone(preset.config)
+  if (preset) return { doc: structuredClone(preset.config), baseDir: process.cwd() }
   if (!existsSync(name)) {
     const looksLikeFile = /[./\\]/.test(name)
     throw new UsageError(looksLikeFile ? `cannot read "${name}": no such file` : `unknown preset "${name}" (see \`samepage presets\`)`)
   }
   const text = readJsonFile(name)
   try {
-    return JSON.parse(text)
+    return { doc: JSON.parse(text), baseDir: dirname(resolve(name)) }
   } catch (e) {
     throw new UsageError(`"${name}" is not valid JSON: ${(e as Error).message}`)
   }
@@ -180,7 +192,7 @@ async function cmdRun(args: string[], io: CliIo): Promise<number> {
   if (positionals.length > 1) throw new UsageError(`run takes one CONFIG or PRESET (got ${positionals.length})`)
   const seed = numberOption('seed', values.seed, (n) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff, 'an integer from 0 to 4294967295')
   const duration = numberOption('duration', values.duration, (n) => n > 0, 'a positive number of seconds')
-  const doc = loadInput(positionals[0])
+  const { doc, baseDir } = loadInput(positionals[0])
   if (doc !== null && typeof doc === 'object' && !Array.isArray(doc)) {
     const d = doc as Record<string, unknown>
     if (seed !== undefined) d.seed = seed
@@ -190,15 +202,22 @@ async function cmdRun(args: string[], io: CliIo): Promise<number> {
   if (!v.ok) throw new ConfigError(v.issues)
   const config = v.config
   checkMachineFits(config)
+  let assets: Assets | undefined
+  if (assetRefs(config).length > 0) {
+    const loaded = loadAssets(config, baseDir)
+    if (loaded.issues.length > 0) throw new ConfigError(loaded.issues)
+    assets = loaded.assets
+  }
   const outDir = values.out !== undefined ? prepareOutDir(values.out) : null
 
   const bar = io.stderrIsTTY ? new ProgressBar(io.stderr, config.name) : null
   const t0 = performance.now()
   // Lanes run side by side on worker threads (lanes.ts): the same results, both cores busy.
-  const lanes = await runLanes(config, { checkInvariants: Boolean(values['check-invariants']) }, (f) => bar?.update(f, (performance.now() - t0) / 1000))
+  const lanes = await runLanes(config, { checkInvariants: Boolean(values['check-invariants']), assets }, (f) => bar?.update(f, (performance.now() - t0) / 1000))
   bar?.finish()
   const summary = composeSummary(config, lanes, (performance.now() - t0) / 1000)
-  if (outDir) await writeOutputs(outDir, config, lanes, summary)
+  // config.json names the files it ran with by absolute path, so it runs again from the output folder.
+  if (outDir) await writeOutputs(outDir, withAbsoluteAssetPaths(config, baseDir), lanes, summary)
   io.stdout(values.json ? JSON.stringify(summary, null, 2) + '\n' : summaryTable(summary))
   return 0
 }

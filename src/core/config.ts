@@ -88,6 +88,15 @@ export const WorkloadSchema = z.discriminatedUnion('kind', [
     work_s: z.number().positive().max(MAX_DURATION_S).default(300)
   }),
   z.strictObject({
+    kind: z.literal('trace'),
+    /** A samepage-lab/trace@1 file (JSON Lines); relative paths resolve against the config file's folder. */
+    file: z.string().min(1).max(4096),
+    /** Which VM of the trace to replay (its lines' `vm`); default: this VM's name. */
+    vm: z.string().min(1).max(64).optional(),
+    /** vCPUs the traced guest keeps busy until its last event. */
+    cpu: z.number().min(0).max(256).default(1)
+  }),
+  z.strictObject({
     kind: z.literal('cpu-micro'),
     /** Small heap the benchmark keeps, MiB. */
     heap_mib: z.number().min(0).max(1 << 20).default(4),
@@ -100,6 +109,20 @@ export const VmSchema = z.strictObject({
   vcpus: int(1, 256).default(1),
   memory_mib: int(16, 1 << 20).default(512),
   image: z.enum(IMAGE_NAMES).default('debian-7'),
+  /**
+   * Boot from a real image (`samepage image build`): its files are loaded into the page cache at
+   * their real paths, ELF files mapped as text. Relative paths resolve against the config file's folder.
+   */
+  image_file: z.string().min(1).max(4096).optional(),
+  /** Paths of image_file to load at boot (default: every file). */
+  working_set: z.array(z.string().min(1).max(4096).startsWith('/', { message: 'must be an absolute path in the image' })).max(1_000_000).optional(),
+  /**
+   * With image_file: also boot the `image` model's kernel memory, daemon heaps, zeroed tables and
+   * per-VM files (default true); false boots the image's files alone (a static image).
+   */
+  model_memory: z.boolean().optional(),
+  /** Start from a memory snapshot (`samepage dump import`) instead of booting. */
+  snapshot_file: z.string().min(1).max(4096).optional(),
   workload: WorkloadSchema,
   /** Simulated time at which the VM is started (it boots first). */
   start_s: z.number().min(0).max(MAX_DURATION_S).default(0),
@@ -158,6 +181,11 @@ export const ExperimentSchema = z
     cfg.vms.forEach((v, i) => {
       if (vmNames.has(v.name)) ctx.addIssue({ code: 'custom', path: ['vms', i, 'name'], message: `duplicate VM name "${v.name}"` })
       vmNames.add(v.name)
+      if (v.working_set !== undefined && v.image_file === undefined) ctx.addIssue({ code: 'custom', path: ['vms', i, 'working_set'], message: 'needs image_file' })
+      if (v.model_memory !== undefined && v.image_file === undefined) ctx.addIssue({ code: 'custom', path: ['vms', i, 'model_memory'], message: 'needs image_file' })
+      if (v.snapshot_file !== undefined && v.image_file !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['vms', i, 'snapshot_file'], message: 'a VM starts from a snapshot or boots from image_file, not both' })
+      }
     })
   })
 

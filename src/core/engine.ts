@@ -2,7 +2,8 @@
  * The engine: one experiment, its lanes side by side on one simulated clock. Pure and
  * synchronous: the host layer (a worker, the CLI) decides how fast to call `advance`.
  */
-import type { Experiment } from './config.ts'
+import { assetRefs, checkAssets, type Assets } from './assets.ts'
+import { ConfigError, type Experiment } from './config.ts'
 import { Lane } from './lane.ts'
 import { METRIC_COLUMNS, stat3, type Stat3 } from './metrics.ts'
 
@@ -42,6 +43,8 @@ export interface Summary {
 
 export interface EngineOptions {
   checkInvariants?: boolean
+  /** Parsed files the config refers to (image_file, snapshot_file, trace files), by path string. */
+  assets?: Assets
 }
 
 export class Engine {
@@ -54,7 +57,11 @@ export class Engine {
     readonly config: Experiment,
     readonly options: EngineOptions = {}
   ) {
-    this.lanes = config.lanes.map((l) => new Lane(config, l, options.checkInvariants ?? false))
+    if (assetRefs(config).length > 0) {
+      const issues = checkAssets(config, options.assets)
+      if (issues.length > 0) throw new ConfigError(issues)
+    }
+    this.lanes = config.lanes.map((l) => new Lane(config, l, options.checkInvariants ?? false, options.assets))
   }
 
   get duration(): number {

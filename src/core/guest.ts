@@ -58,7 +58,10 @@ export interface AttributeSink {
   attribute(vm: number, gfn: number, pathId: number, offset: number, text: boolean): void
 }
 
-/** Files known to one guest. Content of page `off` = synthFp(contentKey, version, off). */
+/**
+ * Files known to one guest. Content of page `off` = synthFp(contentKey, version, off), or, for a
+ * file with real content (a real image's file, a traced file), its fingerprint from `fps`.
+ */
 export class FileTable {
   pathId: Int32Array = new Int32Array(64)
   contentKey: Uint32Array = new Uint32Array(64)
@@ -68,6 +71,8 @@ export class FileTable {
   opened: Uint8Array = new Uint8Array(64)
   /** offset -> gfn for cached pages, allocated on first use. */
   cache: (Int32Array | null)[] = []
+  /** Real content per page ([hi0, lo0, ...]), or null: synthetic content. */
+  fps: (Uint32Array | null)[] = []
   count = 0
 
   add(pathId: number, contentKey: number, sizePages: number, isText: boolean): number {
@@ -80,6 +85,14 @@ export class FileTable {
     this.isText[id] = isText ? 1 : 0
     this.opened[id] = 0
     this.cache.push(null)
+    this.fps.push(null)
+    return id
+  }
+
+  /** A file whose pages hold real content (fingerprints [hi0, lo0, ...], one pair per page). */
+  addReal(pathId: number, fps: Uint32Array, isText: boolean): number {
+    const id = this.add(pathId, 0, fps.length / 2, isText)
+    this.fps[id] = fps
     return id
   }
 
@@ -311,13 +324,47 @@ export class GuestOS {
     this.fileOf[gfn] = file
     this.offOf[gfn] = o
     this.type[gfn] |= REFERENCED
-    synthFp(this.fp, files.contentKey[file], files.version[file], o)
-    this.writePage(gfn, this.fp[0], this.fp[1])
+    const real = files.fps[file]
+    if (real !== null && o * 2 < real.length) {
+      this.writePage(gfn, real[o * 2], real[o * 2 + 1])
+    } else {
+      synthFp(this.fp, files.contentKey[file], files.version[file], o)
+      this.writePage(gfn, this.fp[0], this.fp[1])
+    }
     if (this.sink) {
       this.vmExits++
       this.debtNs += this.cost.vm_exit_ns
       this.sink.attribute(this.vm, gfn, files.pathId[file], o, (this.type[gfn] & TYPE_MASK) === PT_TEXT)
     }
+  }
+
+  /**
+   * Start from a memory snapshot: page `gfn` of each extent gets its content (the host restored
+   * the dump, so every page it holds is present). Pages of unknown type: a non-zero page is an
+   * allocated anonymous page; a zero page is free memory the guest may hand out (content is zero
+   * either way, so what a scanner can share does not depend on it). Only on a fresh guest.
+   */
+  loadSnapshot(extents: readonly { gfn: number; fps: Uint32Array }[]): void {
+    if (this.nPool !== this.nPages || this.nPcp !== 0) throw new Error(`guest ${this.vm}: a snapshot loads into a fresh guest only`)
+    const taken = new Uint8Array(this.nPages)
+    for (const e of extents) {
+      const n = e.fps.length / 2
+      if (e.gfn + n > this.nPages) throw new Error(`guest ${this.vm}: snapshot extent at gfn ${e.gfn} is past the guest's ${this.nPages} pages`)
+      for (let i = 0; i < n; i++) {
+        const gfn = e.gfn + i
+        const hi = e.fps[i * 2]
+        const lo = e.fps[i * 2 + 1]
+        this.writePage(gfn, hi, lo)
+        if (!(hi === ZERO_FP_HI && lo === ZERO_FP_LO)) {
+          this.type[gfn] = PT_ANON
+          taken[gfn] = 1
+        }
+      }
+    }
+    // The free pool again, lowest gfn on top (handed out first), as a fresh guest's.
+    let k = 0
+    for (let gfn = this.nPages - 1; gfn >= 0; gfn--) if (!taken[gfn]) this.pool[k++] = gfn
+    this.nPool = k
   }
 
   /**

@@ -24,7 +24,11 @@ import { KsmScanner } from './scanners/ksm.ts'
 import { NoScanner } from './scanners/none.ts'
 import type { Scanner } from './scanners/scanner.ts'
 import { StableTree } from './stable.ts'
-import { BootWorkload } from './workloads/boot.ts'
+import type { Assets } from './assets.ts'
+import type { ImageIndex } from './image.ts'
+import { BootWorkload, SnapshotBoot } from './workloads/boot.ts'
+import { PathNames } from './workloads/paths.ts'
+import { TraceWorkload } from './workloads/trace.ts'
 import { imageModel } from './workloads/images.ts'
 import { BootOnlyWorkload, CpuMicroWorkload, IdleWorkload, MemMicroWorkload } from './workloads/micro.ts'
 import { KernelBuildWorkload } from './workloads/kernelbuild.ts'
@@ -63,9 +67,19 @@ class VmRun {
 
   constructor(
     readonly cfg: VmConfig,
-    readonly ctx: VmContext
+    readonly ctx: VmContext,
+    private readonly assets: Assets | undefined
   ) {
-    this.boot = new BootWorkload(ctx)
+    const snap = cfg.snapshot_file !== undefined ? assets?.get(cfg.snapshot_file) : undefined
+    const image = cfg.image_file !== undefined ? assets?.get(cfg.image_file) : undefined
+    if (snap?.kind === 'snapshot') {
+      ctx.fromSnapshot = true
+      this.boot = new SnapshotBoot(ctx, snap.snapshot.extents)
+    } else if (image?.kind === 'image') {
+      this.boot = new BootWorkload(ctx, { files: loadRealImage(ctx, image.index, cfg.working_set), modelMemory: cfg.model_memory ?? true })
+    } else {
+      this.boot = new BootWorkload(ctx)
+    }
   }
 
   get guest(): GuestOS {
@@ -86,7 +100,7 @@ class VmRun {
       this.boot.step()
       if (this.boot.done()) {
         this.booted = true
-        this.main = makeWorkload(this.cfg, this.ctx)
+        this.main = makeWorkload(this.cfg, this.ctx, this.assets)
       }
       return
     }
@@ -98,9 +112,27 @@ class VmRun {
   }
 }
 
-function makeWorkload(cfg: VmConfig, ctx: VmContext): Workload {
+/**
+ * Registers every file of a real image in the guest's file table at its real path (ids shared
+ * by the lane's VMs) and returns those the boot loads: the working set's, or all, in image order.
+ */
+function loadRealImage(ctx: VmContext, index: ImageIndex, workingSet: string[] | undefined): Int32Array {
+  const files = ctx.guest.files
+  for (const f of index.files) ctx.realFiles.set(f.path, files.addReal(ctx.paths.id(f.path), f.fps, f.elf))
+  const want = workingSet ? new Set(workingSet) : null
+  const boot: number[] = []
+  for (const f of index.files) if (f.size > 0 && (!want || want.has(f.path))) boot.push(ctx.realFiles.get(f.path) as number)
+  return Int32Array.from(boot)
+}
+
+function makeWorkload(cfg: VmConfig, ctx: VmContext, assets: Assets | undefined): Workload {
   const w = cfg.workload
   switch (w.kind) {
+    case 'trace': {
+      const a = assets?.get(w.file)
+      if (a?.kind !== 'trace') throw new Error(`vms[${ctx.vmIndex}].workload.file: ${w.file} was not loaded`)
+      return new TraceWorkload(ctx, a.trace, w.vm ?? cfg.name, w.cpu)
+    }
     case 'boot':
       return new BootOnlyWorkload()
     case 'idle':
@@ -146,7 +178,8 @@ export class Lane implements AttributeSink {
   constructor(
     readonly exp: Experiment,
     readonly cfg: LaneConfig,
-    checkInvariants: boolean
+    checkInvariants: boolean,
+    assets?: Assets
   ) {
     this.cost = CPU_PROFILES[exp.host.cpu_profile]
     this.cores = exp.host.cores ?? this.cost.cores
@@ -171,6 +204,7 @@ export class Lane implements AttributeSink {
     this.vmBase = new Int32Array(exp.vms.length + 1)
     let base = 0
     const sink = this.scanner.wantsAttributes ? this : null
+    const paths = new PathNames()
     exp.vms.forEach((v, i) => {
       this.vmBase[i] = base
       const n = v.memory_mib * 256
@@ -179,7 +213,8 @@ export class Lane implements AttributeSink {
       // The VM's stream depends on the seed and its index only: the same in every lane.
       const rng = new Rng(exp.seed, 0x1000 + i)
       const ctx = new VmContext(i, guest, rng, hash32(exp.seed, i, 0x5a17), imageModel(v.image), v.vcpus)
-      this.vms.push(new VmRun(v, ctx))
+      ctx.paths = paths
+      this.vms.push(new VmRun(v, ctx, assets))
       base += n
     })
     this.vmBase[exp.vms.length] = base

@@ -6,7 +6,7 @@
  * transferred, not copied. No `node:*` and no DOM here: the entry files adapt their globals.
  */
 import { parseCommand, type SessionEvent } from '../core/protocol.ts'
-import { realClock, Session, type Clock } from './session.ts'
+import { realClock, Session, type AssetLoader, type Clock } from './session.ts'
 
 /** The worker's end of its channel to the owner (parentPort, or a Web Worker's global scope). */
 export interface WorkerEndpoint {
@@ -23,9 +23,9 @@ export function transferablesOf(event: SessionEvent): ArrayBuffer[] {
   return buffers
 }
 
-/** Run one session behind `endpoint` until the worker ends. */
-export function serveSession(endpoint: WorkerEndpoint, clock: Clock = realClock): Session {
-  const session = new Session((event) => endpoint.post(event, transferablesOf(event)), clock)
+/** Run one session behind `endpoint` until the worker ends; `loadAssets` where files can be read. */
+export function serveSession(endpoint: WorkerEndpoint, clock: Clock = realClock, loadAssets: AssetLoader | null = null): Session {
+  const session = new Session((event) => endpoint.post(event, transferablesOf(event)), clock, loadAssets)
   endpoint.listen((data) => {
     const cmd = parseCommand(data)
     if (cmd === null) {

@@ -8,7 +8,8 @@
  * time (or, at 'max', for up to BUDGET_MS of wall time), then sends new samples as one batch per
  * lane: at most about 1000 / FRAME_MS batches a second.
  */
-import { validateExperiment, type Experiment } from '../core/config.ts'
+import { assetRefs, NO_FILES_MESSAGE, type Assets } from '../core/assets.ts'
+import { validateExperiment, type ConfigIssue, type Experiment } from '../core/config.ts'
 import { Engine } from '../core/engine.ts'
 import type { Command, SampleBatch, SessionEvent, SessionState, Speed } from '../core/protocol.ts'
 
@@ -28,9 +29,16 @@ export const realClock: Clock = {
   clearTimer: (h) => clearTimeout(h as ReturnType<typeof setTimeout>)
 }
 
+/**
+ * Reads the files a config refers to (image_file, snapshot_file, trace files), where the host can
+ * read files (the Node worker: src/host/node/assets.ts). Web mode has none.
+ */
+export type AssetLoader = (config: Experiment) => { assets: Assets; issues: ConfigIssue[] }
+
 export class Session {
   private engine: Engine | null = null
   private config: Experiment | null = null
+  private assets: Assets | undefined = undefined
   private state: SessionState = 'empty'
   private speed: Speed = 'max'
   private timer: unknown = null
@@ -43,7 +51,8 @@ export class Session {
 
   constructor(
     private readonly emit: (e: SessionEvent) => void,
-    private readonly clock: Clock = realClock
+    private readonly clock: Clock = realClock,
+    private readonly loadAssets: AssetLoader | null = null
   ) {}
 
   get currentState(): SessionState {
@@ -94,7 +103,23 @@ export class Session {
       this.emit({ type: 'invalid', issues: r.issues })
       return
     }
+    // Files the config refers to are read now, so a missing one is reported like a bad field.
+    let assets: Assets | undefined
+    const refs = assetRefs(r.config)
+    if (refs.length > 0) {
+      if (!this.loadAssets) {
+        this.emit({ type: 'invalid', issues: refs.map((ref) => ({ path: ref.field, message: `${ref.file}: ${NO_FILES_MESSAGE}` })) })
+        return
+      }
+      const loaded = this.loadAssets(r.config)
+      if (loaded.issues.length > 0) {
+        this.emit({ type: 'invalid', issues: loaded.issues })
+        return
+      }
+      assets = loaded.assets
+    }
     this.cancelTimer()
+    this.assets = assets
     this.config = r.config
     this.engine = null
     this.emit({ type: 'loaded', config: r.config, lanes: r.config.lanes.map((l) => ({ name: l.name, scanner: l.scanner.kind })) })
@@ -104,7 +129,7 @@ export class Session {
   private ensureEngine(): Engine {
     if (!this.engine) {
       if (!this.config) throw new Error('no experiment loaded')
-      this.engine = new Engine(this.config)
+      this.engine = new Engine(this.config, { assets: this.assets })
       this.sent = this.engine.lanes.map(() => 0)
       this.wallSeconds = 0
       this.engine.warmup()

@@ -5,6 +5,11 @@
  * a fifth identical across VMs, as the paper's Figure 2 reports for "other" pages), per-VM files
  * are written (hostname, keys, logs: same path, own content), zeroed kernel tables stay zero,
  * and early memory is freed again (keeping its bytes). Sizes: images.ts and docs/model.md.
+ *
+ * A VM booting from a real image (`image_file`) loads that image's files instead of the model's:
+ * in the image's order, ELF files mapped as text, the others read into the page cache. The
+ * model's kernel memory, heaps and per-VM files come along unless `modelMemory` is false (the
+ * image's files alone: a static image).
  */
 import { PT_KERNEL } from '../guest.ts'
 import { pathId, NS_VAR } from './paths.ts'
@@ -13,13 +18,25 @@ import { StepPlan, type VmContext, type Workload } from './workload.ts'
 /** Work time a boot takes at full speed (a 2014 Debian guest: about half a minute). */
 export const BOOT_WORK_S = 30
 
+/** A real image's files to load at boot: guest file ids, in load order. */
+export interface RealBootFiles {
+  files: Int32Array
+  modelMemory: boolean
+}
+
 export class BootWorkload implements Workload {
   readonly kind = 'boot'
   private readonly plan: StepPlan
 
-  constructor(ctx: VmContext) {
-    const { guest, image, rng, salt } = ctx
+  constructor(ctx: VmContext, real?: RealBootFiles) {
     const steps: (() => void)[] = []
+    if (real && !real.modelMemory) pushRealFiles(ctx, real.files, steps)
+    else this.modelBoot(ctx, steps, real)
+    this.plan = new StepPlan(steps, BOOT_WORK_S)
+  }
+
+  private modelBoot(ctx: VmContext, steps: (() => void)[], real: RealBootFiles | undefined): void {
+    const { guest, image, rng, salt } = ctx
     const kernelShared = image.kernelSharedPages
     for (let i = 0; i < image.kernelPages; i++) {
       steps.push(i < kernelShared ? () => void ctx.allocSharedAnon(image.contentBase, 0x6b, i, PT_KERNEL) : () => void ctx.allocUniqueAnon(PT_KERNEL))
@@ -35,8 +52,9 @@ export class BootWorkload implements Workload {
       })
     }
     // Executables and libraries (text), then data files (page cache), interleaved like a boot.
-    const text = image.bootText.slice()
-    const read = image.bootRead.slice()
+    if (real) pushRealFiles(ctx, real.files, steps)
+    const text = real ? [] : image.bootText.slice()
+    const read = real ? [] : image.bootRead.slice()
     while (text.length > 0 || read.length > 0) {
       const takeText = read.length === 0 || (text.length > 0 && rng.chance(0.4))
       const idx = takeText ? (text.shift() as number) : (read.shift() as number)
@@ -59,7 +77,6 @@ export class BootWorkload implements Workload {
       for (const g of early) guest.freePage(g)
       early.length = 0
     })
-    this.plan = new StepPlan(steps, BOOT_WORK_S)
   }
 
   cpuDemand(): number {
@@ -76,5 +93,45 @@ export class BootWorkload implements Workload {
 
   progress(): number {
     return this.plan.progress
+  }
+}
+
+/** One step per real file: ELF files mapped as text, the others read whole into the page cache. */
+function pushRealFiles(ctx: VmContext, files: Int32Array, steps: (() => void)[]): void {
+  const guest = ctx.guest
+  for (const file of files) {
+    steps.push(guest.files.isText[file] ? () => void guest.mapText(file) : () => void guest.readFile(file, 0, guest.files.sizePages[file]))
+  }
+}
+
+/**
+ * Start from a memory snapshot: the host restores the dump's pages into the VM (GuestOS
+ * loadSnapshot) in the first quantum; nothing else boots.
+ */
+export class SnapshotBoot implements Workload {
+  readonly kind = 'snapshot'
+  private loaded = false
+
+  constructor(
+    private readonly ctx: VmContext,
+    private readonly extents: readonly { gfn: number; fps: Uint32Array }[]
+  ) {}
+
+  cpuDemand(): number {
+    return this.loaded ? 0 : 1
+  }
+
+  step(): void {
+    if (this.loaded) return
+    this.ctx.guest.loadSnapshot(this.extents)
+    this.loaded = true
+  }
+
+  done(): boolean {
+    return this.loaded
+  }
+
+  progress(): number {
+    return this.loaded ? 1 : 0
   }
 }

@@ -14,6 +14,7 @@ export const NS_KBUILD_OBJ = 41 // objects written by the build (same path in ev
 export const NS_TMP = 42 // mkstemp names: random per VM
 export const NS_VAR = 43 // per-VM files at common paths (logs, hostname, keys)
 export const NS_USER = 44 // workload data files
+export const NS_REAL = 45 // real paths (real images, traces): interned per lane, see PathNames
 
 export function pathId(ns: number, index: number): number {
   return ns * (1 << PATH_INDEX_BITS) + (index & PATH_INDEX_MASK)
@@ -21,3 +22,22 @@ export function pathId(ns: number, index: number): number {
 
 /** The pseudo path the paper's guest names for a page it zeroed ("zero pages are a target too"). */
 export const ZERO_PATH_ID = pathId(NS_ZERO, 0)
+
+/**
+ * Ids of real path names ("/usr/bin/ls"), interned per lane: equal strings get equal ids in
+ * every VM of the lane, so the paper's hints match on equal paths. Ids are handed out in the
+ * order VMs are built, the same in every lane.
+ */
+export class PathNames {
+  private readonly ids = new Map<string, number>()
+
+  id(path: string): number {
+    let id = this.ids.get(path)
+    if (id === undefined) {
+      if (this.ids.size > PATH_INDEX_MASK) throw new Error(`more than ${PATH_INDEX_MASK + 1} distinct real paths in one lane`)
+      id = pathId(NS_REAL, this.ids.size)
+      this.ids.set(path, id)
+    }
+    return id
+  }
+}

@@ -8,7 +8,7 @@ import { synthFp, ZERO_FP_HI } from '../content.ts'
 import { FileTable, GuestOS, PT_ANON } from '../guest.ts'
 import { hash32, Rng } from '../rng.ts'
 import { type ImageModel } from './images.ts'
-import { pathId } from './paths.ts'
+import { pathId, PathNames } from './paths.ts'
 
 /** Work time per quantum, seconds. */
 export const QUANTUM_S = 0.05
@@ -35,6 +35,12 @@ export class VmContext {
   private readonly uniqueHi: number
   /** Image file index -> file id in the guest's file table. */
   private readonly imageFiles: Int32Array
+  /** Real path names of the lane (shared by its VMs, so equal paths get equal ids). */
+  paths = new PathNames()
+  /** Files of the real image the VM booted from (`image_file`): path -> file id. */
+  realFiles = new Map<string, number>()
+  /** The VM started from a memory snapshot (its pages are at the traced guest's gfns). */
+  fromSnapshot = false
 
   constructor(
     readonly vmIndex: number,

@@ -21,7 +21,8 @@ export const WORKLOAD_LABELS: Readonly<Record<string, string>> = {
   idle: 'Idle',
   'kernel-build': 'Kernel build',
   'mem-micro': 'Memory micro-benchmark',
-  'cpu-micro': 'CPU micro-benchmark'
+  'cpu-micro': 'CPU micro-benchmark',
+  trace: 'Trace replay'
 }
 
 /** Labels of the scanner kinds; a kind not named here shows as itself. */
@@ -41,11 +42,17 @@ export const WORKLOAD_PARAM_LABELS: Record<string, string> = {
   working_set_mib: 'Working set (MiB)',
   writes_per_s: 'Writes/s',
   shared_fraction: 'Shared fraction',
-  work_s: 'Work (CPU s)'
+  work_s: 'Work (CPU s)',
+  file: 'Trace file',
+  cpu: 'vCPUs busy'
 }
 
-/** A workload of `kind` with every parameter at its default. */
+/**
+ * A workload of `kind` with every parameter at its default. A parameter with no default (the
+ * trace workload's file) starts empty, so the editor asks for it.
+ */
 export function defaultWorkload(kind: WorkloadKind): WorkloadConfig {
+  if (kind === 'trace') return { ...WorkloadSchema.parse({ kind, file: '-' }), file: '' } as WorkloadConfig
   return WorkloadSchema.parse({ kind })
 }
 

@@ -1,0 +1,162 @@
+/**
+ * `samepage dump import DUMP -o SNAPSHOT`: a guest memory dump (raw, as QEMU `pmemsave` writes
+ * it, or the ELF core of QEMU `dump-guest-memory`) hashed per 4 KiB page with xxhash64 into a
+ * memory snapshot (`samepage-lab/snapshot@1`, src/core/snapshot.ts) that a VM can start from
+ * (`snapshot_file`). The dump is streamed in 1 MiB reads; only the fingerprints are kept
+ * (8 bytes a page). The snapshot is written to a temporary file beside SNAPSHOT and renamed over
+ * it when complete.
+ */
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { FpSet, loadH64Raw, PageHasher } from '../core/image.ts'
+import { dumpLayout, encodeSnapshot, makeSnapshotHeader, snapshotStats, SnapshotFormatError, type Snapshot, type SnapshotExtent } from '../core/snapshot.ts'
+import { ImageUsageError, type ImageIo } from './image.ts'
+
+const USAGE = 'usage: samepage dump import DUMP -o SNAPSHOT   (DUMP: raw memory (pmemsave) or an ELF core (dump-guest-memory))'
+const READ_CHUNK = 1 << 20
+/** Bytes read to find an ELF core's program headers. */
+const HEAD_BYTES = 1 << 16
+
+export interface DumpResult {
+  format: string
+  pages: number
+  zero: number
+  distinct: number
+  end_gfn: number
+}
+
+export async function cmdDump(args: string[], io: ImageIo): Promise<number> {
+  const [sub, ...rest] = args
+  if (sub !== 'import') throw new ImageUsageError(sub === undefined ? USAGE : `unknown dump command: ${sub}\n${USAGE}`)
+  let parsed
+  try {
+    parsed = parseArgs({ args: rest, options: { out: { type: 'string', short: 'o' }, json: { type: 'boolean' } }, allowPositionals: true })
+  } catch (e) {
+    throw new ImageUsageError((e as Error).message)
+  }
+  const { values, positionals } = parsed
+  if (positionals.length !== 1) throw new ImageUsageError(`dump import takes one DUMP\n${USAGE}`)
+  if (typeof values.out !== 'string' || values.out === '') throw new ImageUsageError('dump import needs -o SNAPSHOT')
+  const r = await importDump(positionals[0], values.out, io)
+  if (values.json) io.stdout(JSON.stringify(r, null, 2) + '\n')
+  else {
+    io.stdout(
+      `${values.out}: ${r.pages} pages (${((r.pages * 4096) / 1048576).toFixed(2)} MiB) from a ${r.format} dump, ` +
+        `${r.zero} zero, ${r.distinct} distinct; guest memory up to ${((r.end_gfn * 4096) / 1048576).toFixed(2)} MiB\n`
+    )
+  }
+  return 0
+}
+
+/** Hashes DUMP into a snapshot at OUT. */
+export async function importDump(dump: string, out: string, io: ImageIo): Promise<DumpResult> {
+  const h64 = await loadH64Raw()
+  let fd: number
+  try {
+    fd = openSync(dump, 'r')
+  } catch (e) {
+    throw new ImageUsageError(`cannot read ${dump}: ${errText(e)}`)
+  }
+  let snapshot: Snapshot
+  try {
+    const st = fstatSync(fd)
+    if (!st.isFile()) throw new ImageUsageError(`${dump} is not a file`)
+    const head = new Uint8Array(Math.min(HEAD_BYTES, st.size))
+    readSync(fd, head, 0, head.length, 0)
+    let layout
+    try {
+      layout = dumpLayout(head, st.size)
+    } catch (e) {
+      if (e instanceof SnapshotFormatError) throw new ImageUsageError(`${dump}: ${e.message}`)
+      throw e
+    }
+    if (layout.regions.length === 0) throw new ImageUsageError(`${dump}: no guest memory in it (empty file?)`)
+    const total = layout.regions.reduce((n, r) => n + r.bytes, 0)
+    const progress = new DumpProgress(io, total)
+    const buf = new Uint8Array(READ_CHUNK)
+    const extents: SnapshotExtent[] = []
+    for (const region of layout.regions) {
+      const hasher = new PageHasher(h64)
+      let done = 0
+      while (done < region.bytes) {
+        const want = Math.min(buf.length, region.bytes - done)
+        const n = readSync(fd, buf, 0, want, region.offset + done)
+        if (n === 0) throw new ImageUsageError(`${dump}: ended early at byte ${region.offset + done}`)
+        hasher.push(buf.subarray(0, n))
+        done += n
+        progress.tick(n)
+      }
+      extents.push({ gfn: region.gfn, fps: hasher.finish('/').fps })
+    }
+    progress.clear()
+    snapshot = { header: makeSnapshotHeader(basename(dump), layout.format), extents }
+  } finally {
+    closeSync(fd)
+  }
+  writeAtomic(out, encodeSnapshot(snapshot))
+  const st = snapshotStats(snapshot)
+  const distinct = new FpSet()
+  for (const e of snapshot.extents) for (let i = 0; i < e.fps.length; i += 2) distinct.add(e.fps[i], e.fps[i + 1])
+  return { format: snapshot.header.format, pages: st.pages, zero: st.zero, distinct: distinct.size, end_gfn: st.end_gfn }
+}
+
+function writeAtomic(out: string, bytes: Uint8Array): void {
+  const tmp = join(dirname(out), `.${basename(out)}.${process.pid}.${Date.now().toString(36)}.tmp`)
+  let fd: number
+  try {
+    fd = openSync(tmp, 'wx')
+  } catch (e) {
+    throw new ImageUsageError(`cannot write ${out}: ${errText(e)}`)
+  }
+  let open = true
+  try {
+    let o = 0
+    while (o < bytes.length) o += writeSync(fd, bytes, o, bytes.length - o)
+    fsyncSync(fd)
+    open = false
+    closeSync(fd)
+    renameSync(tmp, out)
+  } catch (e) {
+    try {
+      if (open) closeSync(fd)
+      unlinkSync(tmp)
+    } catch {
+      // already gone
+    }
+    throw new ImageUsageError(`cannot write ${out}: ${errText(e)}`)
+  }
+}
+
+/** MiB hashed so far, on one self-overwriting stderr line, only when stderr is a TTY. */
+class DumpProgress {
+  private bytes = 0
+  private last = 0
+  private shown = false
+
+  constructor(
+    private readonly io: ImageIo,
+    private readonly total: number
+  ) {}
+
+  tick(n: number): void {
+    this.bytes += n
+    if (!this.io.stderrIsTTY) return
+    const now = Date.now()
+    if (now - this.last < 100) return
+    this.last = now
+    this.shown = true
+    this.io.stderr(`\rdump: ${(this.bytes / 1048576).toFixed(1)} / ${(this.total / 1048576).toFixed(1)} MiB `)
+  }
+
+  clear(): void {
+    if (!this.shown) return
+    this.shown = false
+    this.io.stderr('\r' + ' '.repeat(60) + '\r')
+  }
+}
+
+function errText(e: unknown): string {
+  const err = e as NodeJS.ErrnoException
+  return err?.code ?? (err?.message || String(e))
+}

@@ -1,0 +1,79 @@
+/**
+ * Reads the files an experiment refers to (real images, memory snapshots, traces) for the
+ * engine, in Node: the CLI and the desktop app's session worker. Relative paths resolve against
+ * `baseDir` (the CLI: the config file's folder). Problems come back as config issues naming the
+ * field (`vms[0].image_file: cannot read x.spimg: ENOENT`), like any other config problem.
+ */
+import { readFileSync, statSync } from 'node:fs'
+import { isAbsolute, resolve } from 'node:path'
+import { assetRefs, checkAssets, decodeAsset, type Asset, type Assets } from '../../core/assets.ts'
+import type { ConfigIssue, Experiment } from '../../core/config.ts'
+
+/** Largest file read whole: images and snapshots hold 8 bytes per 4 KiB page. */
+export const MAX_ASSET_BYTES = 1 << 30
+/** Largest trace: it is read as one string (a line per event, about 100 bytes a line). */
+export const MAX_TRACE_BYTES = 256 << 20
+
+export function resolveAssetPath(file: string, baseDir: string): string {
+  return isAbsolute(file) ? file : resolve(baseDir, file)
+}
+
+export function loadAssets(config: Experiment, baseDir: string): { assets: Assets; issues: ConfigIssue[] } {
+  const assets: Assets = new Map()
+  const issues: ConfigIssue[] = []
+  const failed = new Set<string>()
+  const tried = new Map<string, string | null>() // file -> error message, or null when loaded
+  for (const ref of assetRefs(config)) {
+    let problem = tried.get(ref.file)
+    if (problem === undefined) {
+      problem = null
+      try {
+        assets.set(ref.file, readAsset(ref.kind, resolveAssetPath(ref.file, baseDir), ref.file))
+      } catch (e) {
+        problem = (e as Error).message
+      }
+      tried.set(ref.file, problem)
+    }
+    if (problem !== null) {
+      issues.push({ path: ref.field, message: problem })
+      failed.add(ref.field)
+    }
+  }
+  // Kind, size and content checks for what did load (what did not is reported above).
+  for (const i of checkAssets(config, assets)) if (!failed.has(i.path)) issues.push(i)
+  return { assets, issues }
+}
+
+function readAsset(kind: Asset['kind'], abs: string, name: string): Asset {
+  let size: number
+  try {
+    const st = statSync(abs)
+    if (!st.isFile()) throw Object.assign(new Error('not a file'), { code: 'not a regular file' })
+    size = st.size
+  } catch (e) {
+    throw new Error(`cannot read ${name}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e })
+  }
+  const limit = kind === 'trace' ? MAX_TRACE_BYTES : MAX_ASSET_BYTES
+  if (size > limit) throw new Error(`${name} is larger than ${limit / 2 ** 20} MiB, the most a ${kind} may be`)
+  let bytes: Uint8Array
+  try {
+    bytes = readFileSync(abs)
+  } catch (e) {
+    throw new Error(`cannot read ${name}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e })
+  }
+  return decodeAsset(kind, bytes, name)
+}
+
+/** The config with every file path it names made absolute (against `baseDir`). */
+export function withAbsoluteAssetPaths(config: Experiment, baseDir: string): Experiment {
+  const abs = (f: string): string => resolveAssetPath(f, baseDir)
+  return {
+    ...config,
+    vms: config.vms.map((v) => ({
+      ...v,
+      ...(v.image_file !== undefined ? { image_file: abs(v.image_file) } : {}),
+      ...(v.snapshot_file !== undefined ? { snapshot_file: abs(v.snapshot_file) } : {}),
+      workload: v.workload.kind === 'trace' ? { ...v.workload, file: abs(v.workload.file) } : v.workload
+    }))
+  }
+}
