@@ -68,7 +68,7 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
         return await cmdImage(rest, io)
       case 'presets':
         noArgs('presets', rest)
-        for (const p of PRESETS) io.stdout(`${p.name.padEnd(16)} ${p.description}\n`)
+        printPresets(io)
         return 0
       case 'validate':
         return cmdValidate(rest, io)
@@ -149,6 +149,12 @@ function cmdValidate(args: string[], io: CliIo): number {
   }
   for (const i of r.issues) io.stderr(`${i.path}: ${i.message}\n`)
   return 2
+}
+
+/** `samepage presets`: one per line, names padded to the longest. */
+function printPresets(io: CliIo): void {
+  const width = Math.max(...PRESETS.map((p) => p.name.length))
+  for (const p of PRESETS) io.stdout(`${p.name.padEnd(width)}  ${p.description}\n`)
 }
 
 /** The experiment document named by a preset or a file, before overrides. */
