@@ -9,10 +9,9 @@ import { HINT_STACK_SIZE_DEFAULT } from './hintstack.ts'
 import { HASH_TABLE_SIZE_DEFAULT } from './scanners/hint.ts'
 import { PAGES_TO_SCAN_DEFAULT, SLEEP_MILLISECS_DEFAULT } from './scanners/ksm.ts'
 import { CHAINS_PRUNE_MS_DEFAULT, MAX_PAGE_SHARING_DEFAULT } from './stable.ts'
-import { FILE_CASES } from './workloads/cases.ts'
 import { IMAGE_NAMES } from './workloads/images.ts'
+import { FILE_CASES, INSTALL_PREFIXES, RUNTIMES } from './workloads/names.ts'
 import { OWN_PATH_FILES_MAX } from './workloads/paths.ts'
-import { INSTALL_PREFIXES, RUNTIMES } from './workloads/webapp.ts'
 
 export const EXPERIMENT_SCHEMA_ID = 'samepage-lab/experiment@1'
 

@@ -16,12 +16,11 @@
  * in each case (normalized by their sum); files are assigned in index order, case 1 first.
  */
 import { hash32, hashString } from '../rng.ts'
+import { FILE_CASES, type FileCase } from './names.ts'
 import { NS_CASES_COMMON, NS_CASES_OWN, ownPathId, pathId } from './paths.ts'
 import { QUANTUM_S, type VmContext, type Workload } from './workload.ts'
 
-/** The cases' parameter names, in the paper's order (case 1 first). */
-export const FILE_CASES = ['same_path_same_content', 'different_path_different_content', 'same_path_different_content', 'different_path_same_content'] as const
-export type FileCase = (typeof FILE_CASES)[number]
+export { FILE_CASES, type FileCase }
 
 export interface FileCasesParams extends Record<FileCase, number> {
   files: number

@@ -19,13 +19,11 @@
  */
 import { PT_ANON } from '../guest.ts'
 import { hash32, hashString, Rng } from '../rng.ts'
+import { INSTALL_PREFIXES, RUNTIMES, type InstallPrefix, type RuntimeName } from './names.ts'
 import { NS_APP, NS_RUNTIME_BASE, NS_VAR, pathId } from './paths.ts'
 import { QUANTUM_S, StepPlan, type VmContext, type Workload } from './workload.ts'
 
-export const RUNTIMES = ['python-2.7', 'ruby-2.0', 'openjdk-7'] as const
-export type RuntimeName = (typeof RUNTIMES)[number]
-export const INSTALL_PREFIXES = ['/usr/local', '/opt'] as const
-export type InstallPrefix = (typeof INSTALL_PREFIXES)[number]
+export { INSTALL_PREFIXES, RUNTIMES, type InstallPrefix, type RuntimeName }
 
 export interface WebAppParams {
   runtime: RuntimeName
