@@ -121,6 +121,12 @@ export class FileTable {
   }
 }
 
+/** Content of page `off` of `file` at its current version, into out as (hi, lo). */
+export function filePageFp(out: Uint32Array, files: FileTable, file: number, off: number): void {
+  if (off < files.prefixPages[file]) synthFp(out, files.prefixKey[file], PREFIX_TAG, off)
+  else synthFp(out, files.contentKey[file], files.version[file], off)
+}
+
 export class GuestOS {
   /** Page type per gfn, with the CLOCK referenced bit in bit 7. */
   readonly type: Uint8Array
@@ -328,8 +334,7 @@ export class GuestOS {
     this.fileOf[gfn] = file
     this.offOf[gfn] = o
     this.type[gfn] |= REFERENCED
-    if (o < files.prefixPages[file]) synthFp(this.fp, files.prefixKey[file], PREFIX_TAG, o)
-    else synthFp(this.fp, files.contentKey[file], files.version[file], o)
+    filePageFp(this.fp, files, file, o)
     this.writePage(gfn, this.fp[0], this.fp[1])
     if (this.sink) {
       this.vmExits++

@@ -13,8 +13,8 @@
  *   structures after start-up), a part identical within the tenant (the app's loaded state),
  *   a part still zero, the rest the VM's own.
  * - Requests (`requests_per_s` per second of work): each rewrites a few of the VM's own heap
- *   pages; every LOG_EVERY requests a page of the access log is written (same path in every VM,
- *   own bytes).
+ *   pages; every LOG_EVERY requests a page is appended to the access log (same path in every
+ *   VM, own bytes), rotated every LOG_PAGES pages.
  * Sizes: docs/model.md ("Workloads").
  */
 import { PT_ANON } from '../guest.ts'
@@ -50,6 +50,8 @@ const START_WORK_S = 10
 /** Own heap pages rewritten per request; requests per access-log page; CPU per request. */
 const REQUEST_HEAP_WRITES = 4
 const LOG_EVERY = 20
+/** Access log pages before logrotate. */
+const LOG_PAGES = 256
 const REQUEST_CPU_S = 0.005
 /** The access log's index among the per-VM files at common paths (NS_VAR). */
 const ACCESS_LOG_INDEX = 2000
@@ -104,6 +106,8 @@ export class WebAppWorkload implements Workload {
   private readonly own: number[] = []
   private readonly log: number
   private logOff = 0
+  /** logrotate generation: the version of every page written since the last rotation. */
+  private logGen = 1
   private credit = 0
   private requests = 0
 
@@ -170,11 +174,22 @@ export class WebAppWorkload implements Workload {
       this.credit--
       this.requests++
       if (this.own.length > 0) for (let i = 0; i < REQUEST_HEAP_WRITES; i++) this.ctx.writeUnique(this.own[rng.int(this.own.length)])
-      if (this.requests % LOG_EVERY === 0) {
-        this.ctx.guest.writeFile(this.log, this.logOff, 1, this.logOff + 1)
-        this.logOff = (this.logOff + 1) % 256
-      }
+      if (this.requests % LOG_EVERY === 0) this.appendLog()
     }
+  }
+
+  /**
+   * Append a page to the access log; after LOG_PAGES pages logrotate starts a new file
+   * (the old pages are freed, the new lines are a new generation).
+   */
+  private appendLog(): void {
+    const guest = this.ctx.guest
+    if (this.logOff === LOG_PAGES) {
+      guest.deleteFile(this.log)
+      this.logOff = 0
+      this.logGen++
+    }
+    guest.writeFile(this.log, this.logOff++, 1, this.logGen)
   }
 
   /** A service: it never finishes. */
