@@ -271,3 +271,15 @@ describe('summary fields', () => {
     }
   })
 })
+
+describe('the editor knows the scenario workloads', () => {
+  it('every workload kind has a label, and every parameter of every kind a label', async () => {
+    const { WORKLOAD_KINDS, WORKLOAD_LABELS, WORKLOAD_PARAM_LABELS, workloadParams } = await import('../src/renderer/src/stores/schemaInfo.ts')
+    expect(WORKLOAD_KINDS).toEqual(expect.arrayContaining(['file-cases', 'office-docs', 'web-app']))
+    for (const k of WORKLOAD_KINDS) {
+      expect(WORKLOAD_LABELS[k], k).toBeDefined()
+      for (const p of workloadParams(k)) expect(WORKLOAD_PARAM_LABELS[p.name], `${k}.${p.name}`).toBeDefined()
+    }
+    expect(workloadParams('web-app').find((p) => p.name === 'runtime')?.type).toBe('string')
+  })
+})
