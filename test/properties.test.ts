@@ -6,6 +6,7 @@ import { parseExperiment } from '../src/core/config.ts'
 import { Engine } from '../src/core/engine.ts'
 import { makeSnapshotHeader } from '../src/core/snapshot.ts'
 import { parseTrace } from '../src/core/trace.ts'
+import { filePageFp } from '../src/core/guest.ts'
 import { HintRig, KsmRig } from './harness.ts'
 
 const PAGES = 24
@@ -109,6 +110,55 @@ describe('invariants under random guest activity', () => {
         expect(e.lanes[0].vms.every((v) => v.main?.done())).toBe(true)
       }),
       { numRuns: 25 }
+    )
+  })
+
+  it('whole engine, scenario workloads: every cached file page holds its file, template pages included', () => {
+    const weight = fc.integer({ min: 0, max: 3 })
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffff }), fc.constantFrom('ksm', 'hint'), fc.tuple(weight, weight, weight, weight), (seed, kind, w) => {
+        const cfg = parseExperiment({
+          schema: 'samepage-lab/experiment@1',
+          name: 'prop-scenarios',
+          seed,
+          duration_s: 12,
+          sample_every_s: 4,
+          warmup: { boot: true, share: false },
+          vms: [
+            {
+              name: 'cases',
+              memory_mib: 256,
+              workload: { kind: 'file-cases', files: 200, pages_per_file: 4, read_pages_per_s: 400, same_path_same_content: w[0], different_path_different_content: w[1], same_path_different_content: w[2], different_path_same_content: w[3] + 1 }
+            },
+            { name: 'office', memory_mib: 256, workload: { kind: 'office-docs', documents: 120, header_pages: 2, templates: 3, opens_per_s: 30 } },
+            { name: 'app', memory_mib: 256, workload: { kind: 'web-app', runtime: 'ruby-2.0', app_mib: 2, heap_mib: 8, requests_per_s: 200 } }
+          ],
+          lanes: [{ name: kind, scanner: { kind, pages_per_s: 20000, max_page_sharing: 2 } }]
+        })
+        const e = new Engine(cfg, { checkInvariants: true })
+        e.run()
+        const lane = e.lanes[0]
+        expect(lane.stable.pages_sharing).toBeGreaterThan(0)
+        const want = new Uint32Array(2)
+        const got = new Uint32Array(2)
+        let checked = 0
+        for (const v of lane.vms) {
+          const g = v.guest
+          for (let f = 0; f < g.files.count; f++) {
+            const c = g.files.cache[f]
+            if (!c) continue
+            for (let o = 0; o < c.length; o++) {
+              if (c[o] < 0) continue
+              filePageFp(want, g.files, f, o)
+              lane.mem.read(g.base + c[o], got)
+              if (got[0] !== want[0] || got[1] !== want[1]) throw new Error(`vm ${v.cfg.name}: file ${f} page ${o} does not hold its content`)
+              checked++
+            }
+          }
+        }
+        expect(checked).toBeGreaterThan(1000)
+      }),
+      { numRuns: 3 }
     )
   })
 })

@@ -30,7 +30,7 @@ function batch(from: number, n: number, cols: Partial<Record<MetricName, (i: num
   return METRIC_COLUMNS.map((c) => Float64Array.from({ length: n }, (_, k) => (c === 't_s' ? (from + k) * 10 : (cols[c]?.(from + k) ?? 0))))
 }
 
-const KSM_COLS = { sharing_ratio: (i: number) => 0.1 * i, saved_mib: (i: number) => 10 * i, cpu_percent: () => 2, pages_shared: (i: number) => 100 + i, hints_pushed: () => 0, cow_breaks: (i: number) => i }
+const KSM_COLS = { sharing_ratio: (i: number) => 0.1 * i, saved_mib: (i: number) => 10 * i, cpu_percent: () => 2, pages_shared: (i: number) => 100 + i, pages_sharing: (i: number) => 1000 * i, hints_pushed: () => 0, cow_breaks: (i: number) => i }
 const HINT_COLS = { sharing_ratio: (i: number) => 0.2 * i, saved_mib: (i: number) => 20 * i, cpu_percent: () => 1, hints_pushed: (i: number) => 50 * i, hints_dropped: (i: number) => i }
 
 function cell(r: Rig, lane: string, col: string): string {
@@ -46,6 +46,8 @@ function laneSummary(name: string, scanner: string, over: Partial<LaneSummary>):
     cpu_percent: { mean: 0, max: 0 },
     pages_shared: 0,
     pages_sharing: 0,
+    pages_sharing_gained: 0,
+    cpu_ns_per_shared_page: null,
     pages_unshared: 0,
     pages_volatile: 0,
     full_scans: 0,
@@ -99,6 +101,12 @@ describe('results table', () => {
     expect(cell(rig, 'Hint', 'cpu_vs_first')).toBe('0.50x')
     expect(cell(rig, 'Hint', 'sharing_vs_first')).toBe('2.00x')
     expect(cell(rig, 'KSM', 'cpu_vs_first')).toBe('1.00x')
+    // KSM: pages_sharing 0 -> 3000 over 30 s at 2 % of a core = 0.6 s of CPU: 200 µs per page.
+    expect(cell(rig, 'KSM', 'sharing_gained')).toBe('3,000')
+    expect(cell(rig, 'KSM', 'cpu_per_shared_page')).toBe('200 µs')
+    // Hint saved nothing: no CPU per shared page.
+    expect(cell(rig, 'Hint', 'sharing_gained')).toBe('0')
+    expect(cell(rig, 'Hint', 'cpu_per_shared_page')).toBe('—')
   })
 
   it('takes the final numbers from the summary once it arrives', async () => {
@@ -107,7 +115,7 @@ describe('results table', () => {
     rig.client.emit({
       type: 'summary',
       summary: summaryOf(config, [
-        laneSummary('KSM', 'ksm', { sharing_ratio: { mean: 0.15, max: 0.3, final: 0.3 }, cpu_percent: { mean: 3.49, max: 4 }, pages_volatile: 1234567 }),
+        laneSummary('KSM', 'ksm', { sharing_ratio: { mean: 0.15, max: 0.3, final: 0.3 }, cpu_percent: { mean: 3.49, max: 4 }, pages_volatile: 1234567, pages_sharing_gained: 4321, cpu_ns_per_shared_page: 29470.2 }),
         laneSummary('Hint', 'hint', { sharing_ratio: { mean: 0.3, max: 0.6, final: 0.6 }, cpu_percent: { mean: 1.72, max: 9 } })
       ])
     })
@@ -116,6 +124,9 @@ describe('results table', () => {
     expect(rig.wrapper.get('caption').text()).toBe('Results: final, t = 30 s')
     expect(cell(rig, 'KSM', 'cpu_mean')).toBe('3.49')
     expect(cell(rig, 'KSM', 'pages_volatile')).toBe('1,234,567')
+    expect(cell(rig, 'KSM', 'sharing_gained')).toBe('4,321')
+    expect(cell(rig, 'KSM', 'cpu_per_shared_page')).toBe('29.5 µs')
+    expect(cell(rig, 'Hint', 'cpu_per_shared_page')).toBe('—')
     expect(cell(rig, 'Hint', 'cpu_vs_first')).toBe('0.49x')
   })
 

@@ -75,7 +75,7 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
         return await cmdDump(rest, io)
       case 'presets':
         noArgs('presets', rest)
-        for (const p of PRESETS) io.stdout(`${p.name.padEnd(16)} ${p.description}\n`)
+        printPresets(io)
         return 0
       case 'validate':
         return cmdValidate(rest, io)
@@ -158,6 +158,12 @@ function cmdValidate(args: string[], io: CliIo): number {
   }
   for (const i of issues) io.stderr(`${i.path}: ${i.message}\n`)
   return 2
+}
+
+/** `samepage presets`: one per line, names padded to the longest. */
+function printPresets(io: CliIo): void {
+  const width = Math.max(...PRESETS.map((p) => p.name.length))
+  for (const p of PRESETS) io.stdout(`${p.name.padEnd(width)}  ${p.description}\n`)
 }
 
 /**
@@ -334,8 +340,17 @@ async function writeOutputs(dir: string, config: Experiment, runs: LaneRun[], su
   ])
 }
 
+/** cpu_ns_per_shared_page in µs, or "-" when the run saved no page. */
+function usPerPage(ns: number | null): string {
+  return ns === null || !Number.isFinite(ns) ? '-' : (ns / 1000).toFixed(2)
+}
+
+/**
+ * The table `samepage run` prints. "gained" is pages_sharing_gained (pages the run saved),
+ * "CPU us/page" the scanner CPU per such page.
+ */
 function summaryTable(s: Summary): string {
-  const head = ['lane', 'scanner', 'sharing mean', 'max', 'final', 'saved MiB', 'CPU %', 'shared', 'sharing', 'unshared', 'volatile', 'full_scans', 'hints pushed', 'dropped', 'CoW breaks']
+  const head = ['lane', 'scanner', 'sharing mean', 'max', 'final', 'saved MiB', 'CPU %', 'gained', 'CPU us/page', 'shared', 'sharing', 'unshared', 'volatile', 'full_scans', 'hints pushed', 'dropped', 'CoW breaks']
   const rows = s.lanes.map((l) => [
     l.name,
     l.scanner,
@@ -344,6 +359,8 @@ function summaryTable(s: Summary): string {
     l.sharing_ratio.final.toFixed(3),
     l.saved_mib.final.toFixed(1),
     l.cpu_percent.mean.toFixed(3),
+    String(l.pages_sharing_gained),
+    usPerPage(l.cpu_ns_per_shared_page),
     String(l.pages_shared),
     String(l.pages_sharing),
     String(l.pages_unshared),

@@ -10,6 +10,8 @@ import { HASH_TABLE_SIZE_DEFAULT } from './scanners/hint.ts'
 import { PAGES_TO_SCAN_DEFAULT, SLEEP_MILLISECS_DEFAULT } from './scanners/ksm.ts'
 import { CHAINS_PRUNE_MS_DEFAULT, MAX_PAGE_SHARING_DEFAULT } from './stable.ts'
 import { IMAGE_NAMES } from './workloads/images.ts'
+import { FILE_CASES, INSTALL_PREFIXES, RUNTIMES } from './workloads/names.ts'
+import { OWN_PATH_FILES_MAX } from './workloads/paths.ts'
 
 export const EXPERIMENT_SCHEMA_ID = 'samepage-lab/experiment@1'
 
@@ -101,6 +103,47 @@ export const WorkloadSchema = z.discriminatedUnion('kind', [
     /** Small heap the benchmark keeps, MiB. */
     heap_mib: z.number().min(0).max(1 << 20).default(4),
     work_s: z.number().positive().max(MAX_DURATION_S).default(300)
+  }),
+  z.strictObject({
+    kind: z.literal('file-cases'),
+    /** Files each VM reads once into its page cache (file i is in the same case in every VM). */
+    files: int(1, OWN_PATH_FILES_MAX - 1).default(400),
+    pages_per_file: int(1, 1 << 16).default(8),
+    /** Pages read per second of work. */
+    read_pages_per_s: z.number().positive().max(10_000_000).default(2000),
+    /** Weights of the paper's four cases among the files (normalized by their sum). */
+    same_path_same_content: z.number().min(0).max(1_000_000).default(1),
+    different_path_different_content: z.number().min(0).max(1_000_000).default(1),
+    same_path_different_content: z.number().min(0).max(1_000_000).default(1),
+    different_path_same_content: z.number().min(0).max(1_000_000).default(1)
+  }),
+  z.strictObject({
+    kind: z.literal('office-docs'),
+    /** Documents each VM opens (reads whole into its page cache). */
+    documents: int(1, OWN_PATH_FILES_MAX - 1).default(300),
+    /** Leading pages of a document that are its template's (header, styles, fonts). */
+    header_pages: int(0, 4096).default(3),
+    /** Median body pages per document (log-normal), the document's own bytes. */
+    body_pages: z.number().positive().max(1 << 16).default(8),
+    /** Templates the documents are made from. */
+    templates: int(1, 100_000).default(4),
+    /** Fraction of documents in a folder every VM mounts at the same path (same bytes). */
+    common_fraction: z.number().min(0).max(1).default(0.1),
+    /** Documents opened per second of work. */
+    opens_per_s: z.number().positive().max(1_000_000).default(20)
+  }),
+  z.strictObject({
+    kind: z.literal('web-app'),
+    /** Language runtime the application runs on. */
+    runtime: z.enum(RUNTIMES).default('python-2.7'),
+    /** Where the runtime is installed: the same bytes at another path. */
+    install_prefix: z.enum(INSTALL_PREFIXES).default('/usr/local'),
+    /** Application code and assets (the tenant's), MiB. */
+    app_mib: z.number().min(0).max(1 << 16).default(8),
+    /** Application heap, MiB. */
+    heap_mib: z.number().min(0).max(1 << 20).default(48),
+    /** Requests served per second of work. */
+    requests_per_s: z.number().min(0).max(1_000_000).default(20)
   })
 ])
 
@@ -185,6 +228,10 @@ export const ExperimentSchema = z
       if (v.model_memory !== undefined && v.image_file === undefined) ctx.addIssue({ code: 'custom', path: ['vms', i, 'model_memory'], message: 'needs image_file' })
       if (v.snapshot_file !== undefined && v.image_file !== undefined) {
         ctx.addIssue({ code: 'custom', path: ['vms', i, 'snapshot_file'], message: 'a VM starts from a snapshot or boots from image_file, not both' })
+      }
+      const w = v.workload
+      if (w.kind === 'file-cases' && FILE_CASES.every((c) => w[c] === 0)) {
+        ctx.addIssue({ code: 'custom', path: ['vms', i, 'workload', FILE_CASES[0]], message: 'the four case weights are all 0: give at least one case a weight' })
       }
     })
   })

@@ -17,6 +17,16 @@ export interface LaneSummary {
   cpu_percent: { mean: number; max: number }
   pages_shared: number
   pages_sharing: number
+  /**
+   * Pages saved by the measured run: pages_sharing at the end minus at t = 0 (after warm-up),
+   * net of what copy-on-write took back. Equals pages_sharing when nothing was shared before t = 0.
+   */
+  pages_sharing_gained: number
+  /**
+   * Modelled scanner CPU over the run (ns) per page the run saved (pages_sharing_gained); null
+   * when the run saved none. NaN in results written before the field existed.
+   */
+  cpu_ns_per_shared_page: number | null
   pages_unshared: number
   pages_volatile: number
   full_scans: number
@@ -137,6 +147,8 @@ function laneSummary(lane: Lane, t: number): LaneSummary {
     cpu_percent: { mean: round6(t > 0 ? (lane.measuredCpuNs() / (t * 1e9)) * 100 : 0), max: round6(cpuMax) },
     pages_shared: st.pages_shared,
     pages_sharing: st.pages_sharing,
+    pages_sharing_gained: lane.pagesSharingGained(),
+    cpu_ns_per_shared_page: cpuPerSharedPage(lane.measuredCpuNs(), lane.pagesSharingGained()),
     pages_unshared: sc.pages_unshared,
     pages_volatile: lane.pagesVolatile(),
     full_scans: last('full_scans'),
@@ -149,6 +161,11 @@ function laneSummary(lane: Lane, t: number): LaneSummary {
     invariants_checked: lane.invariantsChecked,
     workload_done_s: lane.workloadDoneTimes().map((x) => (x === null ? null : round6(x)))
   }
+}
+
+/** Scanner CPU (ns) per page saved, rounded to 0.1 ns; null when no page was saved. */
+export function cpuPerSharedPage(cpuNs: number, pagesSaved: number): number | null {
+  return pagesSaved > 0 ? Math.round((cpuNs / pagesSaved) * 10) / 10 : null
 }
 
 function round6(x: number): number {

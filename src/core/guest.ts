@@ -52,6 +52,9 @@ export function fig2Category(type: number, zero: boolean): number {
 export const PCP_BATCH = 31
 export const PCP_HIGH = 6 * PCP_BATCH
 
+/** Second content key of template pages (FileTable.setPrefix): apart from any file version. */
+const PREFIX_TAG = 0x7e3b1a7e
+
 /** Receives the guest's page attributes (the paper's pseudo hypercall). */
 export interface AttributeSink {
   /** The guest updated page-cache page gfn of VM `vm`, holding (path, offset) of a file. */
@@ -59,12 +62,16 @@ export interface AttributeSink {
 }
 
 /**
- * Files known to one guest. Content of page `off` = synthFp(contentKey, version, off), or, for a
- * file with real content (a real image's file, a traced file), its fingerprint from `fps`.
+ * Files known to one guest. Content of page `off` = synthFp(contentKey, version, off), except
+ * the first `prefixPages` pages of a file made from a template (office documents: header, styles,
+ * fonts), which hold the template's pages whatever the file: synthFp(prefixKey, PREFIX_TAG, off);
+ * a file with real content (a real image's file, a traced file) has its fingerprints in `fps`.
  */
 export class FileTable {
   pathId: Int32Array = new Int32Array(64)
   contentKey: Uint32Array = new Uint32Array(64)
+  prefixKey: Uint32Array = new Uint32Array(64)
+  prefixPages: Int32Array = new Int32Array(64)
   version: Uint32Array = new Uint32Array(64)
   sizePages: Int32Array = new Int32Array(64)
   isText: Uint8Array = new Uint8Array(64)
@@ -84,6 +91,8 @@ export class FileTable {
     this.sizePages[id] = Math.max(1, sizePages)
     this.isText[id] = isText ? 1 : 0
     this.opened[id] = 0
+    this.prefixKey[id] = 0
+    this.prefixPages[id] = 0
     this.cache.push(null)
     this.fps.push(null)
     return id
@@ -96,6 +105,12 @@ export class FileTable {
     return id
   }
 
+  /** Make the first `pages` pages of file `id` the pages of template `key` (all versions). */
+  setPrefix(id: number, key: number, pages: number): void {
+    this.prefixKey[id] = key >>> 0
+    this.prefixPages[id] = Math.max(0, pages)
+  }
+
   private grow(): void {
     const n = this.pathId.length * 2
     const g32 = <T extends Int32Array | Uint32Array>(a: T, b: T): T => {
@@ -104,6 +119,8 @@ export class FileTable {
     }
     this.pathId = g32(this.pathId, new Int32Array(n))
     this.contentKey = g32(this.contentKey, new Uint32Array(n))
+    this.prefixKey = g32(this.prefixKey, new Uint32Array(n))
+    this.prefixPages = g32(this.prefixPages, new Int32Array(n))
     this.version = g32(this.version, new Uint32Array(n))
     this.sizePages = g32(this.sizePages, new Int32Array(n))
     const t = new Uint8Array(n)
@@ -113,6 +130,16 @@ export class FileTable {
     o.set(this.opened)
     this.opened = o
   }
+}
+
+/** Content of page `off` of `file` at its current version, into out as (hi, lo). */
+export function filePageFp(out: Uint32Array, files: FileTable, file: number, off: number): void {
+  const real = files.fps[file]
+  if (real !== null && off * 2 < real.length) {
+    out[0] = real[off * 2]
+    out[1] = real[off * 2 + 1]
+  } else if (off < files.prefixPages[file]) synthFp(out, files.prefixKey[file], PREFIX_TAG, off)
+  else synthFp(out, files.contentKey[file], files.version[file], off)
 }
 
 export class GuestOS {
@@ -324,13 +351,8 @@ export class GuestOS {
     this.fileOf[gfn] = file
     this.offOf[gfn] = o
     this.type[gfn] |= REFERENCED
-    const real = files.fps[file]
-    if (real !== null && o * 2 < real.length) {
-      this.writePage(gfn, real[o * 2], real[o * 2 + 1])
-    } else {
-      synthFp(this.fp, files.contentKey[file], files.version[file], o)
-      this.writePage(gfn, this.fp[0], this.fp[1])
-    }
+    filePageFp(this.fp, files, file, o)
+    this.writePage(gfn, this.fp[0], this.fp[1])
     if (this.sink) {
       this.vmExits++
       this.debtNs += this.cost.vm_exit_ns

@@ -32,6 +32,9 @@ import { TraceWorkload } from './workloads/trace.ts'
 import { imageModel } from './workloads/images.ts'
 import { BootOnlyWorkload, CpuMicroWorkload, IdleWorkload, MemMicroWorkload } from './workloads/micro.ts'
 import { KernelBuildWorkload } from './workloads/kernelbuild.ts'
+import { FileCasesWorkload } from './workloads/cases.ts'
+import { OfficeDocsWorkload } from './workloads/office.ts'
+import { WebAppWorkload } from './workloads/webapp.ts'
 import { QUANTUM_S, VmContext, type Workload } from './workloads/workload.ts'
 
 export const TICK_S = 0.01
@@ -143,6 +146,12 @@ function makeWorkload(cfg: VmConfig, ctx: VmContext, assets: Assets | undefined)
       return new MemMicroWorkload(ctx, w)
     case 'cpu-micro':
       return new CpuMicroWorkload(ctx, w)
+    case 'file-cases':
+      return new FileCasesWorkload(ctx, w)
+    case 'office-docs':
+      return new OfficeDocsWorkload(ctx, w)
+    case 'web-app':
+      return new WebAppWorkload(ctx, w, cfg.tenant)
   }
 }
 
@@ -171,7 +180,7 @@ export class Lane implements AttributeSink {
   private readonly typeCounts = new Float64Array(9)
   private readonly vmBase: Int32Array
   /** Counters at t = 0, so that event counts cover the measured run only. */
-  private base = { cpuNs: 0, pages_scanned: 0, full_scans: 0, cow: 0, exits: 0, pushed: 0, popped: 0, dropped: 0 }
+  private base = { cpuNs: 0, pages_scanned: 0, full_scans: 0, cow: 0, exits: 0, pushed: 0, popped: 0, dropped: 0, pagesSharing: 0 }
   invariantsChecked = false
   private opsBase: Record<OpName, number>
 
@@ -267,7 +276,8 @@ export class Lane implements AttributeSink {
       exits: this.vmExits(),
       pushed: this.hints?.pushed ?? 0,
       popped: this.hints?.popped ?? 0,
-      dropped: this.hints?.dropped ?? 0
+      dropped: this.hints?.dropped ?? 0,
+      pagesSharing: this.stable.pages_sharing
     }
     this.opsBase = this.scanner.ops.snapshot()
     this.lastSampleCpuNs = this.scanner.cpuNs
@@ -414,6 +424,11 @@ export class Lane implements AttributeSink {
   /** Modelled scanner CPU during the measured run, ns. */
   measuredCpuNs(): number {
     return this.scanner.cpuNs - this.base.cpuNs
+  }
+
+  /** pages_sharing now minus at t = 0: the pages the measured run saved (negative if it lost some). */
+  pagesSharingGained(): number {
+    return this.stable.pages_sharing - this.base.pagesSharing
   }
 
   /** When each VM's main workload finished (simulated seconds), or null. */

@@ -78,6 +78,147 @@ function fig1(name: string, kind: 'mem-micro' | 'cpu-micro', what: string): Pres
   }
 }
 
+/**
+ * The paper's four cases (section 6): two VMs of one image, each reading the same number of
+ * files in one case, KSM and Hint at KSM's default rate. The VMs have booted and each scanner
+ * has shared what it could before t = 0, so what a lane gains in the run is the case's files.
+ */
+export const CASE_PRESETS = [
+  { name: 'case1-same-path-same-content', weight: 'same_path_same_content', what: 'same path, same content: hints find it, both share; Hint at a fraction of the CPU' },
+  { name: 'case2-diff-path-diff-content', weight: 'different_path_different_content', what: 'different path, different content: nothing to share; Hint costs nothing, KSM scans anyway' },
+  { name: 'case3-same-path-diff-content', weight: 'same_path_different_content', what: 'same path, different content: Hint scans every hinted page and shares nothing' },
+  { name: 'case4-diff-path-same-content', weight: 'different_path_same_content', what: 'different path, same content: hints miss it, only KSM shares it' }
+] as const
+
+/** Files per VM, pages per file and read rate of the case presets: 24 MiB read in about 12 s. */
+const CASE_FILES = { files: 768, pages_per_file: 8, read_pages_per_s: 500 }
+const CASE_DURATION_S = 120
+const NO_CASES = { same_path_same_content: 0, different_path_different_content: 0, same_path_different_content: 0, different_path_same_content: 0 }
+
+function caseExperiment(name: string, description: string, vms: { name: string; workload: Record<string, number> }[]): ExperimentInput {
+  return {
+    schema: EXPERIMENT_SCHEMA_ID,
+    name,
+    description,
+    seed: 42,
+    duration_s: CASE_DURATION_S,
+    sample_every_s: 2,
+    host: { cpu_profile: 'xeon-x5560' },
+    warmup: { boot: true, share: true },
+    vms: vms.map((v) => ({ name: v.name, vcpus: 1, memory_mib: 256, image: 'debian-7' as const, workload: { kind: 'file-cases' as const, ...v.workload } })),
+    lanes: [
+      { name: 'KSM', scanner: { kind: 'ksm' } },
+      { name: 'Hint', scanner: { kind: 'hint' } }
+    ]
+  }
+}
+
+function casePreset(c: (typeof CASE_PRESETS)[number], i: number): Preset {
+  const workload = { ...CASE_FILES, ...NO_CASES, [c.weight]: 1 }
+  return {
+    name: c.name,
+    description: `Case ${i + 1} of the paper's four: ${c.what}`,
+    config: caseExperiment(
+      c.name,
+      `The paper's case ${i + 1} (${c.weight.replaceAll('_', ' ')}): two 256 MiB VMs each read ${CASE_FILES.files} files of ${CASE_FILES.pages_per_file} pages, all in this case. Compare pages_sharing_gained and cpu_ns_per_shared_page of KSM and Hint.`,
+      [1, 2].map((n) => ({ name: `vm${n}`, workload }))
+    )
+  }
+}
+
+/** All four cases at once: four VMs, each reading files of every case in equal shares. */
+function mixedCasesPreset(): Preset {
+  const workload = { ...CASE_FILES, same_path_same_content: 1, different_path_different_content: 1, same_path_different_content: 1, different_path_same_content: 1 }
+  return {
+    name: 'cases-mixed',
+    description: "The paper's four cases at once: four VMs, a quarter of each VM's files in each case",
+    config: caseExperiment(
+      'cases-mixed',
+      `All four cases at once: four 256 MiB VMs each read ${CASE_FILES.files} files, a quarter in each case. KSM shares cases 1 and 4, Hint case 1 only; Hint also scans case 3 for nothing.`,
+      [1, 2, 3, 4].map((n) => ({ name: `vm${n}`, workload }))
+    )
+  }
+}
+
+/** Office documents: three desktops open their users' documents made from shared templates. */
+function officePreset(): Preset {
+  return {
+    name: 'office-docs',
+    description: 'Office documents in three VMs: template headers shared across files and VMs at different paths; KSM finds them, hints mostly miss',
+    config: {
+      schema: EXPERIMENT_SCHEMA_ID,
+      name: 'office-docs',
+      description:
+        "Three 256 MiB desktop VMs each open 600 documents made from 4 templates: the first 3 pages of every document are its template's, the bodies are the users' own. 10 % of the documents lie in a shared folder at the same path in every VM. The paper's closing idea: file formats whose headers are shared at other paths.",
+      seed: 42,
+      duration_s: CASE_DURATION_S,
+      sample_every_s: 2,
+      host: { cpu_profile: 'xeon-x5560' },
+      warmup: { boot: true, share: true },
+      vms: [1, 2, 3].map((n) => ({
+        name: `desk${n}`,
+        vcpus: 1,
+        memory_mib: 256,
+        image: 'debian-7' as const,
+        workload: { kind: 'office-docs' as const, documents: 600, header_pages: 3, body_pages: 8, templates: 4, common_fraction: 0.1, opens_per_s: 40 }
+      })),
+      lanes: [
+        { name: 'KSM', scanner: { kind: 'ksm' } },
+        { name: 'Hint', scanner: { kind: 'hint' } }
+      ]
+    }
+  }
+}
+
+/**
+ * A PaaS host: 4 tenants x 3 VMs. Tenants differ in OS image and runtime; two run the same
+ * runtime under different install prefixes; VMs start at different times. One lane per
+ * scanner: adding a scanner is one line in PAAS_LANES.
+ */
+const PAAS_TENANTS = [
+  { tenant: 'shop', image: 'debian-7', runtime: 'python-2.7', install_prefix: '/usr/local', start_s: [0, 0, 60] },
+  { tenant: 'blog', image: 'debian-7', runtime: 'python-2.7', install_prefix: '/opt', start_s: [0, 30, 90] },
+  { tenant: 'bank', image: 'centos-6', runtime: 'openjdk-7', install_prefix: '/usr/local', start_s: [0, 0, 120] },
+  { tenant: 'chat', image: 'ubuntu-12.04', runtime: 'ruby-2.0', install_prefix: '/usr/local', start_s: [20, 40, 150] }
+] as const
+
+export const PAAS_LANES = [
+  { name: 'KSM', scanner: { kind: 'ksm' as const } },
+  { name: 'Hint', scanner: { kind: 'hint' as const } },
+  { name: 'None', scanner: { kind: 'none' as const } }
+]
+
+function paasPreset(): Preset {
+  return {
+    name: 'paas-host',
+    description: 'A PaaS host: 4 tenants x 3 VMs, three OS images, three runtimes (one at two install paths), staggered starts; KSM, Hint, None',
+    config: {
+      schema: EXPERIMENT_SCHEMA_ID,
+      name: 'paas-host',
+      description:
+        'Twelve 256 MiB VMs of four tenants on the quad-core X5560: shop and blog run Python on Debian (blog under /opt, shop under /usr/local), bank runs OpenJDK on CentOS, chat Ruby on Ubuntu. Each tenant deploys one app to its three VMs (same bytes at /srv/app; other tenants have other bytes there). VMs start between 0 and 150 s.',
+      seed: 42,
+      duration_s: 300,
+      sample_every_s: 5,
+      host: { cpu_profile: 'xeon-x5560' },
+      warmup: { boot: true, share: true },
+      vms: PAAS_TENANTS.flatMap((t) =>
+        t.start_s.map((start, i) => ({
+          name: `${t.tenant}${i + 1}`,
+          tenant: t.tenant,
+          vcpus: 1,
+          memory_mib: 256,
+          image: t.image,
+          start_s: start,
+          workload: { kind: 'web-app' as const, runtime: t.runtime, install_prefix: t.install_prefix, app_mib: 8, heap_mib: 32, requests_per_s: 20 }
+        }))
+      ),
+      lanes: PAAS_LANES
+    }
+  }
+}
+
+/** The paper's experiments first, then the scenarios that tell scanners apart (docs/scanners.md). */
 export const PRESETS: Preset[] = [
   fig1('paper-fig1', 'mem-micro', 'memory-intensive'),
   fig1('paper-fig1-cpu', 'cpu-micro', 'CPU-intensive'),
@@ -118,8 +259,13 @@ export const PRESETS: Preset[] = [
         { name: `Hint ${r}`, scanner: { kind: 'hint' as const, ...rateKnobs(r) } }
       ])
     }
-  }
+  },
+  ...scenarioPresets()
 ]
+
+function scenarioPresets(): Preset[] {
+  return [...CASE_PRESETS.map(casePreset), mixedCasesPreset(), officePreset(), paasPreset()]
+}
 
 export const DEFAULT_PRESET = 'paper-fig6b'
 

@@ -57,6 +57,17 @@ const num = z
   .nullable()
   .transform((v) => v ?? Number.NaN)
 const stat3 = z.object({ mean: num, max: num, final: num })
+// Fields added after summary@1 was first written: missing in older files, read as NaN.
+const laterNum = z
+  .number()
+  .nullable()
+  .optional()
+  .transform((v) => v ?? Number.NaN)
+const laterNullable = z
+  .number()
+  .nullable()
+  .optional()
+  .transform((v) => (v === undefined ? Number.NaN : v))
 
 const LaneSummarySchema = z.object({
   name: z.string(),
@@ -66,6 +77,8 @@ const LaneSummarySchema = z.object({
   cpu_percent: z.object({ mean: num, max: num }),
   pages_shared: num,
   pages_sharing: num,
+  pages_sharing_gained: laterNum,
+  cpu_ns_per_shared_page: laterNullable,
   pages_unshared: num,
   pages_volatile: num,
   full_scans: num,

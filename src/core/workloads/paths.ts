@@ -14,7 +14,22 @@ export const NS_KBUILD_OBJ = 41 // objects written by the build (same path in ev
 export const NS_TMP = 42 // mkstemp names: random per VM
 export const NS_VAR = 43 // per-VM files at common paths (logs, hostname, keys)
 export const NS_USER = 44 // workload data files
-export const NS_REAL = 45 // real paths (real images, traces): interned per lane, see PathNames
+export const NS_CASES_COMMON = 45 // file-cases: a path every VM names alike (index = file)
+export const NS_CASES_OWN = 46 // file-cases: a path of one VM only (index = vm << 16 | file)
+export const NS_OFFICE_COMMON = 47 // office-docs: a shared folder mounted at the same path everywhere
+export const NS_OFFICE_OWN = 48 // office-docs: one VM's own documents (index = vm << 16 | document)
+export const NS_RUNTIME_BASE = 49 // web-app: 49 + install prefix index (/usr/local, /opt); index = runtime << 16 | file
+export const NS_APP = 52 // web-app: the application tree (/srv/app), the same path for every tenant
+export const NS_REAL = 53 // real paths (real images, traces): interned per lane, see PathNames
+
+/** Files per VM for the namespaces that give each VM its own paths (index = vm << 16 | file). */
+export const OWN_PATH_FILES_MAX = 1 << 16
+
+/** A path only VM `vm` names: the same file index at another VM is another path. */
+export function ownPathId(ns: number, vm: number, index: number): number {
+  return pathId(ns, vm * OWN_PATH_FILES_MAX + index)
+}
+
 
 export function pathId(ns: number, index: number): number {
   return ns * (1 << PATH_INDEX_BITS) + (index & PATH_INDEX_MASK)

@@ -16,6 +16,10 @@ export interface ResultRow {
   sharing: Stat3
   savedMib: Stat3
   cpuMean: number
+  /** Pages the run saved: pages_sharing at the end minus at t = 0. */
+  sharingGained: number
+  /** Scanner CPU over the run per page it saved, ns; null when it saved none. */
+  cpuNsPerSharedPage: number | null
   pages_shared: number
   pages_sharing: number
   pages_unshared: number
@@ -46,7 +50,20 @@ export function meanCpuFromSamples(t: ArrayLike<number>, cpu: ArrayLike<number>)
   return span > 0 ? weighted / span : 0
 }
 
+/**
+ * Scanner CPU per page saved from the samples: CPU % integrated over the sampled time (ns)
+ * over the growth of pages_sharing since the first sample; null when it did not grow.
+ */
+export function cpuPerSharedPageFromSamples(t: ArrayLike<number>, cpu: ArrayLike<number>, pagesSharing: ArrayLike<number>): { gained: number; nsPerPage: number | null } {
+  const n = pagesSharing.length
+  const gained = n > 0 ? pagesSharing[n - 1] - pagesSharing[0] : 0
+  const span = n > 1 ? t[n - 1] - t[0] : 0
+  const cpuNs = (meanCpuFromSamples(t, cpu) / 100) * span * 1e9
+  return { gained, nsPerPage: gained > 0 ? cpuNs / gained : null }
+}
+
 function rowFromSamples(lane: LiveLane, saved: boolean): RowCore {
+  const perPage = cpuPerSharedPageFromSamples(lane.column('t_s'), lane.column('cpu_percent'), lane.column('pages_sharing'))
   return {
     name: lane.name,
     scanner: lane.scanner,
@@ -54,6 +71,8 @@ function rowFromSamples(lane: LiveLane, saved: boolean): RowCore {
     sharing: stat3(lane.column('sharing_ratio')),
     savedMib: stat3(lane.column('saved_mib')),
     cpuMean: meanCpuFromSamples(lane.column('t_s'), lane.column('cpu_percent')),
+    sharingGained: perPage.gained,
+    cpuNsPerSharedPage: perPage.nsPerPage,
     pages_shared: lane.last('pages_shared'),
     pages_sharing: lane.last('pages_sharing'),
     pages_unshared: lane.last('pages_unshared'),
@@ -73,6 +92,8 @@ function rowFromSummary(s: LaneSummary, saved: boolean): RowCore {
     sharing: s.sharing_ratio,
     savedMib: s.saved_mib,
     cpuMean: s.cpu_percent.mean,
+    sharingGained: s.pages_sharing_gained,
+    cpuNsPerSharedPage: s.cpu_ns_per_shared_page,
     pages_shared: s.pages_shared,
     pages_sharing: s.pages_sharing,
     pages_unshared: s.pages_unshared,

@@ -22,7 +22,10 @@ export const WORKLOAD_LABELS: Readonly<Record<string, string>> = {
   'kernel-build': 'Kernel build',
   'mem-micro': 'Memory micro-benchmark',
   'cpu-micro': 'CPU micro-benchmark',
-  trace: 'Trace replay'
+  trace: 'Trace replay',
+  'file-cases': "The paper's four file cases",
+  'office-docs': 'Office documents',
+  'web-app': 'Web application (PaaS)'
 }
 
 /** Labels of the scanner kinds; a kind not named here shows as itself. */
@@ -44,7 +47,26 @@ export const WORKLOAD_PARAM_LABELS: Record<string, string> = {
   shared_fraction: 'Shared fraction',
   work_s: 'Work (CPU s)',
   file: 'Trace file',
-  cpu: 'vCPUs busy'
+  cpu: 'vCPUs busy',
+  headers: 'Headers',
+  headers_per_unit: 'Headers per unit',
+  files: 'Files',
+  pages_per_file: 'Pages per file',
+  read_pages_per_s: 'Read (pages/s)',
+  same_path_same_content: 'Case 1 weight: same path, same content',
+  different_path_different_content: 'Case 2 weight: different path, different content',
+  same_path_different_content: 'Case 3 weight: same path, different content',
+  different_path_same_content: 'Case 4 weight: different path, same content',
+  documents: 'Documents',
+  header_pages: 'Template pages per document',
+  body_pages: 'Body pages (median)',
+  templates: 'Templates',
+  common_fraction: 'Shared-folder fraction',
+  opens_per_s: 'Opens/s',
+  runtime: 'Runtime (python-2.7, ruby-2.0, openjdk-7)',
+  install_prefix: 'Install prefix (/usr/local, /opt)',
+  app_mib: 'Application (MiB)',
+  requests_per_s: 'Requests/s'
 }
 
 /**
