@@ -10,7 +10,15 @@
  *
  * A frame mapped by a KSM stable node is write-protected, whatever its map count: a guest write
  * to it is a copy-on-write break (the writer gets a private frame, the stable node loses one
- * mapping). Frames that are not KSM frames always have exactly one mapping.
+ * mapping). Frames that are not KSM frames always have exactly one mapping, except the kernel
+ * zero page.
+ *
+ * The kernel zero page (KSM's `use_zero_pages`): one frame holding zeros that any number of guest
+ * pages may map instead of a KSM page. It reads back zero like any zero-filled frame, is
+ * write-protected like a KSM page (a write to it is a copy-on-write break, reported through the
+ * same hook), and is not a KSM page: no stable node owns it, so it is not in pages_shared or
+ * pages_sharing. The frame is allocated when the first page maps it and freed when the last
+ * mapping leaves (the kernel's zero page always exists; here it costs nothing while unused).
  */
 import { ZERO_FP_HI, ZERO_FP_LO } from './content.ts'
 
@@ -51,6 +59,8 @@ export class HostMemory {
   /** What each guest last wrote (hi, lo), kept only when invariants are checked. */
   readonly shadow: Uint32Array | null
   hook: KsmUnmapHook | null = null
+  /** The kernel zero page's frame while some guest page maps it, else -1. */
+  zeroFrame = -1
 
   constructor(
     readonly totalPages: number,
@@ -164,7 +174,7 @@ export class HostMemory {
       f = this.allocFrame()
       this.pageFrame[gp] = f
       this.presentPages++
-    } else if (this.frames[f * FW + 3] !== 0) {
+    } else if (this.frames[f * FW + 3] !== 0 || f === this.zeroFrame) {
       ;(this.hook as KsmUnmapHook).unmapKsm(gp, f)
       f = this.allocFrame()
       this.pageFrame[gp] = f
@@ -180,6 +190,40 @@ export class HostMemory {
       this.shadow[2 * gp + 1] = lo
     }
     return cow
+  }
+
+  /**
+   * Map private page gp to the kernel zero page (its old frame is freed; the caller checked that
+   * it holds zeros). Returns the zero page's map count afterwards.
+   */
+  mapZero(gp: number): number {
+    const old = this.pageFrame[gp]
+    let z = this.zeroFrame
+    let c: number
+    if (z < 0) {
+      z = this.allocFrame()
+      this.frames[z * FW] = ZERO_FP_HI
+      this.frames[z * FW + 1] = ZERO_FP_LO
+      this.flags[z] = FLAG_ZERO
+      this.zeroFrame = z
+      c = 1
+    } else {
+      c = this.incMap(z)
+    }
+    this.freeFrame(old)
+    this.pageFrame[gp] = z
+    return c
+  }
+
+  /** A guest write left the zero page: drop one mapping (the frame goes with the last one). */
+  unmapZero(): number {
+    const z = this.zeroFrame
+    const c = this.decMap(z)
+    if (c === 0) {
+      this.freeFrame(z)
+      this.zeroFrame = -1
+    }
+    return c
   }
 
   /** Content of a guest page as the guest reads it, written into out as (hi, lo). */

@@ -57,6 +57,12 @@ const num = z
   .nullable()
   .transform((v) => v ?? Number.NaN)
 const stat3 = z.object({ mean: num, max: num, final: num })
+// A count added to the summary later: absent in older result files, read back as NaN (unknown).
+const laterNum = z
+  .number()
+  .nullable()
+  .optional()
+  .transform((v) => v ?? Number.NaN)
 
 const LaneSummarySchema = z.object({
   name: z.string(),
@@ -75,6 +81,9 @@ const LaneSummarySchema = z.object({
   hints: z.object({ pushed: num, popped: num, dropped: num }),
   cow_breaks: num,
   vm_exits: num,
+  cross_tenant_merges: laterNum,
+  ksm_zero_pages: laterNum,
+  pages_skipped: laterNum,
   invariants_checked: z.boolean(),
   workload_done_s: z.array(z.number().nullable())
 })
