@@ -225,7 +225,8 @@ export class Lane implements AttributeSink, DiskIoSink {
     const hints = this.hints as HintStack
     const gp = this.vmBase[vm] + gfn
     const partner = attrs.set(gp, pathIdValue, offset, this.vmBase[vm], this.vmBase[vm + 1])
-    if (partner < 0) return
+    // Under tenant isolation the hypervisor makes no hints it could never act on.
+    if (partner < 0 || !this.stable.mayMerge(partner, gp)) return
     const pf = this.mem.pageFrame[partner]
     if (pf >= 0 && this.mem.ksmNode(pf) < 0) hints.push(partner)
     hints.push(gp)

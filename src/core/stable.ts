@@ -161,10 +161,10 @@ export class StableTree implements KsmUnmapHook {
     return salt === null ? hi : (hi ^ salt[(this.tenantOf as Uint8Array)[gp]]) >>> 0
   }
 
-  /** Whether pages a and b belong to one tenant. */
-  sameTenant(a: number, b: number): boolean {
+  /** Whether pages a and b may be merged: always, unless isolation keeps their tenants apart. */
+  mayMerge(a: number, b: number): boolean {
     const t = this.tenantOf
-    return t === null || t[a] === t[b]
+    return this.salt === null || (t as Uint8Array)[a] === (t as Uint8Array)[b]
   }
 
   /**

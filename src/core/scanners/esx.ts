@@ -168,7 +168,7 @@ export class EsxScanner implements Scanner {
       const elo = candidate ? mem.lo(ef) : 0
       this.hintGp[b] = -1
       this.pages_unshared--
-      if (candidate && ekh === kh && elo === lo && st.sameTenant(e, gp)) {
+      if (candidate && ekh === kh && elo === lo && st.mayMerge(e, gp)) {
         this.ops.page_compare++
         st.mergeTwo(e, gp)
         this.ops.merge += 2

@@ -125,7 +125,7 @@ export class HintScanner implements Scanner {
     if (e >= 0 && e !== gp && this.tableSum[b] === sum) {
       this.ops.page_compare++
       const ef = mem.pageFrame[e]
-      if (ef >= 0 && ef !== mem.zeroFrame && mem.ksmNode(ef) < 0 && mem.hi(ef) === hi && mem.lo(ef) === lo && st.sameTenant(e, gp)) {
+      if (ef >= 0 && ef !== mem.zeroFrame && mem.ksmNode(ef) < 0 && mem.hi(ef) === hi && mem.lo(ef) === lo && st.mayMerge(e, gp)) {
         this.tableGp[b] = -1
         this.pages_unshared--
         st.mergeTwo(e, gp)

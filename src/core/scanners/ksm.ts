@@ -151,13 +151,14 @@ export class KsmScanner implements Scanner {
     this.nextWake = now + used * 1e-9 + this.params.sleep_millisecs / 1000
   }
 
-  /** ksm_do_scan: up to n present pages through cmp_and_merge_page. */
-  scanPages(n: number): void {
+  /** ksm_do_scan: up to n present pages through cmp_and_merge_page; returns how many. */
+  scanPages(n: number): number {
     for (let i = 0; i < n; i++) {
       const gp = this.nextPage()
-      if (gp < 0) break
+      if (gp < 0) return i
       this.cmpAndMerge(gp)
     }
+    return n
   }
 
   /**
@@ -168,8 +169,9 @@ export class KsmScanner implements Scanner {
     const mem = this.mem
     const total = mem.totalPages
     const zf = mem.zeroFrame
-    // Smart scan may skip a page up to 8 passes in a row: give up only after 9 passes of nothing.
-    for (let tries = 0; tries <= 9 * total; tries++) {
+    // Smart scan may skip a page up to 8 passes in a row: then give up only after 9 passes.
+    const limit = this.smartScan ? 9 * total : total
+    for (let tries = 0; tries <= limit; tries++) {
       if (this.cursor >= total) this.endPass()
       const gp = this.cursor++
       const f = mem.pageFrame[gp]
@@ -293,7 +295,7 @@ export class KsmScanner implements Scanner {
       return
     }
     this.ops.page_compare++
-    if (!st.sameTenant(partner, gp)) return // a salted-key collision across tenants: never merged
+    if (!st.mayMerge(partner, gp)) return // a salted-key collision across tenants: never merged
     u.erase(partner)
     this.rmapFlags[partner] &= ~RMAP_UNSTABLE
     this.pages_unshared--

@@ -55,7 +55,7 @@ export class XlhScanner extends LinearPlusHints {
         }
         if (!walks) break
       }
-      this.linear.scanPages(1)
+      if (this.linear.scanPages(1) === 0) break // no page present at all
     }
   }
 }
