@@ -55,6 +55,9 @@ function laneSummary(name: string, scanner: string, over: Partial<LaneSummary>):
     hints: { pushed: 0, popped: 0, dropped: 0 },
     cow_breaks: 0,
     vm_exits: 0,
+    cross_tenant_merges: 0,
+    ksm_zero_pages: 0,
+    pages_skipped: 0,
     invariants_checked: false,
     workload_done_s: [null, null],
     ...over
