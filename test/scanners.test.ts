@@ -486,3 +486,33 @@ describe('tenant isolation', () => {
     }
   })
 })
+
+describe('memory saved', () => {
+  it('counts pages on the kernel zero page as saved, as general_profit does', () => {
+    const doc = (use_zero_pages: boolean) =>
+      parseExperiment({
+        schema: 'samepage-lab/experiment@1',
+        name: 'zero-saved',
+        seed: 4,
+        duration_s: 10,
+        sample_every_s: 10,
+        warmup: { boot: true, share: true },
+        vms: [
+          { name: 'a', memory_mib: 128, workload: { kind: 'idle' } },
+          { name: 'b', memory_mib: 128, workload: { kind: 'idle' } }
+        ],
+        lanes: [{ name: 'KSM', scanner: { kind: 'ksm', pages_per_s: 20000, use_zero_pages } }]
+      })
+    const run = (z: boolean) => {
+      const e = new Engine(doc(z))
+      e.run()
+      return e.summary(0).lanes[0]
+    }
+    const off = run(false)
+    const on = run(true)
+    expect(off.ksm_zero_pages).toBe(0)
+    expect(on.ksm_zero_pages).toBeGreaterThan(1000)
+    expect(on.saved_mib.final).toBeCloseTo((on.pages_sharing + on.ksm_zero_pages) / 256, 5)
+    expect(on.pages_sharing).toBeLessThan(off.pages_sharing)
+  })
+})

@@ -357,7 +357,9 @@ export class Lane implements AttributeSink, DiskIoSink {
     const dt = this.t - this.lastSampleT
     r[I.t_s] = Math.round(this.t * 1e6) / 1e6
     r[I.sharing_ratio] = st.sharedGuestPages / this.totalPages
-    r[I.saved_mib] = st.pages_sharing / 256
+    // Pages freed: further mappings of KSM pages and mappings of the kernel zero page (the
+    // pages of general_profit in mm/ksm.c).
+    r[I.saved_mib] = (st.pages_sharing + st.ksm_zero_pages) / 256
     r[I.cpu_percent] = dt > 0 ? ((s.cpuNs - this.lastSampleCpuNs) / (dt * 1e9)) * 100 : 0
     r[I.pages_shared] = st.pages_shared
     r[I.pages_sharing] = st.pages_sharing
