@@ -133,7 +133,7 @@ export class HybridRig {
   readonly stack: HintStack
   readonly scanner: HybridScanner
 
-  constructor(pages: number, opts: RigOpts & { ksmShare?: number } = {}) {
+  constructor(pages: number, opts: RigOpts & { ksmShare?: number; zeroPages?: boolean } = {}) {
     this.mem = new HostMemory(pages, true)
     this.stable = new StableTree(this.mem, 256, 0, rigTenants(opts.tenants, opts.isolate ?? false))
     this.stack = new HintStack(opts.stack ?? 1024)
@@ -141,7 +141,7 @@ export class HybridRig {
       pages_to_scan: opts.pagesToScan ?? 100,
       sleep_millisecs: 20,
       hash_table_size: opts.table ?? 4096,
-      use_zero_pages: false,
+      use_zero_pages: opts.zeroPages ?? false,
       smart_scan: false,
       ksm_share: opts.ksmShare ?? 0.2
     })

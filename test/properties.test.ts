@@ -70,10 +70,12 @@ describe('invariants under random guest activity', () => {
     fc.assert(
       fc.property(fc.array(op, { minLength: 20, maxLength: 200, size: 'large' }), tenantsArb, fc.boolean(), fc.constantFrom('xlh', 'esx', 'hybrid'), (ops, tenants, isolate, kind) => {
         const opts = { tenants, isolate, pagesToScan: 4, stack: 8, table: 16 }
-        const r = kind === 'xlh' ? new XlhRig(PAGES, { ...opts, zeroPages: true, smart: true }) : kind === 'esx' ? new EsxRig(PAGES, { ...opts, vms: 3, shareScanTime: 0.1 }) : new HybridRig(PAGES, { ...opts, ksmShare: 0.5 })
+        const r = kind === 'xlh' ? new XlhRig(PAGES, { ...opts, zeroPages: true, smart: true }) : kind === 'esx' ? new EsxRig(PAGES, { ...opts, vms: 3, shareScanTime: 0.1 }) : new HybridRig(PAGES, { ...opts, ksmShare: 0.5, zeroPages: true })
         let t = 0
         for (const o of ops) {
-          if (o.kind === 'write') r.write(o.gp, o.v)
+          // Content 0 is the zero page here, so use_zero_pages has work to do.
+          if (o.kind === 'write' && o.v === 0) r.mem.write(o.gp, ZERO_FP_HI, ZERO_FP_LO)
+          else if (o.kind === 'write') r.write(o.gp, o.v)
           else if (o.kind === 'hint' && !(r instanceof EsxRig)) r.stack.push(o.gp)
           else r.scanner.wake((t += 0.02))
           r.check()
