@@ -110,7 +110,7 @@ describe('results table', () => {
     rig.client.emit({
       type: 'summary',
       summary: summaryOf(config, [
-        laneSummary('KSM', 'ksm', { sharing_ratio: { mean: 0.15, max: 0.3, final: 0.3 }, cpu_percent: { mean: 3.49, max: 4 }, pages_volatile: 1234567 }),
+        laneSummary('KSM', 'ksm', { sharing_ratio: { mean: 0.15, max: 0.3, final: 0.3 }, cpu_percent: { mean: 3.49, max: 4 }, pages_volatile: 1234567, cross_tenant_merges: 4321 }),
         laneSummary('Hint', 'hint', { sharing_ratio: { mean: 0.3, max: 0.6, final: 0.6 }, cpu_percent: { mean: 1.72, max: 9 } })
       ])
     })
@@ -119,6 +119,7 @@ describe('results table', () => {
     expect(rig.wrapper.get('caption').text()).toBe('Results: final, t = 30 s')
     expect(cell(rig, 'KSM', 'cpu_mean')).toBe('3.49')
     expect(cell(rig, 'KSM', 'pages_volatile')).toBe('1,234,567')
+    expect(cell(rig, 'KSM', 'cross_tenant_merges')).toBe('4,321')
     expect(cell(rig, 'Hint', 'cpu_vs_first')).toBe('0.49x')
   })
 
