@@ -6,8 +6,12 @@ import { HintStack } from '../src/core/hintstack.ts'
 import { checkMemoryInvariants } from '../src/core/invariants.ts'
 import { HostMemory } from '../src/core/memory.ts'
 import { HintScanner } from '../src/core/scanners/hint.ts'
-import { KsmScanner } from '../src/core/scanners/ksm.ts'
-import { StableTree } from '../src/core/stable.ts'
+import { Rng } from '../src/core/rng.ts'
+import { EsxScanner } from '../src/core/scanners/esx.ts'
+import { HybridScanner } from '../src/core/scanners/hybrid.ts'
+import { KsmScanner, type KsmParams } from '../src/core/scanners/ksm.ts'
+import { XlhScanner } from '../src/core/scanners/xlh.ts'
+import { StableTree, type TenantSetup } from '../src/core/stable.ts'
 
 export const fp = (v: number): [number, number] => {
   const out = new Uint32Array(2)
@@ -20,10 +24,10 @@ export class KsmRig {
   readonly stable: StableTree
   readonly ksm: KsmScanner
 
-  constructor(pages: number, opts: { pagesToScan?: number; maxPageSharing?: number } = {}) {
+  constructor(pages: number, opts: { pagesToScan?: number; maxPageSharing?: number; tenants?: readonly number[]; isolate?: boolean; ksm?: Partial<KsmParams> } = {}) {
     this.mem = new HostMemory(pages, true)
-    this.stable = new StableTree(this.mem, opts.maxPageSharing ?? 256, 0)
-    this.ksm = new KsmScanner(this.mem, this.stable, XEON_X5560, { pages_to_scan: opts.pagesToScan ?? pages, sleep_millisecs: 20 })
+    this.stable = new StableTree(this.mem, opts.maxPageSharing ?? 256, 0, rigTenants(opts.tenants, opts.isolate ?? false))
+    this.ksm = new KsmScanner(this.mem, this.stable, XEON_X5560, { pages_to_scan: opts.pagesToScan ?? pages, sleep_millisecs: 20, ...opts.ksm })
   }
 
   write(gp: number, v: number): void {
@@ -73,5 +77,112 @@ export class HintRig {
 
   check(): void {
     checkMemoryInvariants('rig', this.mem, this.stable, this.scanner, this.stack)
+  }
+}
+
+/** Tenants of a rig's pages: tenant index per page (omitted: one tenant). */
+export function rigTenants(tenants: readonly number[] | undefined, isolate: boolean): TenantSetup | null {
+  if (!tenants) return null
+  return { of: Uint8Array.from(tenants), count: Math.max(...tenants) + 1, isolate }
+}
+
+export interface RigOpts {
+  pagesToScan?: number
+  stack?: number
+  table?: number
+  tenants?: readonly number[]
+  isolate?: boolean
+}
+
+/** A host with the xlh scanner (hints pushed by the test stand in for disk I/O). */
+export class XlhRig {
+  readonly mem: HostMemory
+  readonly stable: StableTree
+  readonly stack: HintStack
+  readonly scanner: XlhScanner
+
+  constructor(pages: number, opts: RigOpts & { hintRatio?: number; linearRatio?: number; zeroPages?: boolean; smart?: boolean } = {}) {
+    this.mem = new HostMemory(pages, true)
+    this.stable = new StableTree(this.mem, 256, 0, rigTenants(opts.tenants, opts.isolate ?? false))
+    this.stack = new HintStack(opts.stack ?? 1024)
+    this.scanner = new XlhScanner(this.mem, this.stable, XEON_X5560, this.stack, {
+      pages_to_scan: opts.pagesToScan ?? 100,
+      sleep_millisecs: 20,
+      hash_table_size: opts.table ?? 4096,
+      use_zero_pages: opts.zeroPages ?? false,
+      smart_scan: opts.smart ?? false,
+      hint_ratio: opts.hintRatio ?? 1,
+      linear_ratio: opts.linearRatio ?? 1
+    })
+  }
+
+  write(gp: number, v: number): void {
+    const [hi, lo] = fp(v)
+    this.mem.write(gp, hi, lo)
+  }
+
+  check(): void {
+    checkMemoryInvariants('xlh rig', this.mem, this.stable, this.scanner, this.stack)
+  }
+}
+
+/** A host with the hybrid scanner (hints pushed by the test stand in for attribute matches). */
+export class HybridRig {
+  readonly mem: HostMemory
+  readonly stable: StableTree
+  readonly stack: HintStack
+  readonly scanner: HybridScanner
+
+  constructor(pages: number, opts: RigOpts & { ksmShare?: number; zeroPages?: boolean } = {}) {
+    this.mem = new HostMemory(pages, true)
+    this.stable = new StableTree(this.mem, 256, 0, rigTenants(opts.tenants, opts.isolate ?? false))
+    this.stack = new HintStack(opts.stack ?? 1024)
+    this.scanner = new HybridScanner(this.mem, this.stable, XEON_X5560, this.stack, {
+      pages_to_scan: opts.pagesToScan ?? 100,
+      sleep_millisecs: 20,
+      hash_table_size: opts.table ?? 4096,
+      use_zero_pages: opts.zeroPages ?? false,
+      smart_scan: false,
+      ksm_share: opts.ksmShare ?? 0.2
+    })
+  }
+
+  write(gp: number, v: number): void {
+    const [hi, lo] = fp(v)
+    this.mem.write(gp, hi, lo)
+  }
+
+  check(): void {
+    checkMemoryInvariants('hybrid rig', this.mem, this.stable, this.scanner, this.stack)
+  }
+}
+
+/** A host with the ESX scanner over `vms` VMs of equal size. */
+export class EsxRig {
+  readonly mem: HostMemory
+  readonly stable: StableTree
+  readonly scanner: EsxScanner
+
+  constructor(pages: number, opts: RigOpts & { vms?: number; shareScanTime?: number; seed?: number } = {}) {
+    this.mem = new HostMemory(pages, true)
+    this.stable = new StableTree(this.mem, 256, 0, rigTenants(opts.tenants, opts.isolate ?? false))
+    const vms = opts.vms ?? 2
+    const base = new Int32Array(vms + 1)
+    for (let v = 0; v <= vms; v++) base[v] = Math.floor((pages * v) / vms)
+    this.scanner = new EsxScanner(this.mem, this.stable, XEON_X5560, base, new Rng(opts.seed ?? 1, 0xe5c), {
+      pages_to_scan: opts.pagesToScan ?? 100,
+      sleep_millisecs: 20,
+      hash_table_size: opts.table ?? 4096,
+      share_scan_time_s: opts.shareScanTime ?? 1
+    })
+  }
+
+  write(gp: number, v: number): void {
+    const [hi, lo] = fp(v)
+    this.mem.write(gp, hi, lo)
+  }
+
+  check(): void {
+    checkMemoryInvariants('esx rig', this.mem, this.stable, this.scanner, null)
   }
 }

@@ -57,6 +57,9 @@ function laneSummary(name: string, scanner: string, over: Partial<LaneSummary>):
     hints: { pushed: 0, popped: 0, dropped: 0 },
     cow_breaks: 0,
     vm_exits: 0,
+    cross_tenant_merges: 0,
+    ksm_zero_pages: 0,
+    pages_skipped: 0,
     invariants_checked: false,
     workload_done_s: [null, null],
     ...over
@@ -115,7 +118,7 @@ describe('results table', () => {
     rig.client.emit({
       type: 'summary',
       summary: summaryOf(config, [
-        laneSummary('KSM', 'ksm', { sharing_ratio: { mean: 0.15, max: 0.3, final: 0.3 }, cpu_percent: { mean: 3.49, max: 4 }, pages_volatile: 1234567, pages_sharing_gained: 4321, cpu_ns_per_shared_page: 29470.2 }),
+        laneSummary('KSM', 'ksm', { sharing_ratio: { mean: 0.15, max: 0.3, final: 0.3 }, cpu_percent: { mean: 3.49, max: 4 }, pages_volatile: 1234567, pages_sharing_gained: 4321, cpu_ns_per_shared_page: 29470.2, cross_tenant_merges: 1234 }),
         laneSummary('Hint', 'hint', { sharing_ratio: { mean: 0.3, max: 0.6, final: 0.6 }, cpu_percent: { mean: 1.72, max: 9 } })
       ])
     })
@@ -127,6 +130,7 @@ describe('results table', () => {
     expect(cell(rig, 'KSM', 'sharing_gained')).toBe('4,321')
     expect(cell(rig, 'KSM', 'cpu_per_shared_page')).toBe('29.5 µs')
     expect(cell(rig, 'Hint', 'cpu_per_shared_page')).toBe('—')
+    expect(cell(rig, 'KSM', 'cross_tenant_merges')).toBe('1,234')
     expect(cell(rig, 'Hint', 'cpu_vs_first')).toBe('0.49x')
   })
 

@@ -350,7 +350,7 @@ function usPerPage(ns: number | null): string {
  * "CPU us/page" the scanner CPU per such page.
  */
 function summaryTable(s: Summary): string {
-  const head = ['lane', 'scanner', 'sharing mean', 'max', 'final', 'saved MiB', 'CPU %', 'gained', 'CPU us/page', 'shared', 'sharing', 'unshared', 'volatile', 'full_scans', 'hints pushed', 'dropped', 'CoW breaks']
+  const head = ['lane', 'scanner', 'sharing mean', 'max', 'final', 'saved MiB', 'CPU %', 'gained', 'CPU us/page', 'shared', 'sharing', 'unshared', 'volatile', 'full_scans', 'hints pushed', 'dropped', 'CoW breaks', 'cross-tenant']
   const rows = s.lanes.map((l) => [
     l.name,
     l.scanner,
@@ -368,7 +368,8 @@ function summaryTable(s: Summary): string {
     String(l.full_scans),
     String(l.hints.pushed),
     String(l.hints.dropped),
-    String(l.cow_breaks)
+    String(l.cow_breaks),
+    String(l.cross_tenant_merges)
   ])
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
   const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')

@@ -6,7 +6,9 @@
 import { z } from 'zod'
 import { CPU_PROFILES } from './cost.ts'
 import { HINT_STACK_SIZE_DEFAULT } from './hintstack.ts'
+import { SHARE_SCAN_TIME_S_DEFAULT } from './scanners/esx.ts'
 import { HASH_TABLE_SIZE_DEFAULT } from './scanners/hint.ts'
+import { KSM_SHARE_DEFAULT } from './scanners/hybrid.ts'
 import { PAGES_TO_SCAN_DEFAULT, SLEEP_MILLISECS_DEFAULT } from './scanners/ksm.ts'
 import { CHAINS_PRUNE_MS_DEFAULT, MAX_PAGE_SHARING_DEFAULT } from './stable.ts'
 import { IMAGE_NAMES } from './workloads/images.ts'
@@ -38,22 +40,82 @@ const ksmKnobs = {
   stable_node_chains_prune_millisecs: int(0, 3_600_000).default(CHAINS_PRUNE_MS_DEFAULT)
 }
 
-export const KsmScannerSchema = z.strictObject({ kind: z.literal('ksm'), ...ksmKnobs })
+/**
+ * Options of KSM's linear scan in later kernels, off by default: the paper's Linux 3.0 had none of
+ * them (use_zero_pages came in 4.11, smart_scan in 6.7, where the kernel turns it on by default).
+ */
+const linearScanOptions = {
+  /** Map unchanged zero pages to the kernel zero page (ksm_zero_pages). */
+  use_zero_pages: z.boolean().default(false),
+  /** Skip pages that repeatedly failed to merge (Linux 6.7+; counted in pages_skipped). */
+  smart_scan: z.boolean().default(false)
+}
+
+/** The scan-time advisor of Linux 6.8+ (defaults from Documentation/admin-guide/mm/ksm.rst). */
+const advisorKnobs = {
+  advisor_mode: z.enum(['none', 'scan-time']).default('none'),
+  /** Seconds a full pass should take. */
+  advisor_target_scan_time: int(1, 1_000_000).default(200),
+  /** Highest ksmd CPU share the advisor may reach, percent. */
+  advisor_max_cpu: int(1, 100).default(70),
+  /** pages_to_scan when the advisor starts. */
+  advisor_min_pages_to_scan: int(1, 10_000_000).default(500),
+  /** Cap on the advisor's pages_to_scan. */
+  advisor_max_pages_to_scan: int(1, 10_000_000).default(30000)
+}
+
+const hintStackSize = int(1, 1 << 24).default(HINT_STACK_SIZE_DEFAULT)
+const hashTableSize = int(16, 1 << 26).default(HASH_TABLE_SIZE_DEFAULT)
+
+export const KsmScannerSchema = z.strictObject({ kind: z.literal('ksm'), ...ksmKnobs, ...linearScanOptions, ...advisorKnobs })
 export const HintScannerSchema = z.strictObject({
   kind: z.literal('hint'),
   ...ksmKnobs,
-  hint_stack_size: int(1, 1 << 24).default(HINT_STACK_SIZE_DEFAULT),
+  hint_stack_size: hintStackSize,
   /** The modified guest also names pages it zero-fills (the paper: "zero pages are a target too"). */
   hint_zero_pages: z.boolean().default(false),
-  hash_table_size: int(16, 1 << 26).default(HASH_TABLE_SIZE_DEFAULT)
+  hash_table_size: hashTableSize
+})
+/** XLH (Miller et al., ATC 2013): hints from virtual-disk I/O interleaved with KSM's walk. */
+export const XlhScannerSchema = z.strictObject({
+  kind: z.literal('xlh'),
+  ...ksmKnobs,
+  ...linearScanOptions,
+  hint_stack_size: hintStackSize,
+  hash_table_size: hashTableSize,
+  /** Hinted pages per interleave cycle (XLH's default 1:1). */
+  hint_ratio: int(0, 1000).default(1),
+  /** Linearly scanned pages per interleave cycle (hint_ratio 0 = plain KSM). */
+  linear_ratio: int(0, 1000).default(1)
+})
+/** ESX (Waldspurger, OSDI 2002): random sampling, one global hash table with hint entries. */
+export const EsxScannerSchema = z.strictObject({
+  kind: z.literal('esx'),
+  ...ksmKnobs,
+  hash_table_size: hashTableSize,
+  /** Every VM is sampled at most its memory's worth per this many seconds (Mem.ShareScanTime). */
+  share_scan_time_s: z.number().min(1).max(MAX_DURATION_S).default(SHARE_SCAN_TIME_S_DEFAULT)
+})
+/** The paper's future work: the hint scanner plus a slow background KSM pass. */
+export const HybridScannerSchema = z.strictObject({
+  kind: z.literal('hybrid'),
+  ...ksmKnobs,
+  ...linearScanOptions,
+  hint_stack_size: hintStackSize,
+  hint_zero_pages: z.boolean().default(false),
+  hash_table_size: hashTableSize,
+  /** Share of pages_to_scan given to the background linear scan, 0..1. */
+  ksm_share: z.number().min(0).max(1).default(KSM_SHARE_DEFAULT)
 })
 /** No page sharing at all: the baseline lane ("KSM off"). */
 export const NoScannerSchema = z.strictObject({ kind: z.literal('none'), ...ksmKnobs })
-export const ScannerSchema = z.discriminatedUnion('kind', [KsmScannerSchema, HintScannerSchema, NoScannerSchema])
+export const ScannerSchema = z.discriminatedUnion('kind', [KsmScannerSchema, HintScannerSchema, XlhScannerSchema, EsxScannerSchema, HybridScannerSchema, NoScannerSchema])
 
 export const LaneSchema = z.strictObject({
   name: z.string().min(1).max(64),
-  scanner: ScannerSchema
+  scanner: ScannerSchema,
+  /** Never merge pages of VMs of different tenants (ESX's per-tenant page-sharing salt). */
+  isolate_tenants: z.boolean().default(false)
 })
 
 export const WorkloadSchema = z.discriminatedUnion('kind', [
@@ -218,6 +280,12 @@ export const ExperimentSchema = z
       const s = l.scanner
       if (s.pages_per_s !== undefined && Math.round((s.pages_per_s * s.sleep_millisecs) / 1000) < 1) {
         ctx.addIssue({ code: 'custom', path: ['lanes', i, 'scanner', 'pages_per_s'], message: 'gives less than one page per wake-up at this sleep_millisecs' })
+      }
+      if (s.kind === 'xlh' && s.hint_ratio + s.linear_ratio === 0) {
+        ctx.addIssue({ code: 'custom', path: ['lanes', i, 'scanner', 'linear_ratio'], message: 'hint_ratio and linear_ratio cannot both be 0' })
+      }
+      if (s.kind === 'ksm' && s.advisor_min_pages_to_scan > s.advisor_max_pages_to_scan) {
+        ctx.addIssue({ code: 'custom', path: ['lanes', i, 'scanner', 'advisor_min_pages_to_scan'], message: 'must not exceed advisor_max_pages_to_scan' })
       }
     })
     const vmNames = new Set<string>()

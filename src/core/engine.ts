@@ -36,6 +36,12 @@ export interface LaneSummary {
   hints: { pushed: number; popped: number; dropped: number }
   cow_breaks: number
   vm_exits: number
+  /** Merges that put pages of two tenants on one frame, since the lane started (0 under isolation). */
+  cross_tenant_merges: number
+  /** Guest pages on the kernel zero page (use_zero_pages). */
+  ksm_zero_pages: number
+  /** Smart-scan skips during the run. */
+  pages_skipped: number
   invariants_checked: boolean
   /** Simulated second at which each VM's workload finished (null: still running). */
   workload_done_s: (number | null)[]
@@ -158,6 +164,9 @@ function laneSummary(lane: Lane, t: number): LaneSummary {
     hints: { pushed: last('hints_pushed'), popped: last('hints_popped'), dropped: last('hints_dropped') },
     cow_breaks: last('cow_breaks'),
     vm_exits: last('vm_exits'),
+    cross_tenant_merges: st.cross_tenant_merges,
+    ksm_zero_pages: st.ksm_zero_pages,
+    pages_skipped: last('pages_skipped'),
     invariants_checked: lane.invariantsChecked,
     workload_done_s: lane.workloadDoneTimes().map((x) => (x === null ? null : round6(x)))
   }

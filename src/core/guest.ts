@@ -62,6 +62,17 @@ export interface AttributeSink {
 }
 
 /**
+ * Sees the guest's virtual-disk I/O from the host side (XLH's hints): QEMU serves every disk read
+ * into a guest page and every write-back of one. No path, no guest change, no cost to the guest
+ * (the host handles the I/O anyway). In this model a page-cache fill from a file is a disk read
+ * into that page, and a written file page is written back at once (the write-back delay of a
+ * real guest, up to dirty_expire_centisecs = 30 s, is not modelled).
+ */
+export interface DiskIoSink {
+  diskIo(vm: number, gfn: number, write: boolean): void
+}
+
+/**
  * Files known to one guest. Content of page `off` = synthFp(contentKey, version, off), except
  * the first `prefixPages` pages of a file made from a template (office documents: header, styles,
  * fonts), which hold the template's pages whatever the file: synthFp(prefixKey, PREFIX_TAG, off);
@@ -165,6 +176,8 @@ export class GuestOS {
   evictions = 0
   /** The modified guest also names pages it zeroed (the paper: "zero pages are a target too"). */
   reportZeroPages = false
+  /** The host's view of this guest's disk I/O (XLH lanes), or null. */
+  diskSink: DiskIoSink | null = null
   readonly lowWatermark: number
   readonly highWatermark: number
   private readonly fp = new Uint32Array(2)
@@ -298,7 +311,7 @@ export class GuestOS {
       gfn = this.allocPage(asText || files.isText[file] ? PT_TEXT : PT_PAGECACHE)
       if (gfn < 0) break
       misses++
-      this.fillFilePage(file, o, gfn, cache)
+      this.fillFilePage(file, o, gfn, cache, false)
     }
     return misses
   }
@@ -331,7 +344,7 @@ export class GuestOS {
         gfn = this.allocPage(files.isText[file] ? PT_TEXT : PT_PAGECACHE)
         if (gfn < 0) break
       }
-      this.fillFilePage(file, o, gfn, cache)
+      this.fillFilePage(file, o, gfn, cache, true)
     }
   }
 
@@ -345,7 +358,8 @@ export class GuestOS {
     this.files.opened[file] = 0
   }
 
-  private fillFilePage(file: number, o: number, gfn: number, cache: Int32Array): void {
+  /** Page `o` of `file` now in page gfn: read from disk (write false) or written (write true). */
+  private fillFilePage(file: number, o: number, gfn: number, cache: Int32Array, write: boolean): void {
     const files = this.files
     cache[o] = gfn
     this.fileOf[gfn] = file
@@ -358,6 +372,7 @@ export class GuestOS {
       this.debtNs += this.cost.vm_exit_ns
       this.sink.attribute(this.vm, gfn, files.pathId[file], o, (this.type[gfn] & TYPE_MASK) === PT_TEXT)
     }
+    if (this.diskSink) this.diskSink.diskIo(this.vm, gfn, write)
   }
 
   /**

@@ -2,13 +2,14 @@
  * The invariants that matter most, checked on demand (`--check-invariants`, property tests):
  * - every guest page reads what its guest last wrote, whatever the scanners merged;
  * - every frame's map count equals the guest pages mapping it, and no mapped frame has count 0;
- * - only KSM frames are mapped more than once, and each belongs to exactly one stable node;
+ * - only KSM frames (and the kernel zero page) are mapped more than once, and each KSM frame
+ *   belongs to exactly one stable node; the zero page holds zeros and ksm_zero_pages maps it;
  * - pages_shared, pages_sharing and the shared-page count equal what the mappings say;
  * - the hint stack's counts add up; the stable tree is a valid red-black tree.
  */
 import type { HintStack } from './hintstack.ts'
 import { ZERO_FP_HI, ZERO_FP_LO } from './content.ts'
-import { FLAG_KSM, FLAG_SHARED, FLAG_ZERO, type HostMemory } from './memory.ts'
+import { FLAG_WP, FLAG_SHARED, FLAG_ZERO, type HostMemory } from './memory.ts'
 import type { Scanner } from './scanners/scanner.ts'
 import type { StableTree } from './stable.ts'
 
@@ -49,18 +50,22 @@ export function checkMemoryInvariants(where: string, mem: HostMemory, stable: St
     if (c !== mem.mapcountOf(f)) fail(`frame ${f} has map count ${mem.mapcountOf(f)} but ${c} guest pages map it`)
     if (c === 0) continue
     const zero = mem.hi(f) === ZERO_FP_HI && mem.lo(f) === ZERO_FP_LO
-    if (((mem.flags[f] & FLAG_ZERO) !== 0) !== zero || ((mem.flags[f] & FLAG_SHARED) !== 0) !== c >= 2 || ((mem.flags[f] & FLAG_KSM) !== 0) !== mem.ksmNode(f) >= 0) {
+    if (((mem.flags[f] & FLAG_ZERO) !== 0) !== zero || ((mem.flags[f] & FLAG_SHARED) !== 0) !== c >= 2 || ((mem.flags[f] & FLAG_WP) !== 0) !== (mem.ksmNode(f) >= 0 || f === mem.zeroFrame)) {
       fail(`frame ${f}: its statistics flags (${mem.flags[f]}) disagree with its content and map count`)
     }
     inUse++
     if (c >= 2) sharedGuestPages += c
-    if (mem.ksmNode(f) >= 0) {
+    if (f === mem.zeroFrame) {
+      if (!zero) fail(`the kernel zero page (frame ${f}) holds ${hex(mem.hi(f), mem.lo(f))}`)
+      if (c !== stable.ksm_zero_pages) fail(`ksm_zero_pages is ${stable.ksm_zero_pages} but ${c} guest pages map the zero page`)
+    } else if (mem.ksmNode(f) >= 0) {
       ksmFrames++
       sharing += c - 1
     } else if (c > 1) {
       fail(`frame ${f} is mapped ${c} times but is not a KSM page`)
     }
   }
+  if (mem.zeroFrame < 0 && stable.ksm_zero_pages !== 0) fail(`ksm_zero_pages is ${stable.ksm_zero_pages} but no page maps the zero page`)
   let nodes = 0
   stable.forEachKsmFrame(() => nodes++)
   const eq = (what: string, got: number, want: number): void => {

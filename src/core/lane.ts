@@ -13,17 +13,20 @@ import type { Experiment, LaneConfig, VmConfig } from './config.ts'
 import { pagesToScan } from './config.ts'
 import { CPU_PROFILES, type CpuProfile, type OpName } from './cost.ts'
 import { AttributeTable } from './attributes.ts'
-import { fig2Category, GuestOS, PT_FREE, type AttributeSink } from './guest.ts'
+import { fig2Category, GuestOS, PT_FREE, type AttributeSink, type DiskIoSink } from './guest.ts'
 import { HintStack } from './hintstack.ts'
 import { FLAG_SHARED, FLAG_ZERO, HostMemory } from './memory.ts'
 import { METRIC_COLUMNS, METRIC_INDEX, Series } from './metrics.ts'
 import { hash32, Rng } from './rng.ts'
 export { InvariantError } from './invariants.ts'
+import { EsxScanner } from './scanners/esx.ts'
 import { HintScanner } from './scanners/hint.ts'
+import { HybridScanner } from './scanners/hybrid.ts'
 import { KsmScanner } from './scanners/ksm.ts'
 import { NoScanner } from './scanners/none.ts'
 import type { Scanner } from './scanners/scanner.ts'
-import { StableTree } from './stable.ts'
+import { XlhScanner } from './scanners/xlh.ts'
+import { StableTree, type TenantSetup } from './stable.ts'
 import type { Assets } from './assets.ts'
 import type { ImageIndex } from './image.ts'
 import { BootWorkload, SnapshotBoot } from './workloads/boot.ts'
@@ -155,7 +158,28 @@ function makeWorkload(cfg: VmConfig, ctx: VmContext, assets: Assets | undefined)
   }
 }
 
-export class Lane implements AttributeSink {
+/** Stream of the ESX scanner's sampling generator (the lane's seed, this stream). */
+const ESX_RNG_STREAM = 0xe5c
+
+/**
+ * Tenant index per guest page (tenants numbered by first appearance among the VMs), or null
+ * when every VM has the same tenant.
+ */
+export function tenantSetup(vms: readonly VmConfig[], isolate: boolean): TenantSetup | null {
+  const index = new Map<string, number>()
+  for (const v of vms) if (!index.has(v.tenant)) index.set(v.tenant, index.size)
+  if (index.size < 2) return null
+  const of = new Uint8Array(vms.reduce((s, v) => s + v.memory_mib * 256, 0))
+  let base = 0
+  for (const v of vms) {
+    const n = v.memory_mib * 256
+    of.fill(index.get(v.tenant) as number, base, base + n)
+    base += n
+  }
+  return { of, count: index.size, isolate }
+}
+
+export class Lane implements AttributeSink, DiskIoSink {
   readonly mem: HostMemory
   readonly stable: StableTree
   readonly scanner: Scanner
@@ -180,7 +204,7 @@ export class Lane implements AttributeSink {
   private readonly typeCounts = new Float64Array(9)
   private readonly vmBase: Int32Array
   /** Counters at t = 0, so that event counts cover the measured run only. */
-  private base = { cpuNs: 0, pages_scanned: 0, full_scans: 0, cow: 0, exits: 0, pushed: 0, popped: 0, dropped: 0, pagesSharing: 0 }
+  private base = { cpuNs: 0, pages_scanned: 0, full_scans: 0, cow: 0, exits: 0, pushed: 0, popped: 0, dropped: 0, skipped: 0, pagesSharing: 0 }
   invariantsChecked = false
   private opsBase: Record<OpName, number>
 
@@ -194,39 +218,63 @@ export class Lane implements AttributeSink {
     this.cores = exp.host.cores ?? this.cost.cores
     this.totalPages = exp.vms.reduce((s, v) => s + v.memory_mib * 256, 0)
     this.mem = new HostMemory(this.totalPages, checkInvariants)
-    this.stable = new StableTree(this.mem, cfg.scanner.max_page_sharing, cfg.scanner.stable_node_chains_prune_millisecs)
-    const sc = cfg.scanner
-    const rate = { pages_to_scan: pagesToScan(sc), sleep_millisecs: sc.sleep_millisecs }
-    if (sc.kind === 'ksm') {
-      this.scanner = new KsmScanner(this.mem, this.stable, this.cost, rate)
-      this.hints = null
-      this.attrs = null
-    } else if (sc.kind === 'none') {
-      this.scanner = new NoScanner()
-      this.hints = null
-      this.attrs = null
-    } else {
-      this.hints = new HintStack(sc.hint_stack_size)
-      this.attrs = new AttributeTable(this.totalPages)
-      this.scanner = new HintScanner(this.mem, this.stable, this.cost, this.hints, { ...rate, hash_table_size: sc.hash_table_size })
-    }
+    this.stable = new StableTree(this.mem, cfg.scanner.max_page_sharing, cfg.scanner.stable_node_chains_prune_millisecs, tenantSetup(exp.vms, cfg.isolate_tenants))
     this.vmBase = new Int32Array(exp.vms.length + 1)
     let base = 0
-    const sink = this.scanner.wantsAttributes ? this : null
     const paths = new PathNames()
     exp.vms.forEach((v, i) => {
       this.vmBase[i] = base
+      base += v.memory_mib * 256
+    })
+    this.vmBase[exp.vms.length] = base
+    const sc = cfg.scanner
+    const rate = { pages_to_scan: pagesToScan(sc), sleep_millisecs: sc.sleep_millisecs }
+    this.hints = null
+    this.attrs = null
+    switch (sc.kind) {
+      case 'ksm': {
+        const advisor =
+          sc.advisor_mode === 'scan-time'
+            ? { target_scan_time: sc.advisor_target_scan_time, max_cpu: sc.advisor_max_cpu, min_pages_to_scan: sc.advisor_min_pages_to_scan, max_pages_to_scan: sc.advisor_max_pages_to_scan }
+            : null
+        this.scanner = new KsmScanner(this.mem, this.stable, this.cost, { ...rate, use_zero_pages: sc.use_zero_pages, smart_scan: sc.smart_scan, advisor })
+        break
+      }
+      case 'none':
+        this.scanner = new NoScanner()
+        break
+      case 'hint':
+        this.hints = new HintStack(sc.hint_stack_size)
+        this.attrs = new AttributeTable(this.totalPages)
+        this.scanner = new HintScanner(this.mem, this.stable, this.cost, this.hints, { ...rate, hash_table_size: sc.hash_table_size })
+        break
+      case 'xlh':
+        this.hints = new HintStack(sc.hint_stack_size)
+        this.scanner = new XlhScanner(this.mem, this.stable, this.cost, this.hints, { ...rate, hash_table_size: sc.hash_table_size, use_zero_pages: sc.use_zero_pages, smart_scan: sc.smart_scan, hint_ratio: sc.hint_ratio, linear_ratio: sc.linear_ratio })
+        break
+      case 'hybrid':
+        this.hints = new HintStack(sc.hint_stack_size)
+        this.attrs = new AttributeTable(this.totalPages)
+        this.scanner = new HybridScanner(this.mem, this.stable, this.cost, this.hints, { ...rate, hash_table_size: sc.hash_table_size, use_zero_pages: sc.use_zero_pages, smart_scan: sc.smart_scan, ksm_share: sc.ksm_share })
+        break
+      case 'esx':
+        this.scanner = new EsxScanner(this.mem, this.stable, this.cost, this.vmBase, new Rng(exp.seed, ESX_RNG_STREAM), { ...rate, hash_table_size: sc.hash_table_size, share_scan_time_s: sc.share_scan_time_s })
+        break
+    }
+    const sink = this.scanner.wantsAttributes ? this : null
+    const disk = sc.kind === 'xlh' ? this : null
+    exp.vms.forEach((v, i) => {
+      base = this.vmBase[i]
       const n = v.memory_mib * 256
       const guest = new GuestOS(i, base, n, this.mem, this.cost, sink)
-      guest.reportZeroPages = sc.kind === 'hint' && sc.hint_zero_pages
+      guest.diskSink = disk
+      guest.reportZeroPages = (sc.kind === 'hint' || sc.kind === 'hybrid') && sc.hint_zero_pages
       // The VM's stream depends on the seed and its index only: the same in every lane.
       const rng = new Rng(exp.seed, 0x1000 + i)
       const ctx = new VmContext(i, guest, rng, hash32(exp.seed, i, 0x5a17), imageModel(v.image), v.vcpus)
       ctx.paths = paths
       this.vms.push(new VmRun(v, ctx, assets))
-      base += n
     })
-    this.vmBase[exp.vms.length] = base
     this.nextSample = exp.sample_every_s
     this.opsBase = this.scanner.ops.snapshot()
   }
@@ -237,10 +285,16 @@ export class Lane implements AttributeSink {
     const hints = this.hints as HintStack
     const gp = this.vmBase[vm] + gfn
     const partner = attrs.set(gp, pathIdValue, offset, this.vmBase[vm], this.vmBase[vm + 1])
-    if (partner < 0) return
+    // Under tenant isolation the hypervisor makes no hints it could never act on.
+    if (partner < 0 || !this.stable.mayMerge(partner, gp)) return
     const pf = this.mem.pageFrame[partner]
     if (pf >= 0 && this.mem.ksmNode(pf) < 0) hints.push(partner)
     hints.push(gp)
+  }
+
+  /** XLH: the host served a disk read into, or a write-back from, this guest page: a hint. */
+  diskIo(vm: number, gfn: number): void {
+    ;(this.hints as HintStack).push(this.vmBase[vm] + gfn)
   }
 
   /** Boot the VMs that start at 0 and, if asked, let the scanner converge; then t = 0. */
@@ -267,6 +321,7 @@ export class Lane implements AttributeSink {
     this.t = 0
     this.ticks = 0
     this.scanner.nextWake = 0
+    this.scanner.clockReset?.()
     this.scannerBusyCarry = 0
     this.base = {
       cpuNs: this.scanner.cpuNs,
@@ -277,7 +332,8 @@ export class Lane implements AttributeSink {
       pushed: this.hints?.pushed ?? 0,
       popped: this.hints?.popped ?? 0,
       dropped: this.hints?.dropped ?? 0,
-      pagesSharing: this.stable.pages_sharing
+      skipped: this.scanner.pages_skipped,
+      pagesSharing: this.stable.pages_sharing + this.stable.ksm_zero_pages
     }
     this.opsBase = this.scanner.ops.snapshot()
     this.lastSampleCpuNs = this.scanner.cpuNs
@@ -362,7 +418,9 @@ export class Lane implements AttributeSink {
     const dt = this.t - this.lastSampleT
     r[I.t_s] = Math.round(this.t * 1e6) / 1e6
     r[I.sharing_ratio] = st.sharedGuestPages / this.totalPages
-    r[I.saved_mib] = st.pages_sharing / 256
+    // Pages freed: further mappings of KSM pages and mappings of the kernel zero page (the
+    // pages of general_profit in mm/ksm.c).
+    r[I.saved_mib] = (st.pages_sharing + st.ksm_zero_pages) / 256
     r[I.cpu_percent] = dt > 0 ? ((s.cpuNs - this.lastSampleCpuNs) / (dt * 1e9)) * 100 : 0
     r[I.pages_shared] = st.pages_shared
     r[I.pages_sharing] = st.pages_sharing
@@ -382,6 +440,11 @@ export class Lane implements AttributeSink {
     for (const v of this.vms) prog += v.booted && v.main ? v.main.progress() : 0
     r[I.workload_progress] = prog / this.vms.length
     this.countTypes(r)
+    // Every cross-tenant merge since the lane started, warm-up included: a property of what is
+    // shared, not an event rate of the measured run.
+    r[I.cross_tenant_merges] = st.cross_tenant_merges
+    r[I.ksm_zero_pages] = st.ksm_zero_pages
+    r[I.pages_skipped] = s.pages_skipped - this.base.skipped
     this.series.push(r)
     this.lastSampleT = this.t
     this.lastSampleCpuNs = s.cpuNs
@@ -426,9 +489,9 @@ export class Lane implements AttributeSink {
     return this.scanner.cpuNs - this.base.cpuNs
   }
 
-  /** pages_sharing now minus at t = 0: the pages the measured run saved (negative if it lost some). */
+  /** Pages saved (pages_sharing + ksm_zero_pages) now minus at t = 0: what the measured run saved (negative if it lost some). */
   pagesSharingGained(): number {
-    return this.stable.pages_sharing - this.base.pagesSharing
+    return this.stable.pages_sharing + this.stable.ksm_zero_pages - this.base.pagesSharing
   }
 
   /** When each VM's main workload finished (simulated seconds), or null. */

@@ -10,7 +10,15 @@
  *
  * A frame mapped by a KSM stable node is write-protected, whatever its map count: a guest write
  * to it is a copy-on-write break (the writer gets a private frame, the stable node loses one
- * mapping). Frames that are not KSM frames always have exactly one mapping.
+ * mapping). Frames that are not KSM frames always have exactly one mapping, except the kernel
+ * zero page.
+ *
+ * The kernel zero page (KSM's `use_zero_pages`): one frame holding zeros that any number of guest
+ * pages may map instead of a KSM page. It reads back zero like any zero-filled frame, is
+ * write-protected like a KSM page (a write to it is a copy-on-write break, reported through the
+ * same hook), and is not a KSM page: no stable node owns it, so it is not in pages_shared or
+ * pages_sharing. The frame is allocated when the first page maps it and freed when the last
+ * mapping leaves (the kernel's zero page always exists; here it costs nothing while unused).
  *
  * Frame numbering: frame gp is guest page gp's "home" frame, used whenever the page needs a
  * frame and its home is free; only a page whose home is held by a KSM page (the page it was
@@ -28,8 +36,11 @@ export interface KsmUnmapHook {
 
 export const FLAG_ZERO = 1
 export const FLAG_SHARED = 2
-/** The frame is a KSM page (write-protected): mirrors frames' stable node word, in the dense array. */
-export const FLAG_KSM = 4
+/**
+ * The frame is write-protected: a KSM page (mirrors the frame's stable node word) or the kernel
+ * zero page. Kept in the dense flags so that a guest write tests one byte, not the frame.
+ */
+export const FLAG_WP = 4
 
 /** Words per frame in HostMemory.frames: content hi, content lo, map count, stable node + 1. */
 const FW = 4
@@ -45,7 +56,7 @@ export class HostMemory {
   /**
    * Per frame, derived from `frames` for the per-type statistics (one byte a frame, so the
    * sampling pass stays in cache): FLAG_ZERO content is the zero page, FLAG_SHARED two or more
-   * mappings, FLAG_KSM a KSM frame (so a guest write tests one dense byte, not the frame).
+   * mappings, FLAG_WP write-protected (a KSM frame or the zero page).
    */
   flags: Uint8Array
   private freeList: Int32Array
@@ -60,6 +71,8 @@ export class HostMemory {
   /** What each guest last wrote (hi, lo), kept only when invariants are checked. */
   readonly shadow: Uint32Array | null
   hook: KsmUnmapHook | null = null
+  /** The kernel zero page's frame while some guest page maps it, else -1. */
+  zeroFrame = -1
 
   constructor(
     readonly totalPages: number,
@@ -120,8 +133,8 @@ export class HostMemory {
 
   setKsmNode(f: number, node: number): void {
     this.frames[f * FW + 3] = node + 1
-    if (node >= 0) this.flags[f] |= FLAG_KSM
-    else this.flags[f] &= ~FLAG_KSM
+    if (node >= 0) this.flags[f] |= FLAG_WP
+    else this.flags[f] &= ~FLAG_WP
   }
 
   /** A fresh frame for guest page gp, with one mapping and no content yet: gp's home if free. */
@@ -183,7 +196,7 @@ export class HostMemory {
       f = this.allocFrame(gp)
       this.pageFrame[gp] = f
       this.presentPages++
-    } else if ((this.flags[f] & FLAG_KSM) !== 0) {
+    } else if ((this.flags[f] & FLAG_WP) !== 0) {
       ;(this.hook as KsmUnmapHook).unmapKsm(gp, f)
       f = this.allocFrame(gp)
       this.pageFrame[gp] = f
@@ -193,12 +206,46 @@ export class HostMemory {
     const i = f * FW
     this.frames[i] = hi
     this.frames[i + 1] = lo
-    this.flags[f] = (this.flags[f] & (FLAG_SHARED | FLAG_KSM)) | (hi === ZERO_FP_HI && lo === ZERO_FP_LO ? FLAG_ZERO : 0)
+    this.flags[f] = (this.flags[f] & (FLAG_SHARED | FLAG_WP)) | (hi === ZERO_FP_HI && lo === ZERO_FP_LO ? FLAG_ZERO : 0)
     if (this.shadow) {
       this.shadow[2 * gp] = hi
       this.shadow[2 * gp + 1] = lo
     }
     return cow
+  }
+
+  /**
+   * Map private page gp to the kernel zero page (its old frame is freed; the caller checked that
+   * it holds zeros). Returns the zero page's map count afterwards.
+   */
+  mapZero(gp: number): number {
+    const old = this.pageFrame[gp]
+    let z = this.zeroFrame
+    let c: number
+    if (z < 0) {
+      z = this.allocFrame(gp)
+      this.frames[z * FW] = ZERO_FP_HI
+      this.frames[z * FW + 1] = ZERO_FP_LO
+      this.flags[z] = FLAG_ZERO | FLAG_WP
+      this.zeroFrame = z
+      c = 1
+    } else {
+      c = this.incMap(z)
+    }
+    this.freeFrame(old)
+    this.pageFrame[gp] = z
+    return c
+  }
+
+  /** A guest write left the zero page: drop one mapping (the frame goes with the last one). */
+  unmapZero(): number {
+    const z = this.zeroFrame
+    const c = this.decMap(z)
+    if (c === 0) {
+      this.freeFrame(z)
+      this.zeroFrame = -1
+    }
+    return c
   }
 
   /** Content of a guest page as the guest reads it, written into out as (hi, lo). */

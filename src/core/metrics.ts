@@ -30,7 +30,10 @@ export const METRIC_COLUMNS = [
   'shared_page_cache',
   'shared_text',
   'shared_zero',
-  'shared_other'
+  'shared_other',
+  'cross_tenant_merges',
+  'ksm_zero_pages',
+  'pages_skipped'
 ] as const
 
 export type MetricName = (typeof METRIC_COLUMNS)[number]

@@ -88,6 +88,9 @@ const LaneSummarySchema = z.object({
   hints: z.object({ pushed: num, popped: num, dropped: num }),
   cow_breaks: num,
   vm_exits: num,
+  cross_tenant_merges: laterNum,
+  ksm_zero_pages: laterNum,
+  pages_skipped: laterNum,
   invariants_checked: z.boolean(),
   workload_done_s: z.array(z.number().nullable())
 })

@@ -9,6 +9,10 @@
  * The hash table is direct-mapped with `hash_table_size` entries (a sized table, as XLH's): a
  * colliding insert replaces the older entry. Entries are verified by a full compare before a
  * merge, since their pages may have changed since.
+ *
+ * Keys are salted per tenant under tenant isolation (StableTree.keyHi), so the table never pairs
+ * pages of two tenants. The same code is the hint half of the xlh and hybrid scanners, which pass
+ * their shared OpCounts and KSM's records.
  */
 import { checksumOf } from '../content.ts'
 import { OpCounts, type CpuProfile } from '../cost.ts'
@@ -29,7 +33,7 @@ export class HintScanner implements Scanner {
   readonly kind = 'hint'
   readonly wantsAttributes = true
   nextWake = 0
-  readonly ops = new OpCounts()
+  readonly ops: OpCounts
   /** Modelled CPU time used since the start, ns. */
   get cpuNs(): number {
     return this.ops.ns(this.cost)
@@ -38,9 +42,10 @@ export class HintScanner implements Scanner {
   full_scans = 0
   pages_unshared = 0
   records = 0
+  readonly pages_skipped = 0
   /** Hints whose page had no partner in either structure. */
   misses = 0
-  private readonly tracked: Uint8Array
+  private readonly tracked: Uint8Array | null
   private readonly tableGp: Int32Array
   private readonly tableSum: Uint32Array
   private readonly mask: number
@@ -50,14 +55,18 @@ export class HintScanner implements Scanner {
     private readonly stable: StableTree,
     private readonly cost: CpuProfile,
     readonly stack: HintStack,
-    readonly params: HintParams
+    readonly params: HintParams,
+    ops?: OpCounts,
+    /** Records kept by someone else (xlh, hybrid: KSM's rmap items); else this scanner's own. */
+    private readonly track: ((gp: number) => void) | null = null
   ) {
     let size = 1
     while (size < params.hash_table_size) size *= 2
+    this.ops = ops ?? new OpCounts()
     this.tableGp = new Int32Array(size).fill(-1)
     this.tableSum = new Uint32Array(size)
     this.mask = size - 1
-    this.tracked = new Uint8Array(mem.totalPages)
+    this.tracked = track ? null : new Uint8Array(mem.totalPages)
   }
 
   wake(now: number): void {
@@ -82,30 +91,33 @@ export class HintScanner implements Scanner {
     const st = this.stable
     this.ops.hint_lookup++
     const f = mem.pageFrame[gp]
-    if (f < 0) return
+    if (f < 0 || f === mem.zeroFrame) return
     this.pages_scanned++
     this.ops.page_visit++
-    if (!this.tracked[gp]) {
-      this.tracked[gp] = 1
+    if (this.track) this.track(gp)
+    else if (!(this.tracked as Uint8Array)[gp]) {
+      ;(this.tracked as Uint8Array)[gp] = 1
       this.records++
     }
     const hi = mem.hi(f)
     const lo = mem.lo(f)
+    const kh = st.keyHi(gp, hi)
     st.tree.steps = 0
     if (mem.ksmNode(f) >= 0) {
-      st.tree.search(hi, lo)
+      st.tree.search(kh, lo)
       this.ops.tree_step += st.tree.steps
       return
     }
-    const node = st.search(hi, lo)
+    const node = st.search(kh, lo)
     this.ops.tree_step += st.tree.steps
     if (node >= 0) {
-      st.mergeInto(gp, node)
       this.ops.page_compare++
-      this.ops.merge++
-      return
+      if (st.mergeInto(gp, node)) {
+        this.ops.merge++
+        return
+      }
     }
-    const sum = checksumOf(hi, lo)
+    const sum = checksumOf(kh, lo)
     this.ops.checksum++
     this.ops.hash_lookup++
     const b = sum & this.mask
@@ -113,7 +125,7 @@ export class HintScanner implements Scanner {
     if (e >= 0 && e !== gp && this.tableSum[b] === sum) {
       this.ops.page_compare++
       const ef = mem.pageFrame[e]
-      if (ef >= 0 && mem.ksmNode(ef) < 0 && mem.hi(ef) === hi && mem.lo(ef) === lo) {
+      if (ef >= 0 && ef !== mem.zeroFrame && mem.ksmNode(ef) < 0 && mem.hi(ef) === hi && mem.lo(ef) === lo && st.mayMerge(e, gp)) {
         this.tableGp[b] = -1
         this.pages_unshared--
         st.mergeTwo(e, gp)
@@ -134,6 +146,6 @@ export class HintScanner implements Scanner {
   }
 
   byteSize(): number {
-    return this.tracked.byteLength + this.tableGp.byteLength + this.tableSum.byteLength + this.stack.byteSize()
+    return (this.tracked ? this.tracked.byteLength : 0) + this.tableGp.byteLength + this.tableSum.byteLength + this.stack.byteSize()
   }
 }

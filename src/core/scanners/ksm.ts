@@ -15,8 +15,24 @@
  *      the stable tree, the partner leaves the unstable tree; else insert (pages_unshared++).
  * The unstable tree is keyed by the pages' current content and is not write-protected: a page
  * that changes after insertion misplaces itself and can hide nodes below it.
+ *
+ * Options of later kernels (all off by default, so the paper's Linux 3.0 is what runs):
+ * - use_zero_pages (4.11+): after the volatility check, a page whose checksum is the zero page's
+ *   (and whose content is zero) is mapped to the kernel zero page (ksm_zero_pages), not merged.
+ *   The walk then passes over it as over a non-present page (folio_walk_start without
+ *   FW_ZEROPAGE finds no normal page there).
+ * - smart_scan (6.7+): should_skip_rmap_item(): a non-KSM page's record ages by one at every
+ *   visit; from age 3 on, it is scanned only when its skip budget is used up, the budget being
+ *   reset to skip_age(age) = 1 (age <= 3), 2 (<= 5), 4 (<= 8) or 8; a skipped page leaves the
+ *   unstable tree, is counted in pages_skipped and does not use up pages_to_scan (the skip is
+ *   inside scan_get_next_rmap_item). It still costs a page visit (the page-table walk and the
+ *   rmap item lookup come first).
+ * - advisor_mode scan-time (6.8+): scan_time_advisor() at the end of every pass sets
+ *   pages_to_scan so that a pass takes advisor_target_scan_time (integer arithmetic as in
+ *   mm/ksm.c: EWMA weight 30 %, CPU bounds 10 % and advisor_max_cpu, advisor_max_pages_to_scan);
+ *   pages_to_scan starts at advisor_min_pages_to_scan (set_advisor_defaults()).
  */
-import { checksumOf } from '../content.ts'
+import { checksumOf, isZeroFp, ZERO_FP_HI, ZERO_FP_LO } from '../content.ts'
 import { OpCounts, type CpuProfile } from '../cost.ts'
 import type { HostMemory } from '../memory.ts'
 import { RbTree } from '../rbtree.ts'
@@ -29,16 +45,37 @@ export const SLEEP_MILLISECS_DEFAULT = 20 // Documentation/admin-guide/mm/ksm.rs
 const RMAP_EXISTS = 1
 const RMAP_UNSTABLE = 2
 
+/** Zero page checksum (zero_checksum in mm/ksm.c). */
+const ZERO_CHECKSUM = checksumOf(ZERO_FP_HI, ZERO_FP_LO)
+/** Scan-time advisor constants of mm/ksm.c (Linux 6.8): EWMA_WEIGHT and the minimum CPU share. */
+const ADVISOR_EWMA_WEIGHT = 30
+const ADVISOR_MIN_CPU = 10
+
+export interface AdvisorParams {
+  /** Seconds a full pass should take (advisor_target_scan_time, default 200). */
+  target_scan_time: number
+  /** Highest ksmd CPU share in percent (advisor_max_cpu, default 70). */
+  max_cpu: number
+  /** pages_to_scan when the advisor starts (advisor_min_pages_to_scan, default 500). */
+  min_pages_to_scan: number
+  /** Cap on pages_to_scan (advisor_max_pages_to_scan, default 30000). */
+  max_pages_to_scan: number
+}
+
 export interface KsmParams {
   pages_to_scan: number
   sleep_millisecs: number
+  use_zero_pages?: boolean
+  smart_scan?: boolean
+  /** The scan-time advisor, or null/absent for advisor_mode none. */
+  advisor?: AdvisorParams | null
 }
 
 export class KsmScanner implements Scanner {
   readonly kind = 'ksm'
   readonly wantsAttributes = false
   nextWake = 0
-  readonly ops = new OpCounts()
+  readonly ops: OpCounts
   /** Modelled CPU time used since the start, ns. */
   get cpuNs(): number {
     return this.ops.ns(this.cost)
@@ -47,8 +84,25 @@ export class KsmScanner implements Scanner {
   full_scans = 0
   pages_unshared = 0
   records = 0
+  /** Smart-scan skips since start (sysfs pages_skipped). */
+  pages_skipped = 0
   /** Pages found volatile (checksum changed) since start. */
   volatile_skips = 0
+  /** pages_to_scan in force: the configured value, or the advisor's latest. */
+  pagesToScanNow: number
+  private readonly useZeroPages: boolean
+  private readonly smartScan: boolean
+  private readonly advisor: AdvisorParams | null
+  /** Smart scan per record: age and remaining skips (rmap_item->age, ->remaining_skips). */
+  private readonly age: Uint8Array | null
+  private readonly skips: Uint8Array | null
+  /** Simulated time of the current wake-up (seconds). */
+  private now = 0
+  /** advisor_ctx: start of this pass (s), previous scan time (s), change (%), CPU at the pass start (ns). */
+  private advStart = 0
+  private advScanTime = 0
+  private advChange = 0
+  private advCpuNs = 0
   /** ksm_scan.seqnr: low 8 bits tag unstable-tree items with their pass. */
   private seqnr = 0
   private cursor = 0
@@ -64,44 +118,101 @@ export class KsmScanner implements Scanner {
     private readonly mem: HostMemory,
     private readonly stable: StableTree,
     private readonly cost: CpuProfile,
-    readonly params: KsmParams
+    readonly params: KsmParams,
+    ops?: OpCounts
   ) {
     const n = mem.totalPages
+    this.ops = ops ?? new OpCounts()
     this.rmapFlags = new Uint8Array(n)
     this.rmapSeq = new Uint8Array(n)
     this.oldChecksum = new Uint32Array(n)
-    this.unstable = new RbTree(n, (gp, out) => mem.read(gp, out))
+    // The unstable tree reads each node's key from its page now; salted under tenant isolation.
+    this.unstable = stable.isolated
+      ? new RbTree(n, (gp, out) => {
+          mem.read(gp, out)
+          out[0] = stable.keyHi(gp, out[0])
+        })
+      : new RbTree(n, (gp, out) => mem.read(gp, out))
+    this.useZeroPages = params.use_zero_pages ?? false
+    this.smartScan = params.smart_scan ?? false
+    this.age = this.smartScan ? new Uint8Array(n) : null
+    this.skips = this.smartScan ? new Uint8Array(n) : null
+    this.advisor = params.advisor ?? null
+    this.pagesToScanNow = this.advisor ? this.advisor.min_pages_to_scan : params.pages_to_scan
   }
 
   wake(now: number): void {
     const before = this.cpuNs
     this.ops.wakeup++
     this.stable.nowMs = now * 1000
-    this.scanPages(this.params.pages_to_scan)
+    this.now = now
+    this.scanPages(this.pagesToScanNow)
     const used = this.cpuNs - before
     this.nextWake = now + used * 1e-9 + this.params.sleep_millisecs / 1000
   }
 
-  /** ksm_do_scan: up to n present pages through cmp_and_merge_page. */
-  scanPages(n: number): void {
+  /** ksm_do_scan: up to n present pages through cmp_and_merge_page; returns how many. */
+  scanPages(n: number): number {
     for (let i = 0; i < n; i++) {
       const gp = this.nextPage()
-      if (gp < 0) break
+      if (gp < 0) return i
       this.cmpAndMerge(gp)
     }
+    return n
   }
 
-  /** scan_get_next_rmap_item: the next present page, or -1 if no page is present at all. */
+  /**
+   * scan_get_next_rmap_item: the next present page (not the kernel zero page; with smart scan,
+   * not one it skips), or -1 if there is none at all.
+   */
   private nextPage(): number {
     const mem = this.mem
     const total = mem.totalPages
-    for (let tries = 0; tries <= total; tries++) {
+    const zf = mem.zeroFrame
+    // Smart scan may skip a page up to 8 passes in a row: then give up only after 9 passes.
+    const limit = this.smartScan ? 9 * total : total
+    for (let tries = 0; tries <= limit; tries++) {
       if (this.cursor >= total) this.endPass()
       const gp = this.cursor++
-      if (mem.pageFrame[gp] >= 0) return gp
+      const f = mem.pageFrame[gp]
+      if (f >= 0 && f !== zf) {
+        if (this.smartScan && this.shouldSkip(gp, f)) continue
+        return gp
+      }
       this.ops.page_skip++
     }
     return -1
+  }
+
+  /** should_skip_rmap_item (Linux 6.7+), for a present page with a record or about to get one. */
+  private shouldSkip(gp: number, f: number): boolean {
+    if (this.mem.ksmNode(f) >= 0) return false
+    const age = (this.age as Uint8Array)[gp]
+    if (age !== 255) (this.age as Uint8Array)[gp] = age + 1
+    if (age < 3) return false
+    const skips = this.skips as Uint8Array
+    if (skips[gp] === 0) {
+      skips[gp] = age <= 3 ? 1 : age <= 5 ? 2 : age <= 8 ? 4 : 8
+      return false
+    }
+    skips[gp]--
+    this.pages_skipped++
+    this.ops.page_visit++
+    const flags = this.rmapFlags[gp]
+    if (flags & RMAP_UNSTABLE) {
+      if (this.rmapSeq[gp] === this.seqnr) this.unstable.erase(gp)
+      this.pages_unshared--
+      this.rmapFlags[gp] = flags & ~RMAP_UNSTABLE
+    }
+    return true
+  }
+
+  /** A record for page gp if it has none yet (the hint half of xlh and hybrid shares KSM's records). */
+  ensureRecord(gp: number): void {
+    if (!(this.rmapFlags[gp] & RMAP_EXISTS)) {
+      this.rmapFlags[gp] |= RMAP_EXISTS
+      this.records++
+    }
   }
 
   private endPass(): void {
@@ -109,6 +220,7 @@ export class KsmScanner implements Scanner {
     this.seqnr = (this.seqnr + 1) & 0xff
     this.full_scans++
     this.unstable.reset()
+    if (this.advisor) this.scanTimeAdvisor(this.advisor)
     // A quiet pass merged nothing and found no page volatile: memory has nothing new for KSM.
     const merges = this.stable.merges
     const quiet = merges === this.mergesAtPassStart && this.volatile_skips === this.volatileAtPassStart
@@ -138,21 +250,23 @@ export class KsmScanner implements Scanner {
     const f = mem.pageFrame[gp]
     const hi = mem.hi(f)
     const lo = mem.lo(f)
+    const kh = st.keyHi(gp, hi)
     // 2. stable tree
     st.tree.steps = 0
     if (mem.ksmNode(f) >= 0) {
       // Already a KSM page: the search finds the page itself and nothing changes.
-      st.tree.search(hi, lo)
+      st.tree.search(kh, lo)
       this.ops.tree_step += st.tree.steps
       return
     }
-    const node = st.search(hi, lo)
+    const node = st.search(kh, lo)
     this.ops.tree_step += st.tree.steps
     if (node >= 0) {
-      st.mergeInto(gp, node)
       this.ops.page_compare++
-      this.ops.merge++
-      return
+      if (st.mergeInto(gp, node)) {
+        this.ops.merge++
+        return
+      }
     }
     // 3. volatility check
     const sum = checksumOf(hi, lo)
@@ -162,10 +276,17 @@ export class KsmScanner implements Scanner {
       this.volatile_skips++
       return
     }
+    // use_zero_pages: an unchanged page of zeros goes to the kernel zero page.
+    if (this.useZeroPages && sum === ZERO_CHECKSUM && isZeroFp(hi, lo)) {
+      this.ops.page_compare++
+      this.ops.merge++
+      st.mergeZero(gp)
+      return
+    }
     // 4. unstable tree
     const u = this.unstable
     u.steps = 0
-    const partner = u.searchInsert(gp, hi, lo)
+    const partner = u.searchInsert(gp, kh, lo)
     this.ops.tree_step += u.steps
     if (partner < 0) {
       this.rmapFlags[gp] = flags | RMAP_UNSTABLE
@@ -173,12 +294,49 @@ export class KsmScanner implements Scanner {
       this.pages_unshared++
       return
     }
+    this.ops.page_compare++
+    if (!st.mayMerge(partner, gp)) return // a salted-key collision across tenants: never merged
     u.erase(partner)
     this.rmapFlags[partner] &= ~RMAP_UNSTABLE
     this.pages_unshared--
     st.mergeTwo(partner, gp)
-    this.ops.page_compare++
     this.ops.merge += 2
+  }
+
+  /**
+   * scan_time_advisor() of mm/ksm.c, at the end of a pass: scale pages_to_scan by target/actual
+   * pass time, smoothed by an EWMA of the pass-to-pass change, within the CPU bounds.
+   */
+  private scanTimeAdvisor(a: AdvisorParams): void {
+    const scanTime = Math.max(1, Math.floor(this.now - this.advStart))
+    const cpuNs = this.cpuNs
+    const cpuMs = Math.floor((cpuNs - this.advCpuNs) / 1e6)
+    const cpuPercent = Math.max(1, Math.floor((cpuMs * 100) / (scanTime * 1000)))
+    const lastScanTime = this.advScanTime || scanTime
+    const factor = Math.max(1, Math.floor((a.target_scan_time * 100) / scanTime))
+    let change = Math.max(1, Math.floor((scanTime * 100) / lastScanTime))
+    change = Math.floor(((100 - ADVISOR_EWMA_WEIGHT) * this.advChange + ADVISOR_EWMA_WEIGHT * change) / 100)
+    let pages = Math.floor((this.pagesToScanNow * 100) / factor)
+    pages = Math.floor((pages * change) / 100)
+    const perPageCost = Math.max(1, Math.floor(this.pagesToScanNow / cpuPercent))
+    pages = Math.min(pages, perPageCost * a.max_cpu)
+    pages = Math.max(pages, perPageCost * ADVISOR_MIN_CPU)
+    pages = Math.min(pages, a.max_pages_to_scan)
+    this.advChange = change
+    this.advScanTime = scanTime
+    this.advCpuNs = cpuNs
+    this.advStart = this.now
+    this.pagesToScanNow = Math.max(1, pages)
+  }
+
+  /** The lane set its clock back to 0 after warm-up: start the advisor afresh (set_advisor_defaults). */
+  clockReset(): void {
+    if (!this.advisor) return
+    this.advStart = 0
+    this.advScanTime = 0
+    this.advChange = 0
+    this.advCpuNs = this.cpuNs
+    this.pagesToScanNow = this.advisor.min_pages_to_scan
   }
 
   beginSettle(): void {
@@ -193,6 +351,7 @@ export class KsmScanner implements Scanner {
   }
 
   byteSize(): number {
-    return this.rmapFlags.byteLength * 2 + this.oldChecksum.byteLength + this.mem.totalPages * 13
+    const smart = this.age ? this.age.byteLength * 2 : 0
+    return this.rmapFlags.byteLength * 2 + this.oldChecksum.byteLength + this.mem.totalPages * 13 + smart
   }
 }

@@ -12,6 +12,7 @@ export class NoScanner implements Scanner {
   full_scans = 0
   pages_unshared = 0
   records = 0
+  pages_skipped = 0
   wake(): void {
     this.nextWake = Infinity
   }

@@ -22,11 +22,15 @@ export interface Scanner {
   pages_unshared: number
   /** Pages with a tracking record (rmap items). */
   records: number
+  /** Pages KSM's smart scan skipped since the start (sysfs pages_skipped); 0 without it. */
+  pages_skipped: number
   /** One wake-up at `now` seconds: scan, charge CPU, set nextWake. */
   wake(now: number): void
   /** Start judging convergence afresh (the guests were just frozen for warm-up sharing). */
   beginSettle(): void
   /** Whether the scanner has nothing left to find on a frozen memory (for warm-up sharing). */
   converged(): boolean
+  /** The lane set its clock back to t = 0 after warm-up (scanners that measure time restart). */
+  clockReset?(): void
   byteSize(): number
 }

@@ -204,7 +204,7 @@ export function createExperimentStore(platform: Platform, notices: Notices) {
     const last = lanes[lanes.length - 1]
     const kind: ScannerKind = last?.scanner.kind === 'ksm' ? 'hint' : 'ksm'
     const base = kind === 'ksm' ? 'KSM' : 'Hint'
-    lanes.push({ name: uniqueName(base, lanes.map((l) => l.name)), scanner: scannerOfKind(kind, last?.scanner) })
+    lanes.push({ name: uniqueName(base, lanes.map((l) => l.name)), scanner: scannerOfKind(kind, last?.scanner), isolate_tenants: last?.isolate_tenants ?? false })
   }
 
   function duplicateLane(i: number): void {

@@ -1,6 +1,7 @@
 /**
  * Rows of the results table (Table 1 style), per lane: sharing ratio and saved MiB statistics,
- * mean scanner CPU, the sysfs counters, hints, CoW breaks and the ratios to the first lane.
+ * mean scanner CPU, the sysfs counters, hints, CoW breaks, cross-tenant merges and the ratios
+ * to the first lane.
  * While a run goes on they are computed from the samples so far; once the summary is there its
  * numbers are used (the engine's own mean CPU, counted over the exact simulated time).
  */
@@ -28,6 +29,8 @@ export interface ResultRow {
   hintsPushed: number
   hintsDropped: number
   cowBreaks: number
+  /** Merges that put pages of two tenants on one frame (NaN for results saved before it existed). */
+  crossTenant: number
   /** This lane's mean CPU / the first lane's (null when the first lane used none). */
   cpuVsFirst: number | null
   /** This lane's mean sharing ratio / the first lane's (null when the first shared nothing). */
@@ -80,7 +83,8 @@ function rowFromSamples(lane: LiveLane, saved: boolean): RowCore {
     full_scans: lane.last('full_scans'),
     hintsPushed: lane.last('hints_pushed'),
     hintsDropped: lane.last('hints_dropped'),
-    cowBreaks: lane.last('cow_breaks')
+    cowBreaks: lane.last('cow_breaks'),
+    crossTenant: lane.last('cross_tenant_merges')
   }
 }
 
@@ -101,7 +105,8 @@ function rowFromSummary(s: LaneSummary, saved: boolean): RowCore {
     full_scans: s.full_scans,
     hintsPushed: s.hints?.pushed ?? 0,
     hintsDropped: s.hints?.dropped ?? 0,
-    cowBreaks: s.cow_breaks
+    cowBreaks: s.cow_breaks,
+    crossTenant: s.cross_tenant_merges
   }
 }
 

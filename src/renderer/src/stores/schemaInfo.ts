@@ -32,7 +32,35 @@ export const WORKLOAD_LABELS: Readonly<Record<string, string>> = {
 export const SCANNER_LABELS: Readonly<Record<string, string>> = {
   ksm: 'KSM (linear scan)',
   hint: 'Hint (the paper)',
+  xlh: 'XLH (disk I/O hints + KSM)',
+  esx: 'ESX (random sampling)',
+  hybrid: 'Hybrid (hints + slow KSM pass)',
   none: 'None (no sharing)'
+}
+
+/** Label of each kind-specific scanner knob (docs/model.md names them); a knob not named here shows as itself. */
+export const SCANNER_KNOB_LABELS: Readonly<Record<string, string>> = {
+  hint_stack_size: 'Hint stack size',
+  hash_table_size: 'Hash table size',
+  hint_zero_pages: 'Hint zero pages',
+  use_zero_pages: 'use_zero_pages',
+  smart_scan: 'Smart scan (Linux 6.7+)',
+  advisor_mode: 'Advisor (Linux 6.8+)',
+  advisor_target_scan_time: 'Target scan time (s)',
+  advisor_max_cpu: 'Advisor max CPU (%)',
+  advisor_min_pages_to_scan: 'Advisor min pages_to_scan',
+  advisor_max_pages_to_scan: 'Advisor max pages_to_scan',
+  hint_ratio: 'Hint ratio',
+  linear_ratio: 'Linear ratio',
+  share_scan_time_s: 'Share scan time (s)',
+  ksm_share: 'KSM share of the rate'
+}
+
+/** A one-line explanation shown under a boolean knob. */
+export const SCANNER_KNOB_HINTS: Readonly<Record<string, string>> = {
+  hint_zero_pages: 'the guest also names the pages it zero-fills',
+  use_zero_pages: 'map unchanged zero pages to the kernel zero page',
+  smart_scan: 'skip pages that keep failing to merge'
 }
 
 /** Label and unit of each workload parameter (docs/model.md names them). */
@@ -88,6 +116,38 @@ export function workloadParams(kind: WorkloadKind): ParamInfo[] {
   return Object.entries(defaultWorkload(kind))
     .filter(([k]) => k !== 'kind')
     .map(([name, v]) => ({ name, type: typeof v === 'boolean' ? 'boolean' : typeof v === 'string' ? 'string' : 'number' }))
+}
+
+/** Knobs every scanner kind has; the lane editor shows them in its own rows. */
+const COMMON_SCANNER_KNOBS = new Set(['kind', 'pages_to_scan', 'sleep_millisecs', 'pages_per_s', 'max_page_sharing', 'stable_node_chains_prune_millisecs'])
+
+export interface KnobInfo {
+  name: string
+  type: 'number' | 'boolean' | 'select'
+  /** Choices of a select. */
+  options?: readonly string[]
+}
+
+/** The values of an enum field of the schema (through its default), or []. */
+function enumValues(field: unknown): readonly string[] {
+  let f = field as { options?: unknown; unwrap?: () => unknown } | undefined
+  for (let i = 0; i < 3 && f && !Array.isArray(f.options) && typeof f.unwrap === 'function'; i++) f = f.unwrap() as typeof f
+  return f && Array.isArray(f.options) ? (f.options as string[]) : []
+}
+
+/** The knobs of a scanner kind beyond the common ones, in schema order, with their types. */
+export function scannerKnobs(kind: ScannerKind): KnobInfo[] {
+  const option = ScannerSchema.options.find((o) => o.shape.kind.value === kind)
+  const shape = (option?.shape ?? {}) as Record<string, unknown>
+  return Object.entries(ScannerSchema.parse({ kind }))
+    .filter(([k]) => !COMMON_SCANNER_KNOBS.has(k))
+    .map(([name, v]): KnobInfo => (typeof v === 'boolean' ? { name, type: 'boolean' } : typeof v === 'string' ? { name, type: 'select', options: enumValues(shape[name]) } : { name, type: 'number' }))
+}
+
+/** Whether a knob matters with the scanner's other settings (the advisor's knobs only with the advisor on). */
+export function knobApplies(scanner: Record<string, unknown>, name: string): boolean {
+  if (name.startsWith('advisor_') && name !== 'advisor_mode') return scanner.advisor_mode === 'scan-time'
+  return true
 }
 
 /** A scanner of `kind`, keeping the knobs both kinds share from `from` when given. */

@@ -1,0 +1,211 @@
+/**
+ * VMware ESX content-based page sharing (Waldspurger, "Memory Resource Management in VMware ESX
+ * Server", OSDI 2002, section 3): pages are picked at random, hashed, and looked up in one global
+ * hash table. A match with a shared frame maps the page onto it copy-on-write; a page with no
+ * match becomes a "hint" entry (hash, VM, guest page) and is not write-protected. When a later
+ * page's hash matches a hint entry, the hint's page is rehashed first, since it may have changed:
+ * an unchanged page is shared with the new one (both then map one shared frame); a changed one is
+ * not shared, and its entry is rehashed (moved to its page's current hash).
+ *
+ * Model:
+ * - Shared frame entries (hash, frame, refcount) are the StableTree's KSM pages, so CoW, counters
+ *   and invariants are the same as for KSM; ESX finds them through the same hash table, so a
+ *   lookup is charged one hash probe (no tree steps).
+ * - Hint entries: a direct-mapped table of `hash_table_size` entries keyed by the 64-bit content
+ *   hash (salted per tenant under isolation); a colliding insert replaces the older hint.
+ * - Rates: the thread wakes every sleep_millisecs with a system-wide budget of pages_to_scan
+ *   samples; each VM also has a cap of (its pages / share_scan_time_s) samples per second (ESX's
+ *   Mem.ShareScanTime: every VM is scanned at most once per that time; default 60 minutes),
+ *   with at most two wake-ups' worth saved up. When the caps ask for more than the budget, VMs
+ *   are served in turn from a rotating start. Pages are drawn uniformly within the VM with the
+ *   lane's seeded generator; a page the guest never touched costs a lookup and nothing else.
+ */
+import { OpCounts, type CpuProfile } from '../cost.ts'
+import type { HostMemory } from '../memory.ts'
+import { hash32, type Rng } from '../rng.ts'
+import type { StableTree } from '../stable.ts'
+import type { Scanner } from './scanner.ts'
+
+export const SHARE_SCAN_TIME_S_DEFAULT = 3600 // ESX Mem.ShareScanTime, 60 minutes
+
+export interface EsxParams {
+  pages_to_scan: number
+  sleep_millisecs: number
+  hash_table_size: number
+  share_scan_time_s: number
+}
+
+export class EsxScanner implements Scanner {
+  readonly kind = 'esx'
+  readonly wantsAttributes = false
+  nextWake = 0
+  readonly ops = new OpCounts()
+  get cpuNs(): number {
+    return this.ops.ns(this.cost)
+  }
+  pages_scanned = 0
+  readonly full_scans = 0
+  /** Hint entries in the table. */
+  pages_unshared = 0
+  records = 0
+  readonly pages_skipped = 0
+  /** Hint matches whose page had changed when rehashed (not shared; the entry moved). */
+  stale_hints = 0
+  /** Samples taken per VM since the start. */
+  readonly sampledPerVm: Float64Array
+  private readonly tracked: Uint8Array
+  private readonly hintGp: Int32Array
+  private readonly hintHi: Uint32Array
+  private readonly hintLo: Uint32Array
+  private readonly mask: number
+  private readonly tokens: Float64Array
+  private readonly vmRate: Float64Array
+  private readonly want: Int32Array
+  private rotate = 0
+  private lastWake = -1
+  private sinceMerge = 0
+
+  constructor(
+    private readonly mem: HostMemory,
+    private readonly stable: StableTree,
+    private readonly cost: CpuProfile,
+    /** VM v owns guest pages [vmBase[v], vmBase[v + 1]). */
+    private readonly vmBase: Int32Array,
+    private readonly rng: Rng,
+    readonly params: EsxParams
+  ) {
+    let size = 1
+    while (size < params.hash_table_size) size *= 2
+    this.hintGp = new Int32Array(size).fill(-1)
+    this.hintHi = new Uint32Array(size)
+    this.hintLo = new Uint32Array(size)
+    this.mask = size - 1
+    this.tracked = new Uint8Array(mem.totalPages)
+    const nVm = vmBase.length - 1
+    this.tokens = new Float64Array(nVm)
+    this.vmRate = new Float64Array(nVm)
+    this.want = new Int32Array(nVm)
+    this.sampledPerVm = new Float64Array(nVm)
+    for (let v = 0; v < nVm; v++) this.vmRate[v] = (vmBase[v + 1] - vmBase[v]) / params.share_scan_time_s
+  }
+
+  wake(now: number): void {
+    const sleep = this.params.sleep_millisecs / 1000
+    // A wake-up stands for at least one period (warm-up calls it without advancing the clock).
+    const dt = this.lastWake < 0 ? sleep : Math.max(sleep, now - this.lastWake)
+    this.lastWake = now
+    const before = this.cpuNs
+    this.ops.wakeup++
+    this.stable.nowMs = now * 1000
+    const nVm = this.tokens.length
+    let total = 0
+    for (let v = 0; v < nVm; v++) {
+      const r = this.vmRate[v]
+      this.tokens[v] = Math.min(this.tokens[v] + r * dt, Math.max(1, 2 * r * sleep))
+      this.want[v] = Math.floor(this.tokens[v])
+      total += this.want[v]
+    }
+    let budget = this.params.pages_to_scan
+    if (total > budget) {
+      // The system-wide cap: VMs take turns from a rotating start.
+      for (let k = 0; k < nVm; k++) {
+        const v = (this.rotate + k) % nVm
+        const n = Math.min(this.want[v], budget)
+        this.want[v] = n
+        budget -= n
+      }
+      this.rotate = (this.rotate + 1) % nVm
+    }
+    for (let v = 0; v < nVm; v++) {
+      const n = this.want[v]
+      if (n === 0) continue
+      this.tokens[v] -= n
+      this.sampledPerVm[v] += n
+      const base = this.vmBase[v]
+      const size = this.vmBase[v + 1] - base
+      for (let i = 0; i < n; i++) this.sample(base + this.rng.int(size))
+    }
+    this.nextWake = now + (this.cpuNs - before) * 1e-9 + sleep
+  }
+
+  /** One sampled page: hash it, look it up, share it or leave a hint. */
+  sample(gp: number): void {
+    const mem = this.mem
+    const st = this.stable
+    this.ops.hint_lookup++ // a random guest page to its host frame: a cold lookup
+    const f = mem.pageFrame[gp]
+    if (f < 0 || f === mem.zeroFrame) return
+    this.pages_scanned++
+    this.ops.page_visit++
+    this.sinceMerge++
+    if (!this.tracked[gp]) {
+      this.tracked[gp] = 1
+      this.records++
+    }
+    if (mem.ksmNode(f) >= 0) return // already shared (and write-protected)
+    const hi = mem.hi(f)
+    const lo = mem.lo(f)
+    const kh = st.keyHi(gp, hi)
+    this.ops.checksum++
+    this.ops.hash_lookup++
+    const node = st.search(kh, lo)
+    if (node >= 0) {
+      this.ops.page_compare++
+      if (st.mergeInto(gp, node)) {
+        this.ops.merge++
+        this.sinceMerge = 0
+        return
+      }
+    }
+    const b = hash32(kh, lo) & this.mask
+    const e = this.hintGp[b]
+    if (e >= 0 && e !== gp && this.hintHi[b] === kh && this.hintLo[b] === lo) {
+      // A hint matches: rehash its page before sharing.
+      this.ops.checksum++
+      const ef = mem.pageFrame[e]
+      const candidate = ef >= 0 && ef !== mem.zeroFrame && mem.ksmNode(ef) < 0
+      const ekh = candidate ? st.keyHi(e, mem.hi(ef)) : 0
+      const elo = candidate ? mem.lo(ef) : 0
+      this.hintGp[b] = -1
+      this.pages_unshared--
+      if (candidate && ekh === kh && elo === lo && st.mayMerge(e, gp)) {
+        this.ops.page_compare++
+        st.mergeTwo(e, gp)
+        this.ops.merge += 2
+        this.sinceMerge = 0
+        return
+      }
+      this.stale_hints++
+      if (candidate) this.putHint(e, ekh, elo)
+    }
+    this.putHint(gp, kh, lo)
+  }
+
+  /** Page gp becomes the hint entry for its hash (replacing whatever hint held that slot). */
+  private putHint(gp: number, kh: number, lo: number): void {
+    const b = hash32(kh, lo) & this.mask
+    if (this.hintGp[b] < 0) this.pages_unshared++
+    this.hintGp[b] = gp
+    this.hintHi[b] = kh
+    this.hintLo[b] = lo
+  }
+
+  /** The hint entry holding page gp's slot for key (kh, lo), for tests: the page, or -1. */
+  hintAt(kh: number, lo: number): number {
+    const b = hash32(kh, lo) & this.mask
+    return this.hintGp[b] >= 0 && this.hintHi[b] === kh && this.hintLo[b] === lo ? this.hintGp[b] : -1
+  }
+
+  beginSettle(): void {
+    this.sinceMerge = 0
+  }
+
+  /** Random sampling never finishes: converged after two memories' worth of samples without a merge. */
+  converged(): boolean {
+    return this.sinceMerge >= 2 * Math.max(1, this.mem.presentPages)
+  }
+
+  byteSize(): number {
+    return this.tracked.byteLength + this.hintGp.byteLength * 3
+  }
+}
