@@ -9,8 +9,8 @@
  * a stale attribute meanwhile, and a match on it is a hint that finds nothing (wasted work, as
  * in real life).
  *
- * Storage: per guest page (path, offset) and a doubly linked bucket chain; bucket heads in a
- * power-of-two array. Path ids are the lane's interned path ids.
+ * Storage: per guest page (path, offset) and a doubly linked bucket chain, interleaved in one
+ * typed array; bucket heads in a power-of-two array. Path ids are the lane's interned path ids.
  */
 import { hash32 } from './rng.ts'
 
@@ -19,20 +19,23 @@ const NONE = -1
 export const ATTR_MAX_WALK = 64
 
 export class AttributeTable {
-  private readonly path: Int32Array
-  private readonly off: Int32Array
-  private readonly next: Int32Array
-  private readonly prev: Int32Array
+  /**
+   * Per guest page gp, four words interleaved so that a chain step touches one cache line:
+   * [4gp] path id (NONE: no attribute), [4gp+1] offset, [4gp+2] next in chain, [4gp+3] previous.
+   */
+  private readonly e: Int32Array
   private readonly heads: Int32Array
   private readonly mask: number
   /** Attributes received. */
   received = 0
 
   constructor(totalPages: number) {
-    this.path = new Int32Array(totalPages).fill(NONE)
-    this.off = new Int32Array(totalPages)
-    this.next = new Int32Array(totalPages).fill(NONE)
-    this.prev = new Int32Array(totalPages).fill(NONE)
+    this.e = new Int32Array(totalPages * 4)
+    for (let gp = 0; gp < totalPages; gp++) {
+      this.e[4 * gp] = NONE
+      this.e[4 * gp + 2] = NONE
+      this.e[4 * gp + 3] = NONE
+    }
     let size = 1024
     while (size < totalPages) size *= 2
     this.heads = new Int32Array(size).fill(NONE)
@@ -45,46 +48,51 @@ export class AttributeTable {
    */
   set(gp: number, pathId: number, offset: number, vmLo: number, vmHi: number): number {
     this.received++
+    const e = this.e
     const b = hash32(pathId, offset) & this.mask
-    if (this.path[gp] !== pathId || this.off[gp] !== offset) {
-      if (this.path[gp] !== NONE) this.unlink(gp)
-      this.path[gp] = pathId
-      this.off[gp] = offset
+    const g = 4 * gp
+    if (e[g] !== pathId || e[g + 1] !== offset) {
+      if (e[g] !== NONE) this.unlink(gp)
+      e[g] = pathId
+      e[g + 1] = offset
       const h = this.heads[b]
-      this.next[gp] = h
-      this.prev[gp] = NONE
-      if (h !== NONE) this.prev[h] = gp
+      e[g + 2] = h
+      e[g + 3] = NONE
+      if (h !== NONE) e[4 * h + 3] = gp
       this.heads[b] = gp
     }
     // A guest caches a file page once: another page of the same VM still naming this
     // (path, offset) is stale (evicted and reused since) and is dropped on the way.
     let partner = -1
     let walk = ATTR_MAX_WALK
-    let e = this.heads[b]
-    while (e !== NONE && walk-- > 0) {
-      const nx = this.next[e]
-      if (e !== gp && this.path[e] === pathId && this.off[e] === offset) {
-        if (e >= vmLo && e < vmHi) {
-          this.unlink(e)
-          this.path[e] = NONE
+    let x = this.heads[b]
+    while (x !== NONE && walk-- > 0) {
+      const i = 4 * x
+      const nx = e[i + 2]
+      if (x !== gp && e[i] === pathId && e[i + 1] === offset) {
+        if (x >= vmLo && x < vmHi) {
+          this.unlink(x)
+          e[i] = NONE
         } else if (partner < 0) {
-          partner = e
+          partner = x
         }
       }
-      e = nx
+      x = nx
     }
     return partner
   }
 
   private unlink(gp: number): void {
-    const n = this.next[gp]
-    const p = this.prev[gp]
-    if (p !== NONE) this.next[p] = n
-    else this.heads[hash32(this.path[gp], this.off[gp]) & this.mask] = n
-    if (n !== NONE) this.prev[n] = p
+    const e = this.e
+    const g = 4 * gp
+    const n = e[g + 2]
+    const p = e[g + 3]
+    if (p !== NONE) e[4 * p + 2] = n
+    else this.heads[hash32(e[g], e[g + 1]) & this.mask] = n
+    if (n !== NONE) e[4 * n + 3] = p
   }
 
   byteSize(): number {
-    return this.path.byteLength * 4 + this.heads.byteLength
+    return this.e.byteLength + this.heads.byteLength
   }
 }
