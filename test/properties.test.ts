@@ -134,8 +134,10 @@ describe('invariants under random guest activity', () => {
           const lane = e.lanes[0]
           expect(e.summary(0).lanes[0].cross_tenant_merges).toBe(0)
           expect(framesAcrossTenants(lane.mem, lane.stable.tenantOf)).toBe(0)
-          // It still shares within a tenant (the hint method only across VMs of one tenant).
-          if (kind !== 'hint' || new Set(tenants).size < tenants.length) expect(lane.stable.pages_sharing).toBeGreaterThan(0)
+          // It still saves pages within a tenant. The hint method only shares across VMs of one
+          // tenant, and so does hybrid in 20 s (its slow KSM pass needs 65 s for a full pass);
+          // with use_zero_pages, a VM's own duplicates may all be zero pages.
+          if ((kind !== 'hint' && kind !== 'hybrid') || new Set(tenants).size < tenants.length) expect(lane.stable.pages_sharing + lane.stable.ksm_zero_pages).toBeGreaterThan(0)
         }
       ),
       { numRuns: 6 }
