@@ -108,13 +108,22 @@ describe('the four cases', () => {
     expect(hint.pages_sharing_gained).toBe(0)
     expect(hint.cpu_ns_per_shared_page).toBeNull()
     expect(lane('KSM').pages_sharing_gained).toBe(0)
+    // XLH hints the same pages (from disk reads) and shares nothing either.
+    expect(lane('XLH').hints.pushed).toBe(2 * CASE_PAGES)
+    expect(lane('XLH').pages_sharing_gained).toBe(0)
   })
 
-  it('case 4 (different path, same content): KSM shares every file page, Hint none', () => {
+  it('case 4 (different path, same content): KSM and XLH share every file page, ESX some, Hint none', () => {
     const { lane } = run(preset(CASE_PRESETS[3].name, SHORT))
     expect(lane('KSM').pages_sharing_gained).toBe(CASE_PAGES)
     expect(lane('Hint').hints.pushed).toBe(0)
     expect(lane('Hint').pages_sharing_gained).toBe(0)
+    // XLH hints every page read from disk, whatever its path: its hash table finds the copies.
+    expect(lane('XLH').hints.pushed).toBe(2 * CASE_PAGES)
+    expect(lane('XLH').pages_sharing_gained).toBe(CASE_PAGES)
+    // ESX samples at random: some of the copies by now, never more than all.
+    expect(lane('ESX').pages_sharing_gained).toBeGreaterThan(0)
+    expect(lane('ESX').pages_sharing_gained).toBeLessThanOrEqual(CASE_PAGES)
   })
 
   it('mixed: KSM shares cases 1 and 4, Hint case 1 only (four VMs, a quarter of the files each)', () => {
@@ -246,7 +255,8 @@ describe('PaaS host', () => {
     expect([...tenants.values()]).toEqual([3, 3, 3, 3])
     expect(new Set(cfg.vms.map((v) => v.image)).size).toBe(3)
     expect(new Set(cfg.vms.map((v) => v.start_s)).size).toBeGreaterThan(4)
-    expect(cfg.lanes.map((l) => l.scanner.kind)).toEqual(['ksm', 'hint', 'none'])
+    expect(cfg.lanes.map((l) => l.scanner.kind)).toEqual(['ksm', 'hint', 'xlh', 'esx', 'hybrid', 'ksm', 'none'])
+    expect(cfg.lanes.map((l) => l.isolate_tenants)).toEqual([false, false, false, false, false, true, false])
   })
 })
 
