@@ -239,7 +239,7 @@ describe('invariants under random guest activity', () => {
         for (const v of lane.vms) {
           const g = v.guest
           for (let f = 0; f < g.files.count; f++) {
-            const c = g.files.cache[f]
+            const c = g.files.cacheOf(f)
             if (!c) continue
             for (let o = 0; o < c.length; o++) {
               if (c[o] < 0) continue

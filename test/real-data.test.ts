@@ -193,8 +193,8 @@ describe('VMs booted from real images', () => {
     const files = guest.files
     const libc = engine.lanes[0].vms[0].ctx.realFiles.get('/lib/libc.so.6') as number
     const hosts = engine.lanes[0].vms[0].ctx.realFiles.get('/etc/hosts') as number
-    expect(guest.typeOf((files.cache[libc] as Int32Array)[0])).toBe(PT_TEXT)
-    expect(guest.typeOf((files.cache[hosts] as Int32Array)[0])).toBe(PT_PAGECACHE)
+    expect(guest.typeOf(files.cachedGfn(libc, 0))).toBe(PT_TEXT)
+    expect(guest.typeOf(files.cachedGfn(hosts, 0))).toBe(PT_PAGECACHE)
     const other = engine.lanes[0].vms[1].ctx.realFiles.get('/lib/libc.so.6') as number
     expect(engine.lanes[0].vms[1].guest.files.pathId[other]).toBe(files.pathId[libc])
   })
@@ -480,7 +480,7 @@ describe('trace replay', () => {
     expect(engine.summary(0).lanes[0].pages_sharing).toBe(idealOfLane(lane).saved)
     const g = lane.vms[1].guest
     const syslog = [...Array(g.files.count).keys()].find((f) => g.files.pathId[f] === lane.vms[1].ctx.paths.id('/var/log/syslog')) as number
-    expect(g.typeOf((g.files.cache[syslog] as Int32Array)[0])).toBe(PT_PAGECACHE)
+    expect(g.typeOf(g.files.cachedGfn(syslog, 0))).toBe(PT_PAGECACHE)
   })
 
   it('on a VM started from a snapshot, a traced gfn is that page of the snapshot', () => {

@@ -403,7 +403,7 @@ describe('hybrid scanner', () => {
         const g = v.guest
         const file = g.files.add(0x7f000 + i, 0xca5e4, 64, false)
         g.readFile(file, 0, 64)
-        return Array.from(g.files.cache[file] as Int32Array)
+        return Array.from(g.files.cacheOf(file) as Int32Array)
       })
       lane.advanceTo(60)
       lane.checkInvariants()

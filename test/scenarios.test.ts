@@ -33,7 +33,7 @@ function frameOf(lane: Lane, vm: number, path: number, off: number): number {
   const files = g.files
   for (let f = 0; f < files.count; f++) {
     if (files.pathId[f] !== path) continue
-    const gfn = files.cache[f]?.[off] ?? -1
+    const gfn = files.cachedGfn(f, off)
     if (gfn >= 0) return lane.mem.pageFrame[g.base + gfn]
   }
   return -1
@@ -46,7 +46,7 @@ function pagesOf(lane: Lane, vm: number, ns: number): Map<number, number> {
   const out = new Map<number, number>()
   for (let f = 0; f < files.count; f++) {
     const p = files.pathId[f]
-    const c = files.cache[f]
+    const c = files.cacheOf(f)
     if (Math.floor(p / 2 ** PATH_INDEX_BITS) !== ns || !c) continue
     for (let o = 0; o < c.length; o++) if (c[o] >= 0) out.set((p & PATH_INDEX_MASK) * 65536 + o, lane.mem.pageFrame[g.base + c[o]])
   }
@@ -158,7 +158,7 @@ describe('the four cases', () => {
     const e1 = a.engine
     const e2 = run({ ...input, seed: 43 }).engine
     // The same common file lands on other gfns when the read order differs.
-    const g = (e: Engine) => e.lanes[0].vms[0].guest.files.cache.map((c) => (c ? c[0] : -1)).join(',')
+    const g = (e: Engine) => ((files) => Array.from({ length: files.count }, (_, f) => files.cachedGfn(f, 0)).join(','))(e.lanes[0].vms[0].guest.files)
     expect(g(e2)).not.toBe(g(e1))
     expect(frameOf(e1.lanes[0], 0, pathId(NS_CASES_COMMON, 0), 0)).toBeGreaterThanOrEqual(0)
   })
@@ -179,7 +179,7 @@ describe('office documents', () => {
       const files = l.vms[vm].guest.files
       const m = new Map<number, number[]>()
       for (let f = 0; f < files.count; f++) {
-        const gfn = files.prefixPages[f] > 0 ? (files.cache[f]?.[0] ?? -1) : -1
+        const gfn = files.prefixPages[f] > 0 ? (files.cachedGfn(f, 0)) : -1
         if (gfn < 0) continue
         const k = files.prefixKey[f]
         m.set(k, [...(m.get(k) ?? []), l.mem.pageFrame[l.vms[vm].guest.base + gfn]])

@@ -87,8 +87,18 @@ export class FileTable {
   sizePages: Int32Array = new Int32Array(64)
   isText: Uint8Array = new Uint8Array(64)
   opened: Uint8Array = new Uint8Array(64)
-  /** offset -> gfn for cached pages, allocated on first use. */
-  cache: (Int32Array | null)[] = []
+  /**
+   * The page-cache index, flat: file f's pages offset -> gfn (-1: not cached) are
+   * slots[cacheStart[f] + offset] for offset < cacheLen[f]; cacheStart -1 before first use. One
+   * typed array for all files (not an array per file), so a lookup is two dense loads. A run
+   * that outgrows its room moves to the end (room doubled); the old run and a deleted file's run
+   * are not reused: slots grow with the page-cache room ever given out, as the table itself
+   * grows with every file ever added.
+   */
+  cacheStart: Int32Array = new Int32Array(64).fill(-1)
+  cacheLen: Int32Array = new Int32Array(64)
+  slots: Int32Array = new Int32Array(1024)
+  private slotsUsed = 0
   /** Real content per page ([hi0, lo0, ...]), or null: synthetic content. */
   fps: (Uint32Array | null)[] = []
   count = 0
@@ -104,7 +114,8 @@ export class FileTable {
     this.opened[id] = 0
     this.prefixKey[id] = 0
     this.prefixPages[id] = 0
-    this.cache.push(null)
+    this.cacheStart[id] = -1
+    this.cacheLen[id] = 0
     this.fps.push(null)
     return id
   }
@@ -114,6 +125,46 @@ export class FileTable {
     const id = this.add(pathId, 0, fps.length / 2, isText)
     this.fps[id] = fps
     return id
+  }
+
+  /**
+   * Room for `size` pages in file `file`'s page-cache index (what it holds is kept); returns
+   * the start of its run in `slots`.
+   */
+  ensureCache(file: number, size: number): number {
+    const start = this.cacheStart[file]
+    const len = this.cacheLen[file]
+    if (start >= 0 && len >= size) return start
+    const room = start >= 0 ? Math.max(size, 2 * len) : size
+    if (this.slotsUsed + room > this.slots.length) {
+      let n = this.slots.length * 2
+      while (n < this.slotsUsed + room) n *= 2
+      const grown = new Int32Array(n)
+      grown.set(this.slots.subarray(0, this.slotsUsed))
+      this.slots = grown
+    }
+    const at = this.slotsUsed
+    this.slotsUsed += room
+    this.slots.fill(-1, at, at + room)
+    if (start >= 0) this.slots.copyWithin(at, start, start + len)
+    this.cacheStart[file] = at
+    this.cacheLen[file] = room
+    return at
+  }
+
+  /** The page caching page `off` of `file`, or -1. */
+  cachedGfn(file: number, off: number): number {
+    const start = this.cacheStart[file]
+    return start >= 0 && off < this.cacheLen[file] ? this.slots[start + off] : -1
+  }
+
+  /**
+   * A copy of `file`'s page-cache index (offset -> gfn, -1 not cached) or null when it has none
+   * (for tests and inspection).
+   */
+  cacheOf(file: number): Int32Array | null {
+    const start = this.cacheStart[file]
+    return start < 0 ? null : this.slots.slice(start, start + this.cacheLen[file])
   }
 
   /** Make the first `pages` pages of file `id` the pages of template `key` (all versions). */
@@ -134,6 +185,8 @@ export class FileTable {
     this.prefixPages = g32(this.prefixPages, new Int32Array(n))
     this.version = g32(this.version, new Uint32Array(n))
     this.sizePages = g32(this.sizePages, new Int32Array(n))
+    this.cacheStart = g32(this.cacheStart, new Int32Array(n).fill(-1))
+    this.cacheLen = g32(this.cacheLen, new Int32Array(n))
     const t = new Uint8Array(n)
     t.set(this.isText)
     this.isText = t
@@ -240,9 +293,8 @@ export class GuestOS {
     const t = this.type[gfn] & TYPE_MASK
     if (t === PT_FREE) throw new Error(`guest ${this.vm}: double free of gfn ${gfn}`)
     if (t === PT_PAGECACHE || t === PT_TEXT) {
-      const f = this.fileOf[gfn]
-      const c = this.files.cache[f]
-      if (c) c[this.offOf[gfn]] = -1
+      const start = this.files.cacheStart[this.fileOf[gfn]]
+      if (start >= 0) this.files.slots[start + this.offOf[gfn]] = -1
       this.fileOf[gfn] = -1
     }
     this.type[gfn] = PT_FREE
@@ -294,15 +346,11 @@ export class GuestOS {
     const files = this.files
     if (!files.opened[file]) this.open(file)
     const size = files.sizePages[file]
-    let cache = files.cache[file]
-    if (!cache) {
-      cache = new Int32Array(size).fill(-1)
-      files.cache[file] = cache
-    }
+    const start = files.ensureCache(file, size)
     const end = Math.min(size, off + count)
     let misses = 0
     for (let o = off; o < end; o++) {
-      let gfn = cache[o]
+      let gfn = files.slots[start + o]
       if (gfn >= 0) {
         this.type[gfn] |= REFERENCED
         if (asText && (this.type[gfn] & TYPE_MASK) === PT_PAGECACHE) this.type[gfn] = PT_TEXT | REFERENCED
@@ -311,7 +359,7 @@ export class GuestOS {
       gfn = this.allocPage(asText || files.isText[file] ? PT_TEXT : PT_PAGECACHE)
       if (gfn < 0) break
       misses++
-      this.fillFilePage(file, o, gfn, cache, false)
+      this.fillFilePage(file, o, gfn, start, false)
     }
     return misses
   }
@@ -330,38 +378,38 @@ export class GuestOS {
     if (!files.opened[file]) this.open(file)
     const need = off + count
     if (need > files.sizePages[file]) files.sizePages[file] = need
-    let cache = files.cache[file]
-    if (!cache || cache.length < files.sizePages[file]) {
-      const c = new Int32Array(files.sizePages[file]).fill(-1)
-      if (cache) c.set(cache)
-      cache = c
-      files.cache[file] = cache
-    }
+    const start = files.ensureCache(file, files.sizePages[file])
     files.version[file] = version >>> 0
     for (let o = off; o < need; o++) {
-      let gfn = cache[o]
+      let gfn = files.slots[start + o]
       if (gfn < 0) {
         gfn = this.allocPage(files.isText[file] ? PT_TEXT : PT_PAGECACHE)
         if (gfn < 0) break
       }
-      this.fillFilePage(file, o, gfn, cache, true)
+      this.fillFilePage(file, o, gfn, start, true)
     }
   }
 
   /** unlink(2) of a file: its cached pages are freed. */
   deleteFile(file: number): void {
-    const cache = this.files.cache[file]
-    if (cache) {
-      for (let o = 0; o < cache.length; o++) if (cache[o] >= 0) this.freePage(cache[o])
-      this.files.cache[file] = null
+    const files = this.files
+    const start = files.cacheStart[file]
+    if (start >= 0) {
+      const end = start + files.cacheLen[file]
+      for (let i = start; i < end; i++) if (files.slots[i] >= 0) this.freePage(files.slots[i])
+      files.cacheStart[file] = -1
+      files.cacheLen[file] = 0
     }
-    this.files.opened[file] = 0
+    files.opened[file] = 0
   }
 
-  /** Page `o` of `file` now in page gfn: read from disk (write false) or written (write true). */
-  private fillFilePage(file: number, o: number, gfn: number, cache: Int32Array, write: boolean): void {
+  /**
+   * Page `o` of `file` (index run at `start`) now in page gfn: read from disk (write false) or
+   * written (write true).
+   */
+  private fillFilePage(file: number, o: number, gfn: number, start: number, write: boolean): void {
     const files = this.files
-    cache[o] = gfn
+    files.slots[start + o] = gfn
     this.fileOf[gfn] = file
     this.offOf[gfn] = o
     this.type[gfn] |= REFERENCED

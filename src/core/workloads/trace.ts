@@ -103,8 +103,7 @@ export class TraceWorkload implements Workload {
     const files = guest.files
     const file = this.file(tr.path[i])
     const off = tr.offset[i]
-    const cache = files.cache[file]
-    const cached = cache !== null && off < cache.length && cache[off] >= 0
+    const cached = files.cachedGfn(file, off) >= 0
     if (op === OP_READ_FILE && cached) {
       guest.readFile(file, off, 1, tr.type[i] === PT_TEXT) // a hit: referenced (and mapped as text)
       return
@@ -168,12 +167,7 @@ export class TraceWorkload implements Workload {
   /** A file's cache index must cover its size (GuestOS.readFile sizes it on first use only). */
   private growCache(file: number): void {
     const files = this.ctx.guest.files
-    const c = files.cache[file]
-    if (c && c.length < files.sizePages[file]) {
-      const g = new Int32Array(files.sizePages[file]).fill(-1)
-      g.set(c)
-      files.cache[file] = g
-    }
+    if (files.cacheStart[file] >= 0) files.ensureCache(file, files.sizePages[file])
   }
 
   /** The file's content array, copied first if it is a real image's (shared by every VM of it). */
