@@ -121,6 +121,17 @@ describe('experiment editor validation', () => {
     expect(fieldIssue(rig, 'vms[0].workload.shared_fraction')).toMatch(/<=\s*1/)
   })
 
+  it("a workload's enum parameter is a select of the schema's choices (web-app's runtime)", async () => {
+    rig = setup()
+    await input(rig, 'vms[0].workload.kind').setValue('web-app')
+    const runtime = input(rig, 'vms[0].workload.runtime')
+    expect(runtime.element.tagName).toBe('SELECT')
+    expect(runtime.findAll('option').map((o) => o.element.value)).toEqual(['python-2.7', 'ruby-2.0', 'openjdk-7'])
+    await runtime.setValue('ruby-2.0')
+    expect(rig.lab.experiment.draft.value.vms[0].workload).toMatchObject({ kind: 'web-app', runtime: 'ruby-2.0' })
+    expect(input(rig, 'vms[0].workload.install_prefix').element.tagName).toBe('SELECT')
+  })
+
   it('a trace workload asks for its file; image and snapshot files are text fields, empty = absent', async () => {
     rig = setup()
     await input(rig, 'vms[0].workload.kind').setValue('trace')
@@ -135,6 +146,25 @@ describe('experiment editor validation', () => {
     await input(rig, 'vms[0].image_file').setValue('')
     expect('image_file' in rig.lab.experiment.draft.value.vms[0]).toBe(false)
     expect(fieldIssue(rig, 'vms[0].snapshot_file')).toBe('')
+  })
+
+  it('with an image file, the working set (comma-separated) and model memory appear; they go with the image', async () => {
+    rig = setup()
+    expect(rig.wrapper.find('[data-path="vms[0].working_set"]').exists()).toBe(false)
+    await input(rig, 'vms[0].image_file').setValue('/images/debian.spimg')
+    await input(rig, 'vms[0].working_set').setValue(' /usr/bin/python3, /etc/hosts ,')
+    expect(rig.lab.experiment.draft.value.vms[0].working_set).toEqual(['/usr/bin/python3', '/etc/hosts'])
+    const model = input(rig, 'vms[0].model_memory')
+    expect((model.element as HTMLInputElement).checked).toBe(true)
+    await model.setValue(false)
+    expect(rig.lab.experiment.draft.value.vms[0].model_memory).toBe(false)
+    await input(rig, 'vms[0].working_set').setValue('')
+    expect('working_set' in rig.lab.experiment.draft.value.vms[0]).toBe(false)
+    await input(rig, 'vms[0].working_set').setValue('/etc/hosts')
+    await input(rig, 'vms[0].image_file').setValue('')
+    const vm = rig.lab.experiment.draft.value.vms[0]
+    expect(['image_file', 'working_set', 'model_memory'].filter((k) => k in vm)).toEqual([])
+    expect(rig.wrapper.find('[data-path="vms[0].model_memory"]').exists()).toBe(false)
   })
 })
 

@@ -91,8 +91,8 @@ export const WORKLOAD_PARAM_LABELS: Record<string, string> = {
   templates: 'Templates',
   common_fraction: 'Shared-folder fraction',
   opens_per_s: 'Opens/s',
-  runtime: 'Runtime (python-2.7, ruby-2.0, openjdk-7)',
-  install_prefix: 'Install prefix (/usr/local, /opt)',
+  runtime: 'Runtime',
+  install_prefix: 'Install prefix',
   app_mib: 'Application (MiB)',
   requests_per_s: 'Requests/s'
 }
@@ -106,24 +106,10 @@ export function defaultWorkload(kind: WorkloadKind): WorkloadConfig {
   return WorkloadSchema.parse({ kind })
 }
 
+/** A scanner knob or workload parameter as the editor shows it: an enum is a select. */
 export interface ParamInfo {
   name: string
-  type: 'number' | 'boolean' | 'string'
-}
-
-/** The parameters of a workload (everything but its kind), in schema order, with their types. */
-export function workloadParams(kind: WorkloadKind): ParamInfo[] {
-  return Object.entries(defaultWorkload(kind))
-    .filter(([k]) => k !== 'kind')
-    .map(([name, v]) => ({ name, type: typeof v === 'boolean' ? 'boolean' : typeof v === 'string' ? 'string' : 'number' }))
-}
-
-/** Knobs every scanner kind has; the lane editor shows them in its own rows. */
-const COMMON_SCANNER_KNOBS = new Set(['kind', 'pages_to_scan', 'sleep_millisecs', 'pages_per_s', 'max_page_sharing', 'stable_node_chains_prune_millisecs'])
-
-export interface KnobInfo {
-  name: string
-  type: 'number' | 'boolean' | 'select'
+  type: 'number' | 'boolean' | 'string' | 'select'
   /** Choices of a select. */
   options?: readonly string[]
 }
@@ -135,13 +121,31 @@ function enumValues(field: unknown): readonly string[] {
   return f && Array.isArray(f.options) ? (f.options as string[]) : []
 }
 
+/** Fields of a parsed config object (in schema order, those `skip` does not name) with their types. */
+function paramInfos(values: object, shape: Record<string, unknown>, skip: (name: string) => boolean): ParamInfo[] {
+  return Object.entries(values)
+    .filter(([name]) => !skip(name))
+    .map(([name, v]): ParamInfo => {
+      if (typeof v === 'boolean') return { name, type: 'boolean' }
+      if (typeof v !== 'string') return { name, type: 'number' }
+      const options = enumValues(shape[name])
+      return options.length > 0 ? { name, type: 'select', options } : { name, type: 'string' }
+    })
+}
+
+/** The parameters of a workload (everything but its kind), in schema order, with their types. */
+export function workloadParams(kind: WorkloadKind): ParamInfo[] {
+  const shape = (WorkloadSchema.options.find((o) => o.shape.kind.value === kind)?.shape ?? {}) as Record<string, unknown>
+  return paramInfos(defaultWorkload(kind), shape, (name) => name === 'kind')
+}
+
+/** Knobs every scanner kind has; the lane editor shows them in its own rows. */
+const COMMON_SCANNER_KNOBS = new Set(['kind', 'pages_to_scan', 'sleep_millisecs', 'pages_per_s', 'max_page_sharing', 'stable_node_chains_prune_millisecs'])
+
 /** The knobs of a scanner kind beyond the common ones, in schema order, with their types. */
-export function scannerKnobs(kind: ScannerKind): KnobInfo[] {
-  const option = ScannerSchema.options.find((o) => o.shape.kind.value === kind)
-  const shape = (option?.shape ?? {}) as Record<string, unknown>
-  return Object.entries(ScannerSchema.parse({ kind }))
-    .filter(([k]) => !COMMON_SCANNER_KNOBS.has(k))
-    .map(([name, v]): KnobInfo => (typeof v === 'boolean' ? { name, type: 'boolean' } : typeof v === 'string' ? { name, type: 'select', options: enumValues(shape[name]) } : { name, type: 'number' }))
+export function scannerKnobs(kind: ScannerKind): ParamInfo[] {
+  const shape = (ScannerSchema.options.find((o) => o.shape.kind.value === kind)?.shape ?? {}) as Record<string, unknown>
+  return paramInfos(ScannerSchema.parse({ kind }), shape, (name) => COMMON_SCANNER_KNOBS.has(name))
 }
 
 /** Whether a knob matters with the scanner's other settings (the advisor's knobs only with the advisor on). */
