@@ -207,7 +207,7 @@ describe('invariants under random guest activity', () => {
     )
   })
 
-  it('whole engine, scenario workloads: every cached file page holds its file, template pages included', () => {
+  it('whole engine, scenario and idle workloads: every cached file page holds its file, template pages included', () => {
     const weight = fc.integer({ min: 0, max: 3 })
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 0xffff }), fc.constantFrom('ksm', 'hint'), fc.tuple(weight, weight, weight, weight), (seed, kind, w) => {
@@ -225,7 +225,8 @@ describe('invariants under random guest activity', () => {
               workload: { kind: 'file-cases', files: 200, pages_per_file: 4, read_pages_per_s: 400, same_path_same_content: w[0], different_path_different_content: w[1], same_path_different_content: w[2], different_path_same_content: w[3] + 1 }
             },
             { name: 'office', memory_mib: 256, workload: { kind: 'office-docs', documents: 120, header_pages: 2, templates: 3, opens_per_s: 30 } },
-            { name: 'app', memory_mib: 256, workload: { kind: 'web-app', runtime: 'ruby-2.0', app_mib: 2, heap_mib: 8, requests_per_s: 200 } }
+            { name: 'app', memory_mib: 256, workload: { kind: 'web-app', runtime: 'ruby-2.0', app_mib: 2, heap_mib: 8, requests_per_s: 200 } },
+            { name: 'idle', memory_mib: 64, workload: { kind: 'idle', activity_pages_per_s: 50 } }
           ],
           lanes: [{ name: kind, scanner: { kind, pages_per_s: 20000, max_page_sharing: 2 } }]
         })

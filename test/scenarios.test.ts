@@ -290,6 +290,6 @@ describe('the editor knows the scenario workloads', () => {
       expect(WORKLOAD_LABELS[k], k).toBeDefined()
       for (const p of workloadParams(k)) expect(WORKLOAD_PARAM_LABELS[p.name], `${k}.${p.name}`).toBeDefined()
     }
-    expect(workloadParams('web-app').find((p) => p.name === 'runtime')?.type).toBe('string')
+    expect(workloadParams('web-app').find((p) => p.name === 'runtime')).toEqual({ name: 'runtime', type: 'select', options: ['python-2.7', 'ruby-2.0', 'openjdk-7'] })
   })
 })

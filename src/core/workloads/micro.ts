@@ -23,12 +23,16 @@ export class BootOnlyWorkload implements Workload {
 
 /** Log files rotated by idle daemons: same paths in every VM, each VM's own lines. */
 const IDLE_LOG_INDEX = 1000
+/** Log pages before logrotate. */
+const IDLE_LOG_PAGES = 256
 
 export class IdleWorkload implements Workload {
   readonly kind = 'idle'
   private readonly log: number
   private credit = 0
   private offset = 0
+  /** logrotate generation: the version of every page written since the last rotation. */
+  private gen = 1
 
   constructor(
     private readonly ctx: VmContext,
@@ -45,8 +49,14 @@ export class IdleWorkload implements Workload {
     this.credit += this.pagesPerS * QUANTUM_S
     while (this.credit >= 1) {
       this.credit--
-      this.ctx.guest.writeFile(this.log, this.offset, 1, this.offset + 1)
-      this.offset = (this.offset + 1) % 256
+      // Appended log pages keep their bytes; after LOG_PAGES the log is rotated (a file of the
+      // same path with new bytes), so a page evicted and read again still holds what was written.
+      if (this.offset === IDLE_LOG_PAGES) {
+        this.ctx.guest.deleteFile(this.log)
+        this.offset = 0
+        this.gen++
+      }
+      this.ctx.guest.writeFile(this.log, this.offset++, 1, this.gen)
     }
   }
 
