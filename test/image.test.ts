@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import xxhash from 'xxhash-wasm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ZERO_FP_HI, ZERO_FP_LO } from '../src/core/content.ts'
-import { decodeImage, encodeImage, ImageFormatError, imageStats, isElfExecutable, makeHeader, type ImageFile } from '../src/core/image.ts'
+import { concatBytes, decodeImage, encodeImage, ImageFormatError, imageStats, isElfExecutable, makeHeader, type ImageFile } from '../src/core/image.ts'
 import { buildImage, cmdImage, ImageUsageError, readImageFile, type ImageIo } from '../src/cli/image.ts'
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
@@ -266,13 +266,7 @@ function ustar(entries: { name: string; type: string; data: Uint8Array }[]): Uin
     blocks.push(body)
   }
   blocks.push(new Uint8Array(1024))
-  const out = new Uint8Array(blocks.reduce((n, b) => n + b.length, 0))
-  let o = 0
-  for (const b of blocks) {
-    out.set(b, o)
-    o += b.length
-  }
-  return out
+  return concatBytes(blocks)
 }
 
 function paxRecord(key: string, value: string): Uint8Array {

@@ -15,7 +15,7 @@ import { parseExperiment, type ExperimentInput } from '../src/core/config.ts'
 import { ZERO_FP_HI, ZERO_FP_LO } from '../src/core/content.ts'
 import { Engine } from '../src/core/engine.ts'
 import { PT_ANON, PT_FREE, PT_PAGECACHE, PT_TEXT } from '../src/core/guest.ts'
-import { imageStats, type ImageIndex } from '../src/core/image.ts'
+import { concatBytes, imageStats, type ImageIndex } from '../src/core/image.ts'
 import type { Lane } from '../src/core/lane.ts'
 import { decodeSnapshot, encodeSnapshot, makeSnapshotHeader, SnapshotFormatError, snapshotStats } from '../src/core/snapshot.ts'
 import { parseTrace, TraceFormatError } from '../src/core/trace.ts'
@@ -50,15 +50,7 @@ function pattern(n: number, seed: number): Uint8Array {
   return b
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let o = 0
-  for (const p of parts) {
-    out.set(p, o)
-    o += p.length
-  }
-  return out
-}
+const concat = (...parts: Uint8Array[]): Uint8Array => concatBytes(parts)
 
 function elf(type: number, pages: number, seed: number): Uint8Array {
   const b = pattern(pages * PAGE, seed)

@@ -199,6 +199,11 @@ export function encodeImage(index: ImageIndex): Uint8Array {
     pages += pagesOf(f.size)
   }
   parts.push(encodeTrailer(index.files.length, pages))
+  return concatBytes(parts)
+}
+
+/** The byte arrays one after the other, in one new array. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
   let o = 0
   for (const p of parts) {
