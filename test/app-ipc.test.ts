@@ -194,6 +194,10 @@ describe('session relay', () => {
       { type: 'setSpeed', speed: 'max' },
       { type: 'start' }
     ])
+    // Once the window has an experiment file, relative file paths resolve against its folder.
+    r.host.doc.path = '/data/exp/web.samepage.json'
+    r.ipc.send(r.event(), 'session:load', { schema: 'y' })
+    expect(r.fakeSessions[0].commands.at(-1)).toEqual({ type: 'load', config: { schema: 'y' }, baseDir: '/data/exp' })
     const batch: SessionEvent = { type: 'samples', batches: [{ lane: 0, from: 0, columns: [new Float64Array([1, 2])] }] }
     r.fakeSessions[0].emit(batch)
     expect(r.posted[0]).toEqual([batch])

@@ -120,6 +120,8 @@ describe('open recent', () => {
     host.recent.add(path)
     expect((await openRecent(host, path))?.text).toBe(VALID_TEXT)
     expect(host.granted.has(path)).toBe(true)
+    // The window's experiment file: relative file paths in it resolve against its folder.
+    expect(host.doc.path).toBe(path)
   })
 })
 
@@ -145,6 +147,7 @@ describe('save an experiment', () => {
     expect(existsSync('/etc/cron.d/evil')).toBe(false)
     expect(host.dialog.calls[0].options).toMatchObject({ defaultPath: join(host.documentsDir, 'tiny.samepage.json') })
     expect(host.recent.list()).toEqual([`${chosen}.samepage.json`])
+    expect(host.doc.path).toBe(`${chosen}.samepage.json`)
   })
 
   it('Save As always asks, and a cancelled dialog writes nothing', async () => {

@@ -195,7 +195,8 @@ describe('session protocol over a worker thread (Electron hosting)', () => {
       { path: 'vms[0].snapshot_file', message: `cannot read ${join(dir, 'missing.spsnap')}: ENOENT` },
       { path: 'vms[1].snapshot_file', message: `cannot read ${join(dir, 'missing.spsnap')}: ENOENT` }
     ])
-    r.session.load(withFile(snap))
+    // A relative path resolves against the load's baseDir (the folder of the window's experiment file).
+    r.session.send({ type: 'load', config: withFile('vm.spsnap'), baseDir: dir })
     r.session.start()
     await r.until(() => r.last('summary') !== undefined, 'summary')
     // Three pages per VM: content (1,2) four times in all, (3,4) twice: KSM frees 6 - 2 pages.

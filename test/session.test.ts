@@ -141,5 +141,8 @@ describe('simulation session (the protocol behind every host)', () => {
     expect(parseCommand({ type: 'rm -rf' })).toBeNull()
     expect(parseCommand(null)).toBeNull()
     expect(parseCommand({ type: 'setSpeed', speed: 'max' })).toEqual({ type: 'setSpeed', speed: 'max' })
+    expect(parseCommand({ type: 'load', config: {}, baseDir: '/data' })).toEqual({ type: 'load', config: {}, baseDir: '/data' })
+    expect(parseCommand({ type: 'load', config: {}, baseDir: 7 })).toBeNull()
+    expect(parseCommand({ type: 'load', config: {}, baseDir: '' })).toBeNull()
   })
 })

@@ -14,7 +14,11 @@ export type SessionState = 'empty' | 'ready' | 'running' | 'paused' | 'done' | '
 
 /** Commands, as sent to a session host. */
 export type Command =
-  | { type: 'load'; config: unknown }
+  /**
+   * baseDir: the folder relative file paths in the config resolve against (set by the desktop
+   * app's main process, never by the renderer; absent: the host's own default).
+   */
+  | { type: 'load'; config: unknown; baseDir?: string }
   | { type: 'start' }
   | { type: 'pause' }
   | { type: 'resume' }
@@ -62,7 +66,9 @@ export function parseCommand(msg: unknown): Command | null {
   const m = msg as Record<string, unknown>
   switch (m.type) {
     case 'load':
-      return 'config' in m ? { type: 'load', config: m.config } : null
+      if (!('config' in m)) return null
+      if (m.baseDir === undefined) return { type: 'load', config: m.config }
+      return typeof m.baseDir === 'string' && m.baseDir !== '' ? { type: 'load', config: m.config, baseDir: m.baseDir } : null
     case 'start':
     case 'pause':
     case 'resume':

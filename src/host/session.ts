@@ -33,7 +33,7 @@ export const realClock: Clock = {
  * Reads the files a config refers to (image_file, snapshot_file, trace files), where the host can
  * read files (the Node worker: src/host/node/assets.ts). Web mode has none.
  */
-export type AssetLoader = (config: Experiment) => { assets: Assets; issues: ConfigIssue[] }
+export type AssetLoader = (config: Experiment, baseDir?: string) => { assets: Assets; issues: ConfigIssue[] }
 
 export class Session {
   private engine: Engine | null = null
@@ -63,7 +63,7 @@ export class Session {
     try {
       switch (cmd.type) {
         case 'load':
-          return this.load(cmd.config)
+          return this.load(cmd.config, cmd.baseDir)
         case 'start':
           return this.start()
         case 'pause':
@@ -95,7 +95,7 @@ export class Session {
     this.emit({ type: 'state', state: 'error' })
   }
 
-  load(doc: unknown): void {
+  load(doc: unknown, baseDir?: string): void {
     if (this.state === 'running') this.pause()
     const r = validateExperiment(doc)
     if (!r.ok) {
@@ -111,7 +111,7 @@ export class Session {
         this.emit({ type: 'invalid', issues: refs.map((ref) => ({ path: ref.field, message: `${ref.file}: ${NO_FILES_MESSAGE}` })) })
         return
       }
-      const loaded = this.loadAssets(r.config)
+      const loaded = this.loadAssets(r.config, baseDir)
       if (loaded.issues.length > 0) {
         this.emit({ type: 'invalid', issues: loaded.issues })
         return

@@ -31,6 +31,12 @@ type Waiter = { resolve: (saved: boolean) => void; timer: ReturnType<typeof setT
 export class DocumentState {
   title = ''
   dirty = false
+  /**
+   * The experiment file this window last opened or saved (absolute), or null: relative file
+   * paths in the experiment (images, snapshots, traces) resolve against its folder, as the CLI
+   * resolves them against the config file's.
+   */
+  path: string | null = null
   /** The user agreed to close: the next 'close' goes through without a prompt. */
   closeApproved = false
   /** A Save / Don't Save / Cancel box is open (a second request waits for it, not a second box). */

@@ -97,6 +97,7 @@ export async function loadConfigFile(host: FileHost, path: string): Promise<Open
   if (!r.ok) return { name, path: abs, text: read.text, issues: r.issues }
   host.granted.add(abs)
   host.recent.add(abs)
+  host.doc.path = abs
   return { name, path: abs, text: read.text }
 }
 
@@ -157,6 +158,7 @@ export async function saveConfig(host: FileHost, text: string, opts: SaveConfigO
     host.granted.add(target)
     host.recent.add(target)
     host.lastDir = dirname(target)
+    host.doc.path = target
     saved = true
     return { name: basename(target), path: target }
   } finally {

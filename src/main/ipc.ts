@@ -4,6 +4,7 @@
 //    the window was navigated to), and the window is one main created;
 // 2. the arguments match the channel's schema (zod; session commands with parseCommand).
 // A refused invoke rejects in the renderer; a refused one-way message is logged and dropped.
+import { dirname } from 'node:path'
 import type { MessagePortMain } from 'electron'
 import { z } from 'zod'
 import { parseCommand, type Command } from '../core/protocol.ts'
@@ -100,7 +101,11 @@ export function sendTable(deps: IpcDeps): SendTable {
       }
     },
     'session:connect': { args: none, run: (_host, owner) => deps.sessions.connect(owner) },
-    'session:load': { args: z.tuple([z.unknown()]), run: (_host, owner, config) => command(deps, owner, { type: 'load', config }) },
+    // Relative file paths in the config resolve against the folder of this window's experiment file.
+    'session:load': {
+      args: z.tuple([z.unknown()]),
+      run: (host, owner, config) => command(deps, owner, host.doc.path === null ? { type: 'load', config } : { type: 'load', config, baseDir: dirname(host.doc.path) })
+    },
     'session:start': { args: none, run: (_host, owner) => command(deps, owner, { type: 'start' }) },
     'session:pause': { args: none, run: (_host, owner) => command(deps, owner, { type: 'pause' }) },
     'session:resume': { args: none, run: (_host, owner) => command(deps, owner, { type: 'resume' }) },

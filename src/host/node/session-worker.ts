@@ -21,5 +21,5 @@ serveSession(
     listen: (handler) => port.on('message', handler)
   },
   realClock,
-  (config) => loadAssets(config, process.cwd())
+  (config, baseDir) => loadAssets(config, baseDir ?? process.cwd())
 )
