@@ -6,6 +6,8 @@ export default defineConfig({
   plugins: [vue()],
   test: {
     include: ['test/**/*.test.ts'],
+    // The property tests' seed: random locally, fixed under CI (test/setup-fast-check.ts).
+    setupFiles: ['test/setup-fast-check.ts'],
     environment: 'node',
     testTimeout: 60_000,
     hookTimeout: 60_000,
