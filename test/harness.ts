@@ -92,6 +92,7 @@ export interface RigOpts {
   table?: number
   tenants?: readonly number[]
   isolate?: boolean
+  maxPageSharing?: number
 }
 
 /** A host with the xlh scanner (hints pushed by the test stand in for disk I/O). */
@@ -103,7 +104,7 @@ export class XlhRig {
 
   constructor(pages: number, opts: RigOpts & { hintRatio?: number; linearRatio?: number; zeroPages?: boolean; smart?: boolean } = {}) {
     this.mem = new HostMemory(pages, true)
-    this.stable = new StableTree(this.mem, 256, 0, rigTenants(opts.tenants, opts.isolate ?? false))
+    this.stable = new StableTree(this.mem, opts.maxPageSharing ?? 256, 0, rigTenants(opts.tenants, opts.isolate ?? false))
     this.stack = new HintStack(opts.stack ?? 1024)
     this.scanner = new XlhScanner(this.mem, this.stable, XEON_X5560, this.stack, {
       pages_to_scan: opts.pagesToScan ?? 100,
@@ -135,7 +136,7 @@ export class HybridRig {
 
   constructor(pages: number, opts: RigOpts & { ksmShare?: number; zeroPages?: boolean } = {}) {
     this.mem = new HostMemory(pages, true)
-    this.stable = new StableTree(this.mem, 256, 0, rigTenants(opts.tenants, opts.isolate ?? false))
+    this.stable = new StableTree(this.mem, opts.maxPageSharing ?? 256, 0, rigTenants(opts.tenants, opts.isolate ?? false))
     this.stack = new HintStack(opts.stack ?? 1024)
     this.scanner = new HybridScanner(this.mem, this.stable, XEON_X5560, this.stack, {
       pages_to_scan: opts.pagesToScan ?? 100,

@@ -280,6 +280,31 @@ describe('XLH scanner', () => {
   })
 })
 
+describe('XLH and hybrid: a page both halves see', () => {
+  // The walk puts page 0 in KSM's unstable tree; then the hint half merges it with page 1 (a
+  // full KSM page at max_page_sharing 2). The walk then meets page 2, of the same content: the
+  // stable tree has no room, and the unstable tree must no longer offer page 0, now a KSM page
+  // (merging "both into a new KSM page" would free the frame page 1 still maps). As in
+  // cmp_and_merge_page, a page the hint half scans first leaves the unstable tree.
+  for (const kind of ['xlh', 'hybrid'] as const) {
+    it(`${kind}: a page merged through a hint leaves the unstable tree`, () => {
+      const r = kind === 'xlh' ? new XlhRig(3, { maxPageSharing: 2 }) : new HybridRig(3, { maxPageSharing: 2 })
+      for (const gp of [0, 1, 2]) r.write(gp, 5)
+      const walk = r.scanner.linear
+      walk.scanPages(3) // pass 1: every page gets its checksum (volatile on a first visit)
+      walk.scanPages(1) // pass 2: page 0 goes into the unstable tree
+      expect(walk.pages_unshared).toBe(1)
+      r.scanner.hinted.scanHinted(1) // page 1 takes the hash table entry
+      r.scanner.hinted.scanHinted(0) // page 0 matches it: a KSM page with 2 mappings (full)
+      expect(r.stable.pages_sharing).toBe(1)
+      expect(walk.pages_unshared).toBe(0)
+      walk.scanPages(2) // page 1 (a KSM page), then page 2: stable tree full, unstable tree empty
+      r.check()
+      expect(r.stable.pages_shared).toBe(1)
+    })
+  }
+})
+
 describe('ESX scanner', () => {
   it('shares a page with a matching hint entry whose page is unchanged', () => {
     const r = new EsxRig(8)

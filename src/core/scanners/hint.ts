@@ -57,7 +57,11 @@ export class HintScanner implements Scanner {
     readonly stack: HintStack,
     readonly params: HintParams,
     ops?: OpCounts,
-    /** Records kept by someone else (xlh, hybrid: KSM's rmap items); else this scanner's own. */
+    /**
+     * Records kept by someone else (xlh, hybrid: KSM's rmap items), told of every page this
+     * scanner compares and merges (the scanned page, and a hash entry's page before it is merged);
+     * else this scanner keeps its own.
+     */
     private readonly track: ((gp: number) => void) | null = null
   ) {
     let size = 1
@@ -128,6 +132,7 @@ export class HintScanner implements Scanner {
       if (ef >= 0 && ef !== mem.zeroFrame && mem.ksmNode(ef) < 0 && mem.hi(ef) === hi && mem.lo(ef) === lo && st.mayMerge(e, gp)) {
         this.tableGp[b] = -1
         this.pages_unshared--
+        if (this.track) this.track(e)
         st.mergeTwo(e, gp)
         this.ops.merge += 2
         return

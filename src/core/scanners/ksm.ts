@@ -207,11 +207,20 @@ export class KsmScanner implements Scanner {
     return true
   }
 
-  /** A record for page gp if it has none yet (the hint half of xlh and hybrid shares KSM's records). */
-  ensureRecord(gp: number): void {
-    if (!(this.rmapFlags[gp] & RMAP_EXISTS)) {
-      this.rmapFlags[gp] |= RMAP_EXISTS
+  /**
+   * The hint half of xlh and hybrid is about to compare-and-merge page gp, with KSM's records:
+   * gp gets a record if it has none and, as in step 1 of cmp_and_merge_page, leaves the unstable
+   * tree (else a page merged by the hint half would stay there as a "private" partner).
+   */
+  hintedPage(gp: number): void {
+    const flags = this.rmapFlags[gp]
+    if (!(flags & RMAP_EXISTS)) {
+      this.rmapFlags[gp] = flags | RMAP_EXISTS
       this.records++
+    } else if (flags & RMAP_UNSTABLE) {
+      if (this.rmapSeq[gp] === this.seqnr) this.unstable.erase(gp)
+      this.pages_unshared--
+      this.rmapFlags[gp] = flags & ~RMAP_UNSTABLE
     }
   }
 

@@ -46,7 +46,7 @@ export abstract class LinearPlusHints implements Scanner {
     const rate = { pages_to_scan: params.pages_to_scan, sleep_millisecs: params.sleep_millisecs }
     this.linear = new KsmScanner(mem, stable, cost, { ...rate, use_zero_pages: params.use_zero_pages, smart_scan: params.smart_scan }, this.ops)
     const linear = this.linear
-    this.hinted = new HintScanner(mem, stable, cost, stack, { ...rate, hash_table_size: params.hash_table_size }, this.ops, (gp) => linear.ensureRecord(gp))
+    this.hinted = new HintScanner(mem, stable, cost, stack, { ...rate, hash_table_size: params.hash_table_size }, this.ops, (gp) => linear.hintedPage(gp))
   }
 
   /** Whether the linear walk gets any of the budget. */
