@@ -11,9 +11,10 @@ import { basename, dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { FpSet, loadH64Raw, PageHasher } from '../core/image.ts'
 import { dumpLayout, encodeSnapshot, makeSnapshotHeader, snapshotStats, SnapshotFormatError, type Snapshot, type SnapshotExtent } from '../core/snapshot.ts'
-import { ImageUsageError, type ImageIo } from './image.ts'
+import { ImageUsageError, usage, type ImageIo } from './image.ts'
 
-const USAGE = 'usage: samepage dump import DUMP -o SNAPSHOT   (DUMP: raw memory (pmemsave) or an ELF core (dump-guest-memory))'
+/** Usage errors are one line (exit 2): the problem and the usage. */
+const USAGE = 'usage: samepage dump import DUMP -o SNAPSHOT, DUMP raw memory (pmemsave) or an ELF core (dump-guest-memory)'
 const READ_CHUNK = 1 << 20
 /** Bytes read to find an ELF core's program headers. */
 const HEAD_BYTES = 1 << 16
@@ -28,16 +29,12 @@ export interface DumpResult {
 
 export async function cmdDump(args: string[], io: ImageIo): Promise<number> {
   const [sub, ...rest] = args
-  if (sub !== 'import') throw new ImageUsageError(sub === undefined ? USAGE : `unknown dump command: ${sub}\n${USAGE}`)
-  let parsed
-  try {
-    parsed = parseArgs({ args: rest, options: { out: { type: 'string', short: 'o' }, json: { type: 'boolean' } }, allowPositionals: true })
-  } catch (e) {
-    throw new ImageUsageError((e as Error).message)
-  }
-  const { values, positionals } = parsed
-  if (positionals.length !== 1) throw new ImageUsageError(`dump import takes one DUMP\n${USAGE}`)
-  if (typeof values.out !== 'string' || values.out === '') throw new ImageUsageError('dump import needs -o SNAPSHOT')
+  if (sub !== 'import') throw new ImageUsageError(`${sub === undefined ? 'dump needs a command' : `unknown dump command "${sub}"`}: import (${USAGE})`)
+  const { values, positionals } = usage('dump import', () =>
+    parseArgs({ args: rest, options: { out: { type: 'string', short: 'o' }, json: { type: 'boolean' } }, allowPositionals: true })
+  )
+  if (positionals.length !== 1) throw new ImageUsageError(`dump import takes one DUMP, got ${positionals.length} (${USAGE})`)
+  if (typeof values.out !== 'string' || values.out === '') throw new ImageUsageError(`dump import needs -o SNAPSHOT (${USAGE})`)
   const r = await importDump(positionals[0], values.out, io)
   if (values.json) io.stdout(JSON.stringify(r, null, 2) + '\n')
   else {

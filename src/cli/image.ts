@@ -36,8 +36,9 @@ export interface ImageIo {
   stderrIsTTY: boolean
 }
 
-const USAGE = `usage: samepage image build SOURCE -o IMAGE   (SOURCE: a directory, .tar or .tar.gz)
-       samepage image stats IMAGE... [--json]   (IMAGE: an image or a memory snapshot)`
+/** Usage errors are one line (exit 2): the problem and the command's usage. */
+const BUILD_USAGE = 'usage: samepage image build SOURCE -o IMAGE, SOURCE a directory, .tar or .tar.gz'
+const STATS_USAGE = 'usage: samepage image stats IMAGE... [--json], IMAGE an image or a memory snapshot'
 
 const READ_CHUNK = 1 << 20
 
@@ -45,10 +46,10 @@ export async function cmdImage(args: string[], io: ImageIo): Promise<number> {
   const [sub, ...rest] = args
   switch (sub) {
     case 'build': {
-      const { values, positionals } = usage(() => parseArgs({ args: rest, options: { out: { type: 'string', short: 'o' } }, allowPositionals: true }))
-      if (positionals.length !== 1) throw new ImageUsageError(`image build takes one SOURCE\n${USAGE}`)
+      const { values, positionals } = usage('image build', () => parseArgs({ args: rest, options: { out: { type: 'string', short: 'o' } }, allowPositionals: true }))
+      if (positionals.length !== 1) throw new ImageUsageError(`image build takes one SOURCE, got ${positionals.length} (${BUILD_USAGE})`)
       const out = values.out
-      if (typeof out !== 'string' || out === '') throw new ImageUsageError('image build needs -o IMAGE')
+      if (typeof out !== 'string' || out === '') throw new ImageUsageError(`image build needs -o IMAGE (${BUILD_USAGE})`)
       const r = await buildImage(positionals[0], out, io)
       io.stdout(
         `${out}: ${r.files} files, ${r.pages} pages (${((r.pages * 4096) / 1048576).toFixed(2)} MiB)` +
@@ -57,8 +58,8 @@ export async function cmdImage(args: string[], io: ImageIo): Promise<number> {
       return 0
     }
     case 'stats': {
-      const { values, positionals } = usage(() => parseArgs({ args: rest, options: { json: { type: 'boolean' } }, allowPositionals: true }))
-      if (positionals.length === 0) throw new ImageUsageError(`image stats needs at least one IMAGE\n${USAGE}`)
+      const { values, positionals } = usage('image stats', () => parseArgs({ args: rest, options: { json: { type: 'boolean' } }, allowPositionals: true }))
+      if (positionals.length === 0) throw new ImageUsageError(`image stats needs at least one IMAGE (${STATS_USAGE})`)
       const images: { name: string; files: ImageFile[] }[] = []
       for (const p of positionals) images.push({ name: p, files: await readStatsInput(p) })
       const report = imageStats(images)
@@ -66,16 +67,16 @@ export async function cmdImage(args: string[], io: ImageIo): Promise<number> {
       return 0
     }
     default:
-      throw new ImageUsageError(sub === undefined ? USAGE : `unknown image command: ${sub}\n${USAGE}`)
+      throw new ImageUsageError(`${sub === undefined ? 'image needs a command' : `unknown image command "${sub}"`}: build or stats (samepage image build SOURCE -o IMAGE; samepage image stats IMAGE...)`)
   }
 }
 
-/** Option parsing errors as usage errors. */
-function usage<T>(fn: () => T): T {
+/** Option parsing errors as usage errors: one line, naming the command. */
+export function usage<T>(cmd: string, fn: () => T): T {
   try {
     return fn()
   } catch (e) {
-    throw new ImageUsageError((e as Error).message)
+    throw new ImageUsageError(`${cmd}: ${(e as Error).message.split('\n')[0]}`)
   }
 }
 

@@ -89,7 +89,7 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
         io.stdout(USAGE + '\n')
         return 0
       case undefined:
-        throw new UsageError(`no command given\n${USAGE}`)
+        throw new UsageError('no command given (commands: run, reproduce, calibrate, image, dump, presets, validate, schema, help; `samepage help` for more)')
       default:
         throw new UsageError(`unknown command "${cmd}" (commands: run, reproduce, calibrate, image, dump, presets, validate, schema, help)`)
     }

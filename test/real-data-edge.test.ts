@@ -1,0 +1,150 @@
+// Edge cases of the real-data paths, every input built here: image and snapshot decoding of
+// corrupt bytes, tar archives (hard links, pax, empty), dumps (ELF cores with odd segments),
+// traces (BOM, CRLF, long lines), and engine runs from images and snapshots at the edges
+// (zero pages, a small max_page_sharing, traces on snapshots, invariants).
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import xxhash from 'xxhash-wasm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Assets } from '../src/core/assets.ts'
+import { parseExperiment, type ExperimentInput } from '../src/core/config.ts'
+import { Engine } from '../src/core/engine.ts'
+import { imageStats, makeHeader, type ImageFile, type ImageIndex } from '../src/core/image.ts'
+import { makeSnapshotHeader, type Snapshot } from '../src/core/snapshot.ts'
+import { parseTrace } from '../src/core/trace.ts'
+import { runCli } from '../src/cli/main.ts'
+
+const PAGE = 4096
+let dir: string
+let h64: (b: Uint8Array) => bigint
+
+beforeAll(async () => {
+  h64 = (await xxhash()).h64Raw
+  dir = mkdtempSync(join(tmpdir(), 'samepage-edge-'))
+})
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+function pattern(n: number, seed: number): Uint8Array {
+  const b = new Uint8Array(n)
+  let x = seed * 2654435761 + 1
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0
+    b[i] = x >>> 24
+  }
+  return b
+}
+
+function fpsOf(pages: Uint8Array[]): Uint32Array {
+  const out = new Uint32Array(pages.length * 2)
+  pages.forEach((p, i) => {
+    const full = new Uint8Array(PAGE)
+    full.set(p)
+    const h = h64(full)
+    out[i * 2] = Number(h >> 32n)
+    out[i * 2 + 1] = Number(h & 0xffffffffn)
+  })
+  return out
+}
+
+const file = (path: string, pages: Uint8Array[], elf = false): ImageFile => ({ path, size: pages.length * PAGE, elf, fps: fpsOf(pages) })
+
+function staticExperiment(vms: ExperimentInput['vms'], scanner: Record<string, unknown> = { kind: 'ksm', max_page_sharing: 1 << 16 }, duration = 1): ExperimentInput {
+  return { schema: 'samepage-lab/experiment@1', name: 'edge', duration_s: duration, sample_every_s: duration, warmup: { boot: true, share: true }, vms, lanes: [{ name: 'L', scanner } as never] }
+}
+
+describe('engine edge cases', () => {
+  it('max_page_sharing 2: pages_sharing is the sum of m - ceil(m / 2)', () => {
+    const zero = new Uint8Array(PAGE)
+    const img: ImageIndex = { header: makeHeader('x'), files: [file('/z', [zero, zero, zero, zero, zero]), file('/p', [pattern(PAGE, 1), pattern(PAGE, 1), pattern(PAGE, 1)]), file('/e', [])] }
+    const cfg = parseExperiment(
+      staticExperiment(
+        [
+          { name: 'a', memory_mib: 16, image_file: 'i', model_memory: false, workload: { kind: 'boot' } },
+          { name: 'b', memory_mib: 16, image_file: 'i', model_memory: false, workload: { kind: 'boot' } }
+        ],
+        { kind: 'ksm', max_page_sharing: 2 }
+      )
+    )
+    const engine = new Engine(cfg, { checkInvariants: true, assets: new Map([['i', { kind: 'image', index: img }]]) as Assets })
+    engine.run()
+    const s = engine.summary(0).lanes[0]
+    expect(engine.lanes[0].mem.presentPages).toBe(16)
+    // zero x10 -> 5 KSM pages, 5 sharing; pattern x6 -> 3 KSM pages, 3 sharing.
+    expect(s.pages_shared).toBe(8)
+    expect(s.pages_sharing).toBe(8)
+    expect(imageStats([{ name: 'i', files: img.files }]).images[0].saved_pages).toBe(6)
+  })
+
+  it('an image of only empty files and a snapshot of only zero pages run', () => {
+    const img: ImageIndex = { header: makeHeader('x'), files: [file('/e', []), file('/f', [])] }
+    const snap: Snapshot = { header: makeSnapshotHeader('s', 'raw'), extents: [{ gfn: 0, fps: fpsOf([new Uint8Array(PAGE), new Uint8Array(PAGE)]) }] }
+    const cfg = parseExperiment(
+      staticExperiment([
+        { name: 'a', memory_mib: 16, image_file: 'i', model_memory: false, workload: { kind: 'boot' } },
+        { name: 'b', memory_mib: 16, snapshot_file: 's', workload: { kind: 'mem-micro', working_set_mib: 1, work_s: 1 } }
+      ], undefined, 5)
+    )
+    const engine = new Engine(cfg, { checkInvariants: true, assets: new Map<string, unknown>([['i', { kind: 'image', index: img }], ['s', { kind: 'snapshot', snapshot: snap }]]) as Assets })
+    engine.run()
+    expect(engine.summary(0).lanes[0].invariants_checked).toBe(true)
+  })
+
+  it('a trace on a snapshot VM with invariants: allocs into free memory, frees, file pages, under pressure', () => {
+    const pages: Uint8Array[] = []
+    for (let i = 0; i < 3000; i++) pages.push(i % 3 === 0 ? new Uint8Array(PAGE) : pattern(PAGE, i))
+    const snap: Snapshot = { header: makeSnapshotHeader('s', 'raw'), extents: [{ gfn: 0, fps: fpsOf(pages) }] }
+    const lines: string[] = []
+    let t = 0
+    for (let i = 0; i < 4000; i++) {
+      t += 0.001
+      lines.push(JSON.stringify({ t, vm: 'a', op: 'alloc', gfn: i, fp: (i % 7).toString(16).padStart(16, '0') }))
+      if (i % 5 === 0) lines.push(JSON.stringify({ t, vm: 'a', op: 'free', gfn: (i * 13) % 4000 }))
+      if (i % 4 === 0) lines.push(JSON.stringify({ t, vm: 'a', op: 'read-file', path: `/f${i % 9}`, offset: (i % 211) * PAGE }))
+      if (i % 6 === 0) lines.push(JSON.stringify({ t, vm: 'a', op: 'write-file', path: `/f${i % 5}`, offset: (i % 13) * PAGE }))
+      if (i % 3 === 0) lines.push(JSON.stringify({ t, vm: 'a', op: 'write', gfn: (i * 7) % 4000, fp: 'ac869b6f32d8bbdb' }))
+    }
+    const trace = parseTrace(lines.join('\r\n') + '\r\n', 't')
+    for (const scanner of [{ kind: 'ksm' }, { kind: 'hint' }, { kind: 'xlh' }]) {
+      const cfg = parseExperiment({ ...staticExperiment([{ name: 'a', memory_mib: 16, snapshot_file: 's', workload: { kind: 'trace', file: 't' } }], scanner, 5), warmup: { boot: true, share: false } })
+      const engine = new Engine(cfg, { checkInvariants: true, assets: new Map<string, unknown>([['s', { kind: 'snapshot', snapshot: snap }], ['t', { kind: 'trace', trace }]]) as Assets })
+      engine.run()
+      expect(engine.lanes[0].vms[0].main?.done()).toBe(true)
+    }
+  })
+})
+
+function cliIo(): { out: string[]; err: string[]; stdout: (s: string) => void; stderr: (s: string) => void; stderrIsTTY: boolean } {
+  const out: string[] = []
+  const err: string[] = []
+  return { out, err, stdout: (s) => out.push(s), stderr: (s) => err.push(s), stderrIsTTY: false }
+}
+
+describe('CLI arguments', () => {
+  it('bad arguments of image, dump and the command itself: one line on stderr, exit 2, nothing written', async () => {
+    const img = join(dir, 'never.spimg')
+    const cases = [
+      [],
+      ['image'],
+      ['image', 'frob'],
+      ['image', 'build'],
+      ['image', 'build', dir, dir, '-o', img],
+      ['image', 'build', dir],
+      ['image', 'build', dir, '-o', img, '--bogus'],
+      ['image', 'stats'],
+      ['image', 'stats', '--bogus', img],
+      ['dump'],
+      ['dump', 'export'],
+      ['dump', 'import'],
+      ['dump', 'import', join(dir, 'x.raw')],
+      ['dump', 'import', join(dir, 'x.raw'), '-o', img, '--bogus']
+    ]
+    for (const args of cases) {
+      const io = cliIo()
+      expect(await runCli(args, io), args.join(' ')).toBe(2)
+      expect(io.out).toEqual([])
+      expect(io.err.join(''), args.join(' ')).toMatch(/^samepage: [^\n]+\n$/)
+    }
+    expect(readdirSync(dir).filter((n) => n.includes('never'))).toEqual([])
+  })
+})
