@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import xxhash from 'xxhash-wasm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ZERO_FP_HI, ZERO_FP_LO } from '../src/core/content.ts'
-import { concatBytes, decodeImage, encodeImage, ImageFormatError, imageStats, isElfExecutable, makeHeader, type ImageFile } from '../src/core/image.ts'
+import { concatBytes, decodeImage, encodeFile, encodeHeader, encodeImage, encodeTrailer, ImageFormatError, imageStats, isElfExecutable, makeHeader, type ImageFile } from '../src/core/image.ts'
 import { buildImage, cmdImage, ImageUsageError, readImageFile, type ImageIo } from '../src/cli/image.ts'
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
@@ -212,6 +212,35 @@ describe('image format and stats (pure)', () => {
     expect(() => decodeImage(bytes.subarray(0, bytes.length - 3))).toThrow(ImageFormatError)
     expect(() => decodeImage(bytes.subarray(0, bytes.length - 20))).toThrow(/truncated/)
     expect(() => decodeImage(new TextEncoder().encode('{"schema":"other@1"}\n'))).toThrow(/schema: other@1/)
+  })
+
+  it('refuses a path that occurs twice or is not absolute', () => {
+    const f: ImageFile = { path: '/etc/hosts', size: 10, elf: false, fps: new Uint32Array([1, 2]) }
+    const twice = concatBytes([encodeHeader(makeHeader('x')), encodeFile(f), encodeFile(f), encodeTrailer(2, 2)])
+    expect(() => decodeImage(twice)).toThrow(/corrupt image: \/etc\/hosts occurs twice/)
+    const rel = encodeImage({ header: makeHeader('x'), files: [{ ...f, path: '/etc' }] })
+    rel[rel.indexOf(0x2f, rel.indexOf(0x0a))] = 0x2e // the record's '/etc' -> '.etc'
+    expect(() => decodeImage(rel)).toThrow(/corrupt image: path must start with \//)
+  })
+
+  it('every truncation and every corrupted byte gives an ImageFormatError or a valid image, never a crash', () => {
+    const files: ImageFile[] = [
+      { path: '/a', size: 9000, elf: true, fps: new Uint32Array([1, 2, 3, 4, 5, 6]) },
+      { path: '/b', size: 0, elf: false, fps: new Uint32Array(0) }
+    ]
+    const bytes = encodeImage({ header: makeHeader('x'), files })
+    for (let n = 0; n < bytes.length; n++) expect(() => decodeImage(bytes.subarray(0, n))).toThrow(ImageFormatError)
+    for (let i = 0; i < bytes.length; i++) {
+      for (const v of [0x00, 0x0a, 0x7f, 0xff]) {
+        const bad = bytes.slice()
+        bad[i] = v
+        try {
+          decodeImage(bad)
+        } catch (e) {
+          expect(e).toBeInstanceOf(ImageFormatError)
+        }
+      }
+    }
   })
 
   it('ideal sharing within each image and across two images', async () => {

@@ -234,6 +234,8 @@ export function decodeImage(bytes: Uint8Array): ImageIndex {
   const files: ImageFile[] = []
   let o = nl + 1
   let pagesTotal = 0
+  // A path occurs at most once: a guest's file table holds one file per path.
+  const paths = new Set<string>()
   const need = (n: number, what: string): void => {
     if (o + n > bytes.length) throw new ImageFormatError(`truncated image: ${what} at byte ${o}`)
   }
@@ -259,6 +261,10 @@ export function decodeImage(bytes: Uint8Array): ImageIndex {
     } catch {
       throw new ImageFormatError(`corrupt image: path is not UTF-8 at byte ${o}`)
     }
+    const problem = checkPath(path)
+    if (problem) throw new ImageFormatError(`corrupt image: ${problem} at byte ${o}`)
+    if (paths.has(path)) throw new ImageFormatError(`corrupt image: ${path} occurs twice (at byte ${o})`)
+    paths.add(path)
     o += len
     const flags = bytes[o]
     o += 1
