@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
 import xxhash from 'xxhash-wasm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ZERO_FP_HI, ZERO_FP_LO } from '../src/core/content.ts'
@@ -190,6 +191,27 @@ describe('image build from tar archives', () => {
     expect([...files[1].fps]).toEqual(expectedFps(pattern(100, 4)))
     expect(r.skipped).toBe(2) // ../escape.txt and the symlink
     expect(io.err.join('')).toMatch(/escape\.txt.*leaves the tree/)
+  })
+})
+
+describe('image build from bad archives', () => {
+  it('an empty, short, empty-gzip or truncated archive is one error naming it, and writes nothing', async () => {
+    const tar = ustar([{ name: 'a.bin', type: '0', data: pattern(5000, 1) }])
+    const cases: [string, Uint8Array, RegExp][] = [
+      ['empty.tar', new Uint8Array(0), /empty\.tar: not a tar archive \(empty\)$/],
+      ['hello.tar', new TextEncoder().encode('hello\n'), /hello\.tar: not a tar archive \(6 bytes, less than one 512-byte header\)$/],
+      ['empty.tar.gz', gzipSync(new Uint8Array(0)), /empty\.tar\.gz: not a tar archive \(empty once decompressed\)$/],
+      ['cut.tar', tar.subarray(0, 512 + 3000), /cut\.tar: truncated archive at byte 3512$/],
+      ['cut-header.tar', tar.subarray(0, 512 + 5120 + 100), /cut-header\.tar: truncated archive at byte 5732$/]
+    ]
+    for (const [name, bytes, msg] of cases) {
+      writeFileSync(join(dir, name), bytes)
+      const out = join(dir, name + '.img')
+      await expect(buildImage(join(dir, name), out, memIo())).rejects.toThrow(ImageUsageError)
+      await expect(buildImage(join(dir, name), out, memIo())).rejects.toThrow(msg)
+      expect(existsSync(out)).toBe(false)
+    }
+    expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([])
   })
 })
 

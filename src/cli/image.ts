@@ -364,7 +364,11 @@ class ByteReader {
   /** Bytes consumed so far (for error messages). */
   pos = 0
 
-  constructor(private readonly it: AsyncIterator<Uint8Array>) {}
+  constructor(
+    private readonly it: AsyncIterator<Uint8Array>,
+    /** The archive's name, for error messages. */
+    private readonly name: string
+  ) {}
 
   private async more(): Promise<boolean> {
     for (;;) {
@@ -385,7 +389,7 @@ class ByteReader {
     while (got < n) {
       if (this.off >= this.cur.length && !(await this.more())) {
         if (got === 0) return undefined
-        throw new ImageUsageError(`truncated archive at byte ${this.pos}`)
+        throw new ImageUsageError(`${this.name}: truncated archive at byte ${this.pos}`)
       }
       const take = Math.min(n - got, this.cur.length - this.off)
       out.set(this.cur.subarray(this.off, this.off + take), got)
@@ -400,7 +404,7 @@ class ByteReader {
   async stream(n: number, fn: (piece: Uint8Array) => void): Promise<void> {
     let left = n
     while (left > 0) {
-      if (this.off >= this.cur.length && !(await this.more())) throw new ImageUsageError(`truncated archive at byte ${this.pos}`)
+      if (this.off >= this.cur.length && !(await this.more())) throw new ImageUsageError(`${this.name}: truncated archive at byte ${this.pos}`)
       const take = Math.min(left, this.cur.length - this.off)
       fn(this.cur.subarray(this.off, this.off + take))
       this.off += take
@@ -481,14 +485,23 @@ async function readTar(archive: string, h64: H64Raw, sink: Sink, warn: (m: strin
   const file = createReadStream(archive, { highWaterMark: READ_CHUNK })
   const stream = gz ? file.pipe(createGunzip()) : file
   if (gz) file.on('error', (e) => stream.destroy(e))
-  const r = new ByteReader(stream[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>)
+  const r = new ByteReader(stream[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>, archive)
   const seen = new Set<string>()
   try {
     let longName: string | undefined
     let pax = new Map<string, string>()
-    for (;;) {
+    for (let first = true; ; first = false) {
       const at = r.pos
-      const h = await r.read(512)
+      let h: Uint8Array | undefined
+      try {
+        h = await r.read(512)
+      } catch (e) {
+        // Shorter than one header: not an archive at all (a text file, a failed download).
+        if (first && e instanceof ImageUsageError) throw new ImageUsageError(`${archive}: not a tar archive (${r.pos} bytes, less than one 512-byte header)`)
+        throw e
+      }
+      // An empty file is not an archive (GNU tar refuses it too); a real one has a header or end blocks.
+      if (!h && first) throw new ImageUsageError(`${archive}: not a tar archive (empty${gz ? ' once decompressed' : ''})`)
       if (!h || h.every((b) => b === 0)) break // end-of-archive blocks (or a bare end)
       if (!checksumOk(h)) throw new ImageUsageError(`${archive}: not a tar archive (bad header checksum at byte ${at})`)
       const type = String.fromCharCode(h[156])
@@ -498,7 +511,7 @@ async function readTar(archive: string, h64: H64Raw, sink: Sink, warn: (m: strin
       if (type === 'L' || type === 'x' || type === 'g' || type === 'K') {
         if (size > 1 << 24) throw new ImageUsageError(`${archive}: oversized ${type} record at byte ${at}`)
         const data = (await r.read(size)) ?? new Uint8Array(0)
-        if (data.length < size) throw new ImageUsageError(`truncated archive at byte ${r.pos}`)
+        if (data.length < size) throw new ImageUsageError(`${archive}: truncated archive at byte ${r.pos}`)
         await r.stream(pad, () => undefined)
         if (type === 'L') longName = cString(data, 0, data.length)
         else if (type === 'x') pax = parsePax(data)
