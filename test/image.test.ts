@@ -3,7 +3,7 @@
 // src/cli/image.ts, checked against xxhash-wasm directly, the same tree as .tar and .tar.gz,
 // the binary format round trip and the ideal-sharing statistics.
 import { execFileSync } from 'node:child_process'
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
@@ -194,6 +194,57 @@ describe('image build from tar archives', () => {
   })
 })
 
+describe('hard links in tar archives', () => {
+  it.skipIf(!existsSync('/bin/tar'))('a tar of a tree with hard links gives the same image as the tree', async () => {
+    const t = join(dir, 'linked')
+    mkdirSync(join(t, 'usr/bin'), { recursive: true })
+    writeFileSync(join(t, 'usr/bin/perl'), elfHeader(2))
+    linkSync(join(t, 'usr/bin/perl'), join(t, 'usr/bin/perl5.36'))
+    writeFileSync(join(t, 'a.txt'), pattern(9000, 7))
+    linkSync(join(t, 'a.txt'), join(t, 'usr/a-link.txt'))
+    execFileSync('tar', ['-cf', join(dir, 'linked.tar'), '-C', t, '.'])
+    const fromDir = await buildImage(t, join(dir, 'linked-dir.img'), memIo())
+    const io = memIo()
+    const fromTar = await buildImage(join(dir, 'linked.tar'), join(dir, 'linked-tar.img'), io)
+    expect(fromTar).toEqual(fromDir)
+    expect(fromTar).toMatchObject({ files: 4, skipped: 0 })
+    expect(io.err).toEqual([])
+    const a = byPath((await readImageFile(join(dir, 'linked-dir.img'))).files).map(plain)
+    expect(byPath((await readImageFile(join(dir, 'linked-tar.img'))).files).map(plain)).toEqual(a)
+  })
+
+  it('a hand-made archive: ustar, pax and GNU long link names; a link to nothing or leaving the tree is skipped', async () => {
+    const data = pattern(5000, 3)
+    const longTarget = 'long/' + 'x'.repeat(120) + '/target.bin'
+    const enc = new TextEncoder()
+    const tar = ustar([
+      { name: './data.bin', type: '0', data },
+      { name: './hard', type: '1', data: new Uint8Array(0), link: './data.bin' },
+      { name: '././@LongLink', type: 'L', data: enc.encode(longTarget + '\0') },
+      { name: 'ignored', type: '0', data: pattern(10, 4) },
+      { name: '././@LongLink', type: 'K', data: enc.encode(longTarget + '\0') },
+      { name: 'gnu-link', type: '1', data: new Uint8Array(0), link: 'ignored-too' },
+      { name: 'PaxHeader', type: 'x', data: paxRecord('linkpath', '/' + longTarget) },
+      { name: 'pax-link', type: '1', data: new Uint8Array(0), link: 'ignored' },
+      { name: 'dangling', type: '1', data: new Uint8Array(0), link: 'missing.bin' },
+      { name: '../out', type: '1', data: new Uint8Array(0), link: 'data.bin' },
+      { name: 'hard', type: '1', data: new Uint8Array(0), link: 'data.bin' }
+    ])
+    writeFileSync(join(dir, 'links.tar'), tar)
+    const io = memIo()
+    const r = await buildImage(join(dir, 'links.tar'), join(dir, 'links.img'), io)
+    expect(r).toMatchObject({ files: 5, skipped: 3 })
+    const files = (await readImageFile(join(dir, 'links.img'))).files
+    expect(files.map((f) => f.path)).toEqual(['/data.bin', '/hard', '/' + longTarget, '/gnu-link', '/pax-link'])
+    for (const f of files) expect([...f.fps]).toEqual(expectedFps(f.path === '/data.bin' || f.path === '/hard' ? data : pattern(10, 4)))
+    expect(files[1].size).toBe(5000)
+    const err = io.err.join('')
+    expect(err).toMatch(/skipping hard link dangling in .*: its target missing\.bin is not a file of the image/)
+    expect(err).toMatch(/skipping hard link \.\.\/out in .*: leaves the tree/)
+    expect(err).toMatch(/skipping hard link hard in .*: duplicate path/)
+  })
+})
+
 describe('image build from bad archives', () => {
   it('an empty, short, empty-gzip or truncated archive is one error naming it, and writes nothing', async () => {
     const tar = ustar([{ name: 'a.bin', type: '0', data: pattern(5000, 1) }])
@@ -294,7 +345,7 @@ describe('image format and stats (pure)', () => {
 })
 
 // A minimal ustar writer for hand-made archives.
-function ustar(entries: { name: string; type: string; data: Uint8Array }[]): Uint8Array {
+function ustar(entries: { name: string; type: string; data: Uint8Array; link?: string }[]): Uint8Array {
   const blocks: Uint8Array[] = []
   const enc = new TextEncoder()
   for (const e of entries) {
@@ -307,6 +358,7 @@ function ustar(entries: { name: string; type: string; data: Uint8Array }[]): Uin
     h.set(enc.encode('00000000000\0'), 136)
     h.fill(0x20, 148, 156)
     h[156] = e.type.charCodeAt(0)
+    if (e.link !== undefined) h.set(enc.encode(e.link).subarray(0, 100), 157)
     h.set(enc.encode('ustar\x0000'), 257)
     let sum = 0
     for (const x of h) sum += x

@@ -144,7 +144,7 @@ export async function buildImage(source: string, out: string, io: ImageIo): Prom
   }
   if (!st.isDirectory() && !st.isFile()) throw new ImageUsageError(`${source} is neither a directory nor a tar archive`)
   const h64 = await loadH64Raw()
-  const writer = await ImageWriter.create(out, basename(source))
+  const writer = await ImageWriter.create(out, basename(source), !st.isDirectory())
   const result: BuildResult = { files: 0, pages: 0, skipped: 0, unreadable: 0 }
   const progress = new Progress(io)
   const warn = (msg: string): void => {
@@ -160,7 +160,7 @@ export async function buildImage(source: string, out: string, io: ImageIo): Prom
   try {
     // The image may be written inside the tree it indexes: never index it (or its temporary file).
     if (st.isDirectory()) await walkDirectory(source, h64, sink, warn, result, new Set([resolve(writer.tmp), resolve(out)]))
-    else await readTar(source, h64, sink, warn, result)
+    else await readTar(source, h64, sink, warn, result, (path) => writer.recall(path))
     progress.clear()
     await writer.commit()
   } catch (e) {
@@ -177,30 +177,53 @@ class ImageWriter {
   private fill = 0
   private files = 0
   private pages = 0
+  /** Bytes written to the file so far (the buffer's start). */
+  private flushed = 0
+  /**
+   * Where each record is in the file (path -> [offset, length]) when `remember` (tar archives),
+   * to read one back for a hard link: a few bytes per file, the content stays on disk.
+   */
+  private readonly records: Map<string, [number, number]> | null
 
   private constructor(
     private readonly fh: FileHandle,
     readonly tmp: string,
-    private readonly out: string
-  ) {}
+    private readonly out: string,
+    remember: boolean
+  ) {
+    this.records = remember ? new Map() : null
+  }
 
-  static async create(out: string, source: string): Promise<ImageWriter> {
+  static async create(out: string, source: string, remember: boolean): Promise<ImageWriter> {
     const tmp = join(dirname(out), `.${basename(out)}.${process.pid}.${Date.now().toString(36)}.tmp`)
     let fh: FileHandle
     try {
-      fh = await open(tmp, 'wx')
+      fh = await open(tmp, 'wx+') // read too: a tar hard link reads its target's record back
     } catch (e) {
       throw new ImageUsageError(`cannot write ${out}: ${errText(e)}`)
     }
-    const w = new ImageWriter(fh, tmp, out)
+    const w = new ImageWriter(fh, tmp, out, remember)
     await w.write(encodeHeader(makeHeader(source)))
     return w
   }
 
   async add(file: ImageFile): Promise<void> {
-    await this.write(encodeFile(file))
+    const rec = encodeFile(file)
+    this.records?.set(file.path, [this.flushed + this.fill, rec.length])
+    await this.write(rec)
     this.files++
     this.pages += pagesOf(file.size)
+  }
+
+  /** The record of `path` written earlier, read back from the file; undefined if none was. */
+  async recall(path: string): Promise<ImageFile | undefined> {
+    const at = this.records?.get(path)
+    if (!at) return undefined
+    await this.flush()
+    const rec = new Uint8Array(at[1])
+    const { bytesRead } = await this.fh.read(rec, 0, rec.length, at[0])
+    if (bytesRead !== rec.length) throw new Error(`cannot read back the record of ${path}`)
+    return decodeRecord(rec)
   }
 
   async commit(): Promise<void> {
@@ -224,7 +247,8 @@ class ImageWriter {
   private async write(bytes: Uint8Array): Promise<void> {
     if (this.fill + bytes.length > this.buf.length) await this.flush()
     if (bytes.length >= this.buf.length) {
-      await this.fh.write(bytes)
+      await this.fh.write(bytes, 0, bytes.length, this.flushed)
+      this.flushed += bytes.length
       return
     }
     this.buf.set(bytes, this.fill)
@@ -232,7 +256,8 @@ class ImageWriter {
   }
 
   private async flush(): Promise<void> {
-    if (this.fill > 0) await this.fh.write(this.buf, 0, this.fill)
+    if (this.fill > 0) await this.fh.write(this.buf, 0, this.fill, this.flushed)
+    this.flushed += this.fill
     this.fill = 0
   }
 }
@@ -471,7 +496,19 @@ function imagePath(name: string): string | undefined {
   return '/' + parts.join('/')
 }
 
-async function readTar(archive: string, h64: H64Raw, sink: Sink, warn: (m: string) => void, result: BuildResult): Promise<void> {
+/**
+ * Reads a tar archive's regular files into `sink`. A hard link (type 1) records its target's
+ * pages at its own path, as a directory walk of the same tree does; `recall` gives the record
+ * of a path already written (a link's target comes before it in the archive).
+ */
+async function readTar(
+  archive: string,
+  h64: H64Raw,
+  sink: Sink,
+  warn: (m: string) => void,
+  result: BuildResult,
+  recall: (path: string) => Promise<ImageFile | undefined>
+): Promise<void> {
   let gz = false
   try {
     const fh = await open(archive, 'r')
@@ -489,6 +526,7 @@ async function readTar(archive: string, h64: H64Raw, sink: Sink, warn: (m: strin
   const seen = new Set<string>()
   try {
     let longName: string | undefined
+    let longLink: string | undefined
     let pax = new Map<string, string>()
     for (let first = true; ; first = false) {
       const at = r.pos
@@ -514,6 +552,7 @@ async function readTar(archive: string, h64: H64Raw, sink: Sink, warn: (m: strin
         if (data.length < size) throw new ImageUsageError(`${archive}: truncated archive at byte ${r.pos}`)
         await r.stream(pad, () => undefined)
         if (type === 'L') longName = cString(data, 0, data.length)
+        else if (type === 'K') longLink = cString(data, 0, data.length)
         else if (type === 'x') pax = parsePax(data)
         continue
       }
@@ -525,15 +564,33 @@ async function readTar(archive: string, h64: H64Raw, sink: Sink, warn: (m: strin
       if (paxPath !== undefined) name = paxPath
       const paxSize = pax.get('size')
       if (paxSize !== undefined && /^\d+$/.test(paxSize)) size = Number(paxSize)
+      const linkName = pax.get('linkpath') ?? longLink ?? cString(h, 157, 100)
       longName = undefined
+      longLink = undefined
       pax = new Map()
       const fullPad = (512 - (size % 512)) % 512
+      if (type === '1') {
+        // A hard link: the target's content at the link's path (the target came earlier).
+        await r.stream(size + fullPad, () => undefined)
+        const path = imagePath(name)
+        const problem = path === undefined ? 'leaves the tree' : path === '/' ? 'not a file' : checkPath(path)
+        const target = imagePath(linkName)
+        const file = problem || seen.has(path as string) || target === undefined ? undefined : await recall(target)
+        if (!file) {
+          const why = problem ?? (seen.has(path as string) ? 'duplicate path (first copy kept)' : `its target ${linkName} is not a file of the image`)
+          warn(`skipping hard link ${name} in ${archive}: ${why}`)
+          result.skipped++
+          continue
+        }
+        seen.add(path as string)
+        await sink({ ...file, path: path as string })
+        continue
+      }
       const regular = type === '0' || type === '\0' || type === '7'
       const path = regular ? imagePath(name) : undefined
       const problem = path === undefined ? 'leaves the tree' : checkPath(path)
       if (!regular || problem || path === '/' || seen.has(path as string)) {
         if (regular) warn(`skipping ${name} in ${archive}: ${path !== undefined && seen.has(path) ? 'duplicate path (first copy kept)' : (problem ?? 'not a file')}`)
-        else if (type === '1') warn(`skipping hard link ${name} in ${archive}`)
         if (regular || type !== '5') result.skipped++
         await r.stream(size + fullPad, () => undefined)
         continue
@@ -551,6 +608,24 @@ async function readTar(archive: string, h64: H64Raw, sink: Sink, warn: (m: strin
     stream.destroy()
     file.destroy()
   }
+}
+
+/** One record as encodeFile wrote it (the writer's own bytes, read back). */
+function decodeRecord(rec: Uint8Array): ImageFile {
+  const dv = new DataView(rec.buffer, rec.byteOffset, rec.byteLength)
+  const len = dv.getUint32(0, true)
+  const path = utf8.decode(rec.subarray(4, 4 + len))
+  let o = 4 + len
+  const elf = (rec[o] & 1) !== 0
+  const size = dv.getUint32(o + 1, true) + dv.getUint32(o + 5, true) * 2 ** 32
+  o += 9
+  const pages = pagesOf(size)
+  const fps = new Uint32Array(pages * 2)
+  for (let p = 0; p < pages; p++, o += 8) {
+    fps[p * 2] = dv.getUint32(o + 4, true)
+    fps[p * 2 + 1] = dv.getUint32(o, true)
+  }
+  return { path, size, elf, fps }
 }
 
 function errText(e: unknown): string {
