@@ -12,7 +12,8 @@ import { parseExperiment, type ExperimentInput } from '../src/core/config.ts'
 import { Engine } from '../src/core/engine.ts'
 import { imageStats, makeHeader, type ImageFile, type ImageIndex } from '../src/core/image.ts'
 import { makeSnapshotHeader, type Snapshot } from '../src/core/snapshot.ts'
-import { parseTrace } from '../src/core/trace.ts'
+import { parseTrace, TraceFormatError } from '../src/core/trace.ts'
+import { checkAssets, decodeAsset } from '../src/core/assets.ts'
 import { runCli } from '../src/cli/main.ts'
 
 const PAGE = 4096
@@ -146,5 +147,46 @@ describe('CLI arguments', () => {
       expect(io.err.join(''), args.join(' ')).toMatch(/^samepage: [^\n]+\n$/)
     }
     expect(readdirSync(dir).filter((n) => n.includes('never'))).toEqual([])
+  })
+})
+
+describe('trace files', () => {
+  const ev = (o: Record<string, unknown>): string => JSON.stringify({ vm: 'a', ...o })
+  it('a BOM, CRLF line endings, blank lines and no trailing newline parse; line numbers count every line', () => {
+    const text = '\ufeff{"schema": "samepage-lab/trace@1"}\r\n\r\n' + ev({ t: 0, op: 'alloc', gfn: 1 }) + '\r\n   \r\n' + ev({ t: 1, op: 'free', gfn: 1 })
+    const bytes = new TextEncoder().encode(text)
+    const a = decodeAsset('trace', bytes, 'w.jsonl')
+    expect(a.kind === 'trace' && [...a.trace.line]).toEqual([3, 5])
+    // The same with a UTF-8 BOM as bytes, and a bad last line: its number is right.
+    const bad = new TextEncoder().encode(text + '\r\n' + ev({ t: 2, op: 'free' }) + '\r\n')
+    expect(() => decodeAsset('trace', bad, 'w.jsonl')).toThrow(/^w\.jsonl line 6: gfn: required for "free"$/)
+  })
+
+  it('a very long line is reported with a short message', () => {
+    const long = ev({ t: 0, op: 'free', gfn: 1 }).slice(0, -1) + ',"pad":"' + 'x'.repeat(1 << 20) + '"}'
+    let msg = ''
+    try {
+      parseTrace(long + '\n', 'l.jsonl')
+    } catch (e) {
+      expect(e).toBeInstanceOf(TraceFormatError)
+      msg = (e as Error).message
+    }
+    expect(msg).toMatch(/^l\.jsonl line 1: pad: not a field of "free"/)
+    expect(msg.length).toBeLessThan(200)
+    const broken = '{"t": 0, "vm": "a", "op": "free", "gfn": 1, "pad": "' + 'x'.repeat(1 << 20) + '\n'
+    expect(() => parseTrace(broken, 'l.jsonl')).toThrow(/^l\.jsonl line 1: invalid JSON \(.{0,200}\)$/)
+  })
+
+  it('t that JSON cannot hold (1e400) is named as a number', () => {
+    expect(() => parseTrace(ev({ t: 0, op: 'free', gfn: 1 }).replace('"t":0', '"t":1e400'), 'x')).toThrow(/^x line 1: t: expected seconds >= 0, got Infinity$/)
+  })
+
+  it('a gfn past the VM\'s memory is reported with its line and field', () => {
+    const text = ['{"schema": "samepage-lab/trace@1"}', '', ev({ t: 0, op: 'alloc', gfn: 1 }), ev({ t: 1, op: 'alloc', gfn: 4096 }), ev({ t: 2, op: 'alloc', gfn: 5000 })].join('\n')
+    const trace = parseTrace(text, 'g.jsonl')
+    const cfg = parseExperiment(staticExperiment([{ name: 'a', memory_mib: 16, workload: { kind: 'trace', file: 'g.jsonl' } }]))
+    expect(checkAssets(cfg, new Map([['g.jsonl', { kind: 'trace', trace }]]) as Assets)).toEqual([
+      { path: 'vms[0].workload.file', message: 'g.jsonl line 4: gfn: 4096 of VM "a" is past the VM\'s 4096 pages (memory_mib 16)' }
+    ])
   })
 })

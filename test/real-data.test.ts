@@ -543,7 +543,7 @@ describe('bad references', () => {
     expect(found).toEqual([
       'vms[0].working_set[1]: /no/such is not a file of a.spimg',
       'vms[1].snapshot_file: big.spsnap holds guest memory up to 16.01 MiB; memory_mib is 16',
-      'vms[1].workload.file: t.jsonl: VM "b" names gfn 4096, past the VM\'s 4096 pages (memory_mib 16)',
+      'vms[1].workload.file: t.jsonl line 1: gfn: 4096 of VM "b" is past the VM\'s 4096 pages (memory_mib 16)',
       'vms[2].image_file: big.spsnap is a snapshot, not an image',
       'vms[2].workload.vm: t.jsonl has no lines for VM "zz" (its VMs: b)',
       'vms[3].image_file: gone was not loaded'

@@ -9,7 +9,7 @@
 import type { ConfigIssue, Experiment } from './config.ts'
 import { decodeImage, ImageFormatError, IMAGE_SCHEMA, type ImageIndex } from './image.ts'
 import { decodeSnapshot, headerSchema, SnapshotFormatError, SNAPSHOT_SCHEMA, snapshotStats, type Snapshot } from './snapshot.ts'
-import { parseTrace, TraceFormatError, traceVmStats, type Trace } from './trace.ts'
+import { firstGfnPast, parseTrace, TraceFormatError, traceVmStats, type Trace } from './trace.ts'
 
 export type Asset = { kind: 'image'; index: ImageIndex } | { kind: 'snapshot'; snapshot: Snapshot } | { kind: 'trace'; trace: Trace }
 export type AssetKind = Asset['kind']
@@ -99,7 +99,9 @@ export function checkAssets(config: Experiment, assets: Assets | undefined): Con
         const field = w.kind === 'trace' && w.vm !== undefined ? `vms[${ref.vm}].workload.vm` : ref.field
         issues.push({ path: field, message: `${ref.file} has no lines for VM "${name}" (its VMs: ${a.trace.vms.slice(0, 8).join(', ') || 'none'})` })
       } else if (st.maxGfn >= pages) {
-        issues.push({ path: ref.field, message: `${ref.file}: VM "${name}" names gfn ${st.maxGfn}, past the VM's ${pages} pages (memory_mib ${vm.memory_mib})` })
+        // The first such line, named like a format error: the file, the line, the field.
+        const i = firstGfnPast(a.trace, name, pages)
+        issues.push({ path: ref.field, message: `${ref.file} line ${a.trace.line[i]}: gfn: ${a.trace.gfn[i]} of VM "${name}" is past the VM's ${pages} pages (memory_mib ${vm.memory_mib})` })
       }
     }
   }

@@ -47,6 +47,8 @@ export interface Trace {
   path: Int32Array
   /** Page index in the file (the line's byte offset / 4096). */
   offset: Int32Array
+  /** The event's line number in the file (1-based), for messages. */
+  line: Int32Array
 }
 
 /** Which fields each operation needs and allows. */
@@ -106,7 +108,7 @@ export function parseTrace(text: string, name = 'trace'): Trace {
     }
     for (const k of spec.need) if (rec[k] === undefined) fail(k, `required for "${op}"`)
     const t = rec.t
-    if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) fail('t', `expected seconds >= 0, got ${JSON.stringify(t)}`)
+    if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) fail('t', `expected seconds >= 0, got ${typeof t === 'number' ? String(t) : JSON.stringify(t)}`)
     const vm = rec.vm
     if (typeof vm !== 'string' || vm.length === 0 || vm.length > 64) fail('vm', 'expected a VM name (1 to 64 characters)')
     let vi = vmIndex.get(vm as string)
@@ -155,7 +157,7 @@ export function parseTrace(text: string, name = 'trace'): Trace {
       }
       offset = (off as number) / PAGE_SIZE
     }
-    b.push(t as number, vi, TRACE_OPS.indexOf(op as (typeof TRACE_OPS)[number]), gfn, hi, lo, hasFp, type, path, offset)
+    b.push(t as number, vi, TRACE_OPS.indexOf(op as (typeof TRACE_OPS)[number]), gfn, hi, lo, hasFp, type, path, offset, lineNo)
   }
   return b.finish([...vmIndex.keys()], [...pathIndex.keys()])
 }
@@ -177,8 +179,9 @@ class Builder {
   private type = new Uint8Array(this.cap)
   private path = new Int32Array(this.cap)
   private offset = new Int32Array(this.cap)
+  private line = new Int32Array(this.cap)
 
-  push(t: number, vm: number, op: number, gfn: number, hi: number, lo: number, hasFp: number, type: number, path: number, offset: number): void {
+  push(t: number, vm: number, op: number, gfn: number, hi: number, lo: number, hasFp: number, type: number, path: number, offset: number, line: number): void {
     if (this.n === this.cap) this.grow()
     const i = this.n++
     this.t[i] = t
@@ -191,6 +194,7 @@ class Builder {
     this.type[i] = type
     this.path[i] = path
     this.offset[i] = offset
+    this.line[i] = line
   }
 
   private grow(): void {
@@ -209,6 +213,7 @@ class Builder {
     this.type = g(this.type, new Uint8Array(this.cap))
     this.path = g(this.path, new Int32Array(this.cap))
     this.offset = g(this.offset, new Int32Array(this.cap))
+    this.line = g(this.line, new Int32Array(this.cap))
   }
 
   finish(vms: string[], paths: string[]): Trace {
@@ -226,19 +231,33 @@ class Builder {
       hasFp: this.hasFp.slice(0, n),
       type: this.type.slice(0, n),
       path: this.path.slice(0, n),
-      offset: this.offset.slice(0, n)
+      offset: this.offset.slice(0, n),
+      line: this.line.slice(0, n)
     }
   }
 }
 
-/** Per VM name of the trace: its events and the highest gfn and file page it names. */
-export function traceVmStats(trace: Trace): Map<string, { events: number; maxGfn: number }> {
-  const out = new Map<string, { events: number; maxGfn: number }>()
+export interface TraceVmStats {
+  events: number
+  /** The highest gfn the VM's lines name (-1: none). */
+  maxGfn: number
+}
+
+/** Per VM name of the trace: its events and the highest gfn it names. */
+export function traceVmStats(trace: Trace): Map<string, TraceVmStats> {
+  const out = new Map<string, TraceVmStats>()
   for (const v of trace.vms) out.set(v, { events: 0, maxGfn: -1 })
   for (let i = 0; i < trace.length; i++) {
-    const s = out.get(trace.vms[trace.vm[i]]) as { events: number; maxGfn: number }
+    const s = out.get(trace.vms[trace.vm[i]]) as TraceVmStats
     s.events++
     if (trace.gfn[i] > s.maxGfn) s.maxGfn = trace.gfn[i]
   }
   return out
+}
+
+/** The first of VM `vm`'s events naming a gfn >= `pages`, or -1. */
+export function firstGfnPast(trace: Trace, vm: string, pages: number): number {
+  const vi = trace.vms.indexOf(vm)
+  for (let i = 0; i < trace.length; i++) if (trace.vm[i] === vi && trace.gfn[i] >= pages) return i
+  return -1
 }
