@@ -2,16 +2,19 @@
 // corrupt bytes, tar archives (hard links, pax, empty), dumps (ELF cores with odd segments),
 // traces (BOM, CRLF, long lines), and engine runs from images and snapshots at the edges
 // (zero pages, a small max_page_sharing, traces on snapshots, invariants).
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import xxhash from 'xxhash-wasm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Assets } from '../src/core/assets.ts'
 import { parseExperiment, type ExperimentInput } from '../src/core/config.ts'
+import { ZERO_FP_HI, ZERO_FP_LO } from '../src/core/content.ts'
 import { Engine } from '../src/core/engine.ts'
 import { imageStats, makeHeader, type ImageFile, type ImageIndex } from '../src/core/image.ts'
-import { makeSnapshotHeader, type Snapshot } from '../src/core/snapshot.ts'
+import { decodeSnapshot, dumpLayout, encodeSnapshot, makeSnapshotHeader, SnapshotFormatError, type Snapshot } from '../src/core/snapshot.ts'
+import { importDump } from '../src/cli/dump.ts'
+import { ImageUsageError } from '../src/cli/image.ts'
 import { parseTrace, TraceFormatError } from '../src/core/trace.ts'
 import { checkAssets, decodeAsset } from '../src/core/assets.ts'
 import { runCli } from '../src/cli/main.ts'
@@ -190,3 +193,110 @@ describe('trace files', () => {
     ])
   })
 })
+
+/** A minimal ELF64 little-endian core with PT_LOAD segments (paddr, file bytes), in the order given. */
+function elfCore(segments: { paddr: number; bytes: Uint8Array }[]): Uint8Array {
+  const phoff = 64
+  const phnum = segments.length + 1
+  const dataOff = Math.ceil((phoff + phnum * 56) / PAGE) * PAGE
+  const out = new Uint8Array(dataOff + segments.reduce((n, s) => n + s.bytes.length, 0))
+  const dv = new DataView(out.buffer)
+  out.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0])
+  dv.setUint16(16, 4, true)
+  dv.setUint16(18, 62, true)
+  dv.setUint32(32, phoff, true)
+  dv.setUint16(52, 64, true)
+  dv.setUint16(54, 56, true)
+  dv.setUint16(56, phnum, true)
+  dv.setUint32(phoff, 4, true)
+  let o = dataOff
+  segments.forEach((s, i) => {
+    const p = phoff + (i + 1) * 56
+    dv.setUint32(p, 1, true)
+    dv.setUint32(p + 8, o, true)
+    dv.setBigUint64(p + 24, BigInt(s.paddr), true)
+    dv.setUint32(p + 32, s.bytes.length, true)
+    dv.setUint32(p + 40, s.bytes.length, true)
+    out.set(s.bytes, o)
+    o += s.bytes.length
+  })
+  return out
+}
+
+describe('snapshots and dumps at the edges', () => {
+  it('every truncation and corrupted byte of a snapshot gives a SnapshotFormatError or a valid snapshot', () => {
+    const s: Snapshot = { header: makeSnapshotHeader('x', 'elf-core'), extents: [{ gfn: 2, fps: Uint32Array.from([1, 2, ZERO_FP_HI, ZERO_FP_LO]) }, { gfn: 9, fps: Uint32Array.from([5, 6]) }] }
+    const bytes = encodeSnapshot(s)
+    expect(decodeSnapshot(bytes)).toEqual(s)
+    for (let n = 0; n < bytes.length; n++) expect(() => decodeSnapshot(bytes.subarray(0, n))).toThrow(SnapshotFormatError)
+    for (let i = 0; i < bytes.length; i++) {
+      for (const v of [0x00, 0x0a, 0x7f, 0xff]) {
+        const bad = bytes.slice()
+        bad[i] = v
+        try {
+          decodeSnapshot(bad)
+        } catch (e) {
+          expect(e).toBeInstanceOf(SnapshotFormatError)
+        }
+      }
+    }
+  })
+
+  it('ELF cores: out-of-order segments are sorted, holes stay absent, overlaps and huge or unaligned addresses are refused', async () => {
+    const p = (seed: number) => pattern(PAGE, seed)
+    const ooo = elfCore([{ paddr: 8 * PAGE, bytes: p(1) }, { paddr: 0, bytes: concatPages(p(2), p(3)) }])
+    expect(dumpLayout(ooo, ooo.length).regions.map((r) => [r.gfn, r.bytes])).toEqual([[0, 2 * PAGE], [8, PAGE]])
+    writeFileSync(join(dir, 'ooo.core'), ooo)
+    expect(await importDump(join(dir, 'ooo.core'), join(dir, 'ooo.spsnap'), quiet())).toMatchObject({ format: 'elf-core', pages: 3, end_gfn: 9 })
+    const refused: [Uint8Array, RegExp][] = [
+      [elfCore([{ paddr: 0, bytes: concatPages(p(1), p(2)) }, { paddr: PAGE, bytes: p(3) }]), /overlap/],
+      [elfCore([{ paddr: 0, bytes: new Uint8Array(PAGE + 1) }, { paddr: PAGE, bytes: p(3) }]), /overlap/],
+      [elfCore([{ paddr: 2 ** 52, bytes: p(1) }]), /goes past/],
+      [elfCore([{ paddr: 2 ** 63, bytes: p(1) }]), /ELF core/],
+      [elfCore([{ paddr: 100, bytes: p(1) }]), /not page aligned/]
+    ]
+    for (const [core, msg] of refused) {
+      expect(() => dumpLayout(core, core.length)).toThrow(msg)
+      writeFileSync(join(dir, 'bad.core'), core)
+      await expect(importDump(join(dir, 'bad.core'), join(dir, 'bad.spsnap'), quiet())).rejects.toThrow(ImageUsageError)
+    }
+    // A core cut short: the segment runs past the end of the file.
+    const cut = ooo.subarray(0, ooo.length - 10)
+    expect(() => dumpLayout(cut, cut.length)).toThrow(/runs past the end of the file/)
+    // Program headers past what was read: one line, not a crash.
+    const far = elfCore([{ paddr: 0, bytes: p(1) }])
+    new DataView(far.buffer).setUint32(32, 1 << 20, true)
+    expect(() => dumpLayout(far, far.length)).toThrow(/program headers out of range/)
+    expect(readdirSync(dir).filter((n) => n.startsWith('bad.spsnap') || n.endsWith('.tmp'))).toEqual([])
+  })
+
+  it('a raw dump whose size is not a multiple of 4 KiB, an empty dump and a 1-byte dump', async () => {
+    writeFileSync(join(dir, 'odd.raw'), pattern(PAGE + 1, 1))
+    expect(await importDump(join(dir, 'odd.raw'), join(dir, 'odd.spsnap'), quiet())).toMatchObject({ pages: 2, end_gfn: 2 })
+    writeFileSync(join(dir, 'one.raw'), new Uint8Array(1))
+    expect(await importDump(join(dir, 'one.raw'), join(dir, 'one.spsnap'), quiet())).toMatchObject({ pages: 1, zero: 1 })
+    writeFileSync(join(dir, 'empty.raw'), new Uint8Array(0))
+    await expect(importDump(join(dir, 'empty.raw'), join(dir, 'empty.spsnap'), quiet())).rejects.toThrow(/empty\.raw: no guest memory in it/)
+  })
+
+  it('a VM from a snapshot larger than its memory is refused on snapshot_file', () => {
+    const snap: Snapshot = { header: makeSnapshotHeader('s', 'raw'), extents: [{ gfn: 4095, fps: fpsOf([pattern(PAGE, 1), pattern(PAGE, 2)]) }] }
+    const cfg = parseExperiment(staticExperiment([{ name: 'a', memory_mib: 16, snapshot_file: 's', workload: { kind: 'boot' } }]))
+    expect(() => new Engine(cfg, { assets: new Map([['s', { kind: 'snapshot', snapshot: snap }]]) as Assets })).toThrow(/vms\[0\]\.snapshot_file: s holds guest memory up to 16\.01 MiB; memory_mib is 16/)
+  })
+})
+
+function concatPages(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let o = 0
+  for (const p of parts) {
+    out.set(p, o)
+    o += p.length
+  }
+  return out
+}
+
+function quiet(): { stdout: (s: string) => void; stderr: (s: string) => void; stderrIsTTY: boolean; err: string[] } {
+  const err: string[] = []
+  return { err, stdout: () => undefined, stderr: (s) => err.push(s), stderrIsTTY: false }
+}
