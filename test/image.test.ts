@@ -194,6 +194,23 @@ describe('image build from tar archives', () => {
   })
 })
 
+describe('the image written inside its own tree', () => {
+  it('is never indexed, also when IMAGE is reached through a symlinked folder', async () => {
+    const t = join(dir, 'self')
+    mkdirSync(t, { recursive: true })
+    writeFileSync(join(t, 'a.bin'), pattern(5000, 1))
+    symlinkSync(t, join(dir, 'self-link'))
+    for (const out of [join(t, 'in.img'), join(dir, 'self-link', 'via.img')]) {
+      for (let i = 0; i < 2; i++) {
+        const r = await buildImage(t, out, memIo())
+        expect(r.files).toBe(1)
+        expect((await readImageFile(out)).files.map((f) => f.path)).toEqual(['/a.bin'])
+      }
+      rmSync(out)
+    }
+  })
+})
+
 describe('hard links in tar archives', () => {
   it.skipIf(!existsSync('/bin/tar'))('a tar of a tree with hard links gives the same image as the tree', async () => {
     const t = join(dir, 'linked')

@@ -158,8 +158,16 @@ export async function buildImage(source: string, out: string, io: ImageIo): Prom
     progress.tick(result.files, file.size)
   }
   try {
-    // The image may be written inside the tree it indexes: never index it (or its temporary file).
-    if (st.isDirectory()) await walkDirectory(source, h64, sink, warn, result, new Set([resolve(writer.tmp), resolve(out)]))
+    // The image may be written inside the tree it indexes: never index it (or its temporary file),
+    // whatever path leads there (a symlinked folder in IMAGE's path): by path and by inode.
+    if (st.isDirectory()) {
+      const inodes = new Set<string>()
+      for (const p of [writer.tmp, out]) {
+        const s = await lstat(p, { bigint: true }).catch(() => undefined)
+        if (s) inodes.add(`${s.dev}:${s.ino}`)
+      }
+      await walkDirectory(source, h64, sink, warn, result, { paths: new Set([resolve(writer.tmp), resolve(out)]), inodes })
+    }
     else await readTar(source, h64, sink, warn, result, (path) => writer.recall(path))
     progress.clear()
     await writer.commit()
@@ -301,7 +309,7 @@ async function walkDirectory(
   sink: Sink,
   warn: (m: string) => void,
   result: BuildResult,
-  exclude: Set<string>
+  exclude: { paths: Set<string>; inodes: Set<string> }
 ): Promise<void> {
   const stack: string[] = [''] // paths relative to root, '' = root
   while (stack.length > 0) {
@@ -334,7 +342,7 @@ async function walkDirectory(
       const childRel = rel === '' ? e.name : `${rel}/${e.name}`
       if (e.kind === 'dir') subdirs.push(childRel)
       else if (e.kind === 'other') result.skipped++
-      else if (exclude.has(resolve(root, childRel))) result.skipped++
+      else if (exclude.paths.has(resolve(root, childRel))) result.skipped++
       else {
         const path = '/' + childRel
         const problem = checkPath(path)
@@ -343,8 +351,9 @@ async function walkDirectory(
           result.skipped++
           continue
         }
-        const file = hashFile(join(root, childRel), path, h64, warn)
-        if (file) await sink(file)
+        const file = hashFile(join(root, childRel), path, h64, warn, exclude.inodes)
+        if (file === 'excluded') result.skipped++
+        else if (file) await sink(file)
         else result.unreadable++
       }
     }
@@ -359,11 +368,13 @@ const readBuffer = new Uint8Array(READ_CHUNK)
  * Hashes one file in chunks. Synchronous reads: a CLI doing nothing else, and for trees of many
  * small files several times faster than a promise round trip per open/stat/read/close.
  */
-function hashFile(abs: string, path: string, h64: H64Raw, warn: (m: string) => void): ImageFile | undefined {
+function hashFile(abs: string, path: string, h64: H64Raw, warn: (m: string) => void, exclude: Set<string>): ImageFile | undefined | 'excluded' {
   let fd: number | undefined
   try {
     fd = openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
-    if (!fstatSync(fd).isFile()) return undefined
+    const st = fstatSync(fd, { bigint: true })
+    if (!st.isFile()) return undefined
+    if (exclude.has(`${st.dev}:${st.ino}`)) return 'excluded'
     const hasher = new PageHasher(h64)
     for (;;) {
       const n = readSync(fd, readBuffer, 0, readBuffer.length, null)
