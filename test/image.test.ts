@@ -211,6 +211,24 @@ describe('the image written inside its own tree', () => {
   })
 })
 
+describe('progress', () => {
+  it('image build shows progress on stderr only on a TTY, and clears it, also when the build fails', async () => {
+    const tty = memIo(true)
+    await buildImage(tree, join(dir, 'p.img'), tty)
+    expect(tty.err[0]).toMatch(/^\rimage: 1 files, /)
+    expect(tty.err.at(-1)).toMatch(/^\r +\r$/)
+    const quiet = memIo()
+    await buildImage(tree, join(dir, 'p.img'), quiet)
+    expect(quiet.err).toEqual([])
+    const tar = ustar([{ name: 'a', type: '0', data: pattern(10, 1) }, { name: 'b', type: '0', data: pattern(9000, 2) }])
+    writeFileSync(join(dir, 'p-cut.tar'), tar.subarray(0, 2048))
+    const failing = memIo(true)
+    await expect(buildImage(join(dir, 'p-cut.tar'), join(dir, 'p2.img'), failing)).rejects.toThrow(/truncated/)
+    expect(failing.err[0]).toMatch(/^\rimage: 1 files/)
+    expect(failing.err.at(-1)).toMatch(/^\r +\r$/)
+  })
+})
+
 describe('hard links in tar archives', () => {
   it.skipIf(!existsSync('/bin/tar'))('a tar of a tree with hard links gives the same image as the tree', async () => {
     const t = join(dir, 'linked')
