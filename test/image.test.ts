@@ -229,6 +229,31 @@ describe('progress', () => {
   })
 })
 
+describe('old tar archives', () => {
+  it('accepts a signed header checksum and reads a V7 directory (type 0, name ending in /) as a directory', async () => {
+    const data = pattern(3000, 5)
+    const tar = ustar([
+      { name: 'etc/', type: '0', data: new Uint8Array(0) },
+      { name: 'etc/résumé.txt', type: '0', data },
+      { name: 'etc/v7dir/', type: '\0', data: new Uint8Array(0) }
+    ])
+    // Recompute the second header's checksum as old tars did: bytes as signed chars.
+    const h = tar.subarray(512, 1024)
+    h.fill(0x20, 148, 156)
+    let signed = 0
+    for (const b of h) signed += b >= 0x80 ? b - 256 : b
+    h.set(new TextEncoder().encode(signed.toString(8).padStart(6, '0') + '\0 '), 148)
+    writeFileSync(join(dir, 'old.tar'), tar)
+    const io = memIo()
+    const r = await buildImage(join(dir, 'old.tar'), join(dir, 'old.img'), io)
+    expect(r).toMatchObject({ files: 1, skipped: 0 })
+    const files = (await readImageFile(join(dir, 'old.img'))).files
+    expect(files.map((f) => f.path)).toEqual(['/etc/résumé.txt'])
+    expect([...files[0].fps]).toEqual(expectedFps(data))
+    expect(io.err).toEqual([])
+  })
+})
+
 describe('hard links in tar archives', () => {
   it.skipIf(!existsSync('/bin/tar'))('a tar of a tree with hard links gives the same image as the tree', async () => {
     const t = join(dir, 'linked')

@@ -472,11 +472,21 @@ function tarNumber(b: Uint8Array, off: number, len: number): number {
   return parseInt(text, 8)
 }
 
+/**
+ * The header checksum: the sum of its bytes (the checksum field as spaces), unsigned as POSIX
+ * says, or signed as old tar implementations computed it (GNU tar and Python accept both: they
+ * differ only in a header with a byte >= 0x80, e.g. a UTF-8 name).
+ */
 function checksumOk(h: Uint8Array): boolean {
   const want = tarNumber(h, 148, 8)
   let sum = 0
-  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]
-  return sum === want
+  let signed = 0
+  for (let i = 0; i < 512; i++) {
+    const b = i >= 148 && i < 156 ? 0x20 : h[i]
+    sum += b
+    signed += b >= 0x80 ? b - 256 : b
+  }
+  return sum === want || signed === want
 }
 
 /** pax extended header records: "LEN key=value\n". */
@@ -595,6 +605,11 @@ async function readTar(
         }
         seen.add(path as string)
         await sink({ ...file, path: path as string })
+        continue
+      }
+      // A regular type with a name ending in '/' is a directory of an old (V7) tar: as type 5.
+      if ((type === '0' || type === '\0') && name.endsWith('/')) {
+        await r.stream(size + fullPad, () => undefined)
         continue
       }
       const regular = type === '0' || type === '\0' || type === '7'
