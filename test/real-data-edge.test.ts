@@ -109,7 +109,7 @@ describe('engine edge cases', () => {
       if (i % 3 === 0) lines.push(JSON.stringify({ t, vm: 'a', op: 'write', gfn: (i * 7) % 4000, fp: 'ac869b6f32d8bbdb' }))
     }
     const trace = parseTrace(lines.join('\r\n') + '\r\n', 't')
-    for (const scanner of [{ kind: 'ksm' }, { kind: 'hint' }, { kind: 'xlh' }]) {
+    for (const scanner of [{ kind: 'ksm' }, { kind: 'hint', hint_zero_pages: true }, { kind: 'xlh' }, { kind: 'hybrid' }, { kind: 'esx', share_scan_time_s: 1 }]) {
       const cfg = parseExperiment({ ...staticExperiment([{ name: 'a', memory_mib: 16, snapshot_file: 's', workload: { kind: 'trace', file: 't' } }], scanner, 5), warmup: { boot: true, share: false } })
       const engine = new Engine(cfg, { checkInvariants: true, assets: new Map<string, unknown>([['s', { kind: 'snapshot', snapshot: snap }], ['t', { kind: 'trace', trace }]]) as Assets })
       engine.run()
@@ -123,6 +123,47 @@ function cliIo(): { out: string[]; err: string[]; stdout: (s: string) => void; s
   const err: string[] = []
   return { out, err, stdout: (s) => out.push(s), stderr: (s) => err.push(s), stderrIsTTY: false }
 }
+
+describe('traces on VMs booted from a real image', () => {
+  it('file ops on real files (ELF, empty, past the end, written) leave the shared image untouched; invariants hold', () => {
+    const img: ImageIndex = {
+      header: makeHeader('x'),
+      files: [file('/lib/libz.so', [pattern(PAGE, 1), pattern(PAGE, 2)], true), file('/etc/empty', []), file('/etc/conf', [pattern(PAGE, 3), new Uint8Array(PAGE)])]
+    }
+    const before = img.files.map((f) => [...f.fps])
+    const ev = (t: number, o: Record<string, unknown>): string => JSON.stringify({ t, vm: 'a', ...o })
+    const lines = [
+      ev(0, { op: 'read-file', path: '/lib/libz.so', offset: 0, type: 'text' }),
+      ev(0.1, { op: 'read-file', path: '/etc/empty', offset: 0 }),
+      ev(0.2, { op: 'read-file', path: '/etc/conf', offset: 5 * PAGE }),
+      ev(0.3, { op: 'write-file', path: '/etc/conf', offset: 0 }),
+      ev(0.4, { op: 'write-file', path: '/lib/libz.so', offset: PAGE, fp: '0000000000000abc' }),
+      ev(0.5, { op: 'read-file', path: '/etc/conf', offset: PAGE, fp: '0000000000000def' }),
+      ev(0.6, { op: 'alloc', gfn: 7, type: 'kernel' }),
+      ev(0.7, { op: 'write', gfn: 7, fp: '0000000000000abc' }),
+      ev(0.8, { op: 'free', gfn: 7 }),
+      ev(0.9, { op: 'free', gfn: 7 })
+    ]
+    const trace = parseTrace(lines.join('\n'), 't')
+    for (const model_memory of [false, true]) {
+      const cfg = parseExperiment({
+        ...staticExperiment(
+          [
+            { name: 'a', memory_mib: 64, image_file: 'i', model_memory, working_set: ['/etc/conf'], workload: { kind: 'trace', file: 't' } },
+            { name: 'b', memory_mib: 64, image_file: 'i', model_memory, workload: { kind: 'trace', file: 't', vm: 'a' } }
+          ],
+          { kind: 'hint', hint_zero_pages: true },
+          3
+        ),
+        warmup: { boot: true, share: false }
+      })
+      const engine = new Engine(cfg, { checkInvariants: true, assets: new Map<string, unknown>([['i', { kind: 'image', index: img }], ['t', { kind: 'trace', trace }]]) as Assets })
+      engine.run()
+      expect(engine.summary(0).lanes[0].workload_done_s.every((t) => t !== null)).toBe(true)
+      expect(img.files.map((f) => [...f.fps])).toEqual(before)
+    }
+  })
+})
 
 describe('CLI arguments', () => {
   it('bad arguments of image, dump and the command itself: one line on stderr, exit 2, nothing written', async () => {
