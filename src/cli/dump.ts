@@ -60,7 +60,11 @@ export async function importDump(dump: string, out: string, io: ImageIo): Promis
     const st = fstatSync(fd)
     if (!st.isFile()) throw new ImageUsageError(`${dump} is not a file`)
     const head = new Uint8Array(Math.min(HEAD_BYTES, st.size))
-    readSync(fd, head, 0, head.length, 0)
+    try {
+      readSync(fd, head, 0, head.length, 0)
+    } catch (e) {
+      throw new ImageUsageError(`cannot read ${dump}: ${errText(e)}`)
+    }
     let layout
     try {
       layout = dumpLayout(head, st.size)
@@ -73,20 +77,29 @@ export async function importDump(dump: string, out: string, io: ImageIo): Promis
     const progress = new DumpProgress(io, total)
     const buf = new Uint8Array(READ_CHUNK)
     const extents: SnapshotExtent[] = []
-    for (const region of layout.regions) {
-      const hasher = new PageHasher(h64)
-      let done = 0
-      while (done < region.bytes) {
-        const want = Math.min(buf.length, region.bytes - done)
-        const n = readSync(fd, buf, 0, want, region.offset + done)
-        if (n === 0) throw new ImageUsageError(`${dump}: ended early at byte ${region.offset + done}`)
-        hasher.push(buf.subarray(0, n))
-        done += n
-        progress.tick(n)
+    try {
+      for (const region of layout.regions) {
+        const hasher = new PageHasher(h64)
+        let done = 0
+        while (done < region.bytes) {
+          const want = Math.min(buf.length, region.bytes - done)
+          let n: number
+          try {
+            n = readSync(fd, buf, 0, want, region.offset + done)
+          } catch (e) {
+            throw new ImageUsageError(`cannot read ${dump}: ${errText(e)}`)
+          }
+          if (n === 0) throw new ImageUsageError(`${dump}: ended early at byte ${region.offset + done} (did it shrink while being read?)`)
+          hasher.push(buf.subarray(0, n))
+          done += n
+          progress.tick(n)
+        }
+        extents.push({ gfn: region.gfn, fps: hasher.finish('/').fps })
       }
-      extents.push({ gfn: region.gfn, fps: hasher.finish('/').fps })
+    } finally {
+      // Also when the read fails: the error line must not follow a half progress line.
+      progress.clear()
     }
-    progress.clear()
     snapshot = { header: makeSnapshotHeader(basename(dump), layout.format), extents }
   } finally {
     closeSync(fd)
