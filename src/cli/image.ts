@@ -229,16 +229,16 @@ class ImageWriter {
     if (!at) return undefined
     await this.flush()
     const rec = new Uint8Array(at[1])
-    const { bytesRead } = await this.fh.read(rec, 0, rec.length, at[0])
-    if (bytesRead !== rec.length) throw new Error(`cannot read back the record of ${path}`)
+    const { bytesRead } = await this.io(() => this.fh.read(rec, 0, rec.length, at[0]))
+    if (bytesRead !== rec.length) throw new ImageUsageError(`cannot write ${this.out}: cannot read back the record of ${path}`)
     return decodeRecord(rec)
   }
 
   async commit(): Promise<void> {
     await this.write(encodeTrailer(this.files, this.pages))
     await this.flush()
-    await this.fh.sync()
-    await this.fh.close()
+    await this.io(() => this.fh.sync())
+    await this.io(() => this.fh.close())
     try {
       await rename(this.tmp, this.out)
     } catch (e) {
@@ -255,8 +255,7 @@ class ImageWriter {
   private async write(bytes: Uint8Array): Promise<void> {
     if (this.fill + bytes.length > this.buf.length) await this.flush()
     if (bytes.length >= this.buf.length) {
-      await this.fh.write(bytes, 0, bytes.length, this.flushed)
-      this.flushed += bytes.length
+      await this.writeAt(bytes)
       return
     }
     this.buf.set(bytes, this.fill)
@@ -264,9 +263,31 @@ class ImageWriter {
   }
 
   private async flush(): Promise<void> {
-    if (this.fill > 0) await this.fh.write(this.buf, 0, this.fill, this.flushed)
-    this.flushed += this.fill
+    if (this.fill > 0) await this.writeAt(this.buf.subarray(0, this.fill))
     this.fill = 0
+  }
+
+  /**
+   * Writes all of `bytes` at the end of what is written: a write may take fewer bytes than
+   * asked (a disk filling up); an error (ENOSPC, EIO) is one line naming IMAGE.
+   */
+  private async writeAt(bytes: Uint8Array): Promise<void> {
+    let done = 0
+    while (done < bytes.length) {
+      const { bytesWritten } = await this.io(() => this.fh.write(bytes, done, bytes.length - done, this.flushed))
+      if (bytesWritten <= 0) throw new ImageUsageError(`cannot write ${this.out}: no space written`)
+      done += bytesWritten
+      this.flushed += bytesWritten
+    }
+  }
+
+  /** A file operation whose failure is IMAGE's write error (one line, exit 2). */
+  private async io<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn()
+    } catch (e) {
+      throw new ImageUsageError(`cannot write ${this.out}: ${errText(e)}`)
+    }
   }
 }
 
