@@ -229,6 +229,37 @@ describe('progress', () => {
   })
 })
 
+describe('names that are not UTF-8', () => {
+  it('are reported and skipped, from a directory and from a tar archive', async () => {
+    const t = join(dir, 'latin1')
+    mkdirSync(join(t, 'ok'), { recursive: true })
+    writeFileSync(join(t, 'ok', 'good.txt'), pattern(10, 1))
+    const enc = new TextEncoder()
+    const bad = Buffer.concat([Buffer.from(t + '/caf'), Buffer.from([0xe9]), Buffer.from('.txt')])
+    writeFileSync(bad, pattern(10, 2))
+    mkdirSync(Buffer.concat([Buffer.from(t + '/d'), Buffer.from([0xfe])]) as unknown as string)
+    const io = memIo()
+    const r = await buildImage(t, join(dir, 'latin1.img'), io)
+    expect(r).toMatchObject({ files: 1, skipped: 2, unreadable: 0 })
+    expect(io.err.join('')).toMatch(/caf\ufffd\.txt: the name is not UTF-8/)
+    const tar = ustar([
+      { name: 'ok/good.txt', type: '0', data: pattern(10, 1) },
+      { name: 'x', type: '0', data: pattern(10, 2) }
+    ])
+    tar.set([0x63, 0x61, 0x66, 0xe9, 0], 512 + 512) // the second member's name: 'caf' + Latin-1 e-acute
+    const h = tar.subarray(1024, 1536)
+    h.fill(0x20, 148, 156)
+    let sum = 0
+    for (const b of h) sum += b
+    h.set(enc.encode(sum.toString(8).padStart(6, '0') + '\0 '), 148)
+    writeFileSync(join(dir, 'latin1.tar'), tar)
+    const tio = memIo()
+    const tr = await buildImage(join(dir, 'latin1.tar'), join(dir, 'latin1-tar.img'), tio)
+    expect(tr).toMatchObject({ files: 1, skipped: 1 })
+    expect(tio.err.join('')).toMatch(/the name is not UTF-8/)
+  })
+})
+
 describe('old tar archives', () => {
   it('accepts a signed header checksum and reads a V7 directory (type 0, name ending in /) as a directory', async () => {
     const data = pattern(3000, 5)

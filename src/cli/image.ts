@@ -342,15 +342,26 @@ async function walkDirectory(
         result.skipped++
         continue
       }
-      const dir = await opendir(abs)
-      for await (const d of dir) {
-        let kind: 'file' | 'dir' | 'other' = d.isFile() ? 'file' : d.isDirectory() ? 'dir' : 'other'
-        if (kind === 'other' && !d.isSymbolicLink() && !d.isFIFO() && !d.isSocket() && !d.isBlockDevice() && !d.isCharacterDevice()) {
+      // Names as bytes: an image path is UTF-8, and a name that is not (a Latin-1 file name) would
+      // come back from a string listing with U+FFFD in it and fail to open as ENOENT.
+      const dir = await opendir(abs, { encoding: 'buffer' as BufferEncoding })
+      for await (const entry of dir) {
+        const raw = entry.name as unknown as Uint8Array
+        let name: string
+        try {
+          name = utf8Strict.decode(raw)
+        } catch {
+          warn(`skipping ${join(abs, utf8.decode(raw))}: the name is not UTF-8`)
+          result.skipped++
+          continue
+        }
+        let kind: 'file' | 'dir' | 'other' = entry.isFile() ? 'file' : entry.isDirectory() ? 'dir' : 'other'
+        if (kind === 'other' && !entry.isSymbolicLink() && !entry.isFIFO() && !entry.isSocket() && !entry.isBlockDevice() && !entry.isCharacterDevice()) {
           // DT_UNKNOWN on some file systems: ask lstat (which does not follow links).
-          const s = await lstat(join(abs, d.name)).catch(() => undefined)
+          const s = await lstat(join(abs, name)).catch(() => undefined)
           kind = s?.isFile() ? 'file' : s?.isDirectory() ? 'dir' : 'other'
         }
-        entries.push({ name: d.name, kind })
+        entries.push({ name, kind })
       }
     } catch (e) {
       warn(`cannot read directory ${abs}: ${errText(e)}`)
@@ -473,6 +484,7 @@ class ByteReader {
 
 const latin1 = new TextDecoder('latin1')
 const utf8 = new TextDecoder('utf-8')
+const utf8Strict = new TextDecoder('utf-8', { fatal: true })
 
 function cString(b: Uint8Array, off: number, len: number): string {
   const field = b.subarray(off, off + len)
@@ -615,7 +627,7 @@ async function readTar(
         // A hard link: the target's content at the link's path (the target came earlier).
         await r.stream(size + fullPad, () => undefined)
         const path = imagePath(name)
-        const problem = path === undefined ? 'leaves the tree' : path === '/' ? 'not a file' : checkPath(path)
+        const problem = name.includes('\ufffd') ? 'the name is not UTF-8' : path === undefined ? 'leaves the tree' : path === '/' ? 'not a file' : checkPath(path)
         const target = imagePath(linkName)
         const file = problem || seen.has(path as string) || target === undefined ? undefined : await recall(target)
         if (!file) {
@@ -635,7 +647,8 @@ async function readTar(
       }
       const regular = type === '0' || type === '\0' || type === '7'
       const path = regular ? imagePath(name) : undefined
-      const problem = path === undefined ? 'leaves the tree' : checkPath(path)
+      // Names are decoded leniently (U+FFFD for bytes that are not UTF-8): an image path is UTF-8.
+      const problem = name.includes('\ufffd') ? 'the name is not UTF-8' : path === undefined ? 'leaves the tree' : checkPath(path)
       if (!regular || problem || path === '/' || seen.has(path as string)) {
         if (regular) warn(`skipping ${name} in ${archive}: ${path !== undefined && seen.has(path) ? 'duplicate path (first copy kept)' : (problem ?? 'not a file')}`)
         if (regular || type !== '5') result.skipped++
