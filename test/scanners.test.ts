@@ -6,7 +6,7 @@ import { ZERO_FP_HI, ZERO_FP_LO } from '../src/core/content.ts'
 import { Engine } from '../src/core/engine.ts'
 import { PT_PAGECACHE, PT_TEXT } from '../src/core/guest.ts'
 import { Lane } from '../src/core/lane.ts'
-import { EsxRig, fp, HybridRig, KsmRig, XlhRig } from './harness.ts'
+import { EsxRig, fp, HintRig, HybridRig, KsmRig, XlhRig } from './harness.ts'
 
 const zero = (r: KsmRig, gp: number) => r.mem.write(gp, ZERO_FP_HI, ZERO_FP_LO)
 
@@ -303,6 +303,27 @@ describe('XLH and hybrid: a page both halves see', () => {
       expect(r.stable.pages_shared).toBe(1)
     })
   }
+})
+
+describe('hash tables: one entry a page, never a KSM page', () => {
+  // pages_unshared counts unshared pages (KSM.md: records in the unstable tree). A page scanned
+  // again leaves its hash entry first, as a record leaves its tree in step 1 of
+  // cmp_and_merge_page; else a page that changed held two entries, and a page merged later
+  // still held one, counted unshared and shared at once (pages_volatile went below 0).
+  it('hint: a page that changed and is scanned again holds one entry; merged, none', () => {
+    const r = new HintRig(4, { table: 64 })
+    r.write(0, 1)
+    r.scanner.scanHinted(0)
+    expect(r.scanner.pages_unshared).toBe(1)
+    r.write(0, 2)
+    r.scanner.scanHinted(0)
+    expect(r.scanner.pages_unshared).toBe(1)
+    r.write(1, 2)
+    r.scanner.scanHinted(1) // matches page 0's entry: both merge
+    expect(r.stable.pages_sharing).toBe(1)
+    expect(r.scanner.pages_unshared).toBe(0)
+    r.check()
+  })
 })
 
 describe('ESX scanner', () => {
