@@ -324,6 +324,25 @@ describe('hash tables: one entry a page, never a KSM page', () => {
     expect(r.scanner.pages_unshared).toBe(0)
     r.check()
   })
+
+  for (const kind of ['xlh', 'hybrid'] as const) {
+    it(`${kind}: a page the walk scans leaves the hint half's hash table`, () => {
+      const r = kind === 'xlh' ? new XlhRig(2) : new HybridRig(2)
+      r.write(0, 5)
+      r.write(1, 5)
+      r.scanner.hinted.scanHinted(0) // page 0 takes a hash entry
+      expect(r.scanner.pages_unshared).toBe(1)
+      const walk = r.scanner.linear
+      walk.scanPages(2) // pass 1: checksums; page 0 left the hash table
+      expect(r.scanner.pages_unshared).toBe(0)
+      walk.scanPages(1) // pass 2: page 0 into the unstable tree, once
+      expect(r.scanner.pages_unshared).toBe(1)
+      walk.scanPages(1) // page 1 merges with it
+      expect(r.stable.pages_sharing).toBe(1)
+      expect(r.scanner.pages_unshared).toBe(0)
+      r.check()
+    })
+  }
 })
 
 describe('ESX scanner', () => {

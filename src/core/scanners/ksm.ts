@@ -110,6 +110,11 @@ export class KsmScanner implements Scanner {
   private readonly rmapSeq: Uint8Array
   private readonly oldChecksum: Uint32Array
   readonly unstable: RbTree
+  /**
+   * xlh, hybrid: called when the walk scans or skips page gp, which then leaves the hint half's
+   * hash table too (step 1 of cmp_and_merge_page: the record leaves whichever structure holds it).
+   */
+  leaveOthers: ((gp: number) => void) | null = null
   private mergesAtPassStart = 0
   private volatileAtPassStart = 0
   private quietPasses = 0
@@ -204,6 +209,7 @@ export class KsmScanner implements Scanner {
       this.pages_unshared--
       this.rmapFlags[gp] = flags & ~RMAP_UNSTABLE
     }
+    if (this.leaveOthers) this.leaveOthers(gp)
     return true
   }
 
@@ -256,6 +262,7 @@ export class KsmScanner implements Scanner {
       flags &= ~RMAP_UNSTABLE
     }
     this.rmapFlags[gp] = flags
+    if (this.leaveOthers) this.leaveOthers(gp)
     const f = mem.pageFrame[gp]
     const hi = mem.hi(f)
     const lo = mem.lo(f)
