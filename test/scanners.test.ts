@@ -343,6 +343,21 @@ describe('hash tables: one entry a page, never a KSM page', () => {
       r.check()
     })
   }
+
+  it('esx: a page sampled again holds one hint entry; shared, none', () => {
+    const r = new EsxRig(8)
+    r.write(0, 1)
+    r.scanner.sample(0)
+    r.write(0, 2)
+    r.scanner.sample(0)
+    expect(r.scanner.pages_unshared).toBe(1)
+    r.write(5, 2)
+    r.scanner.sample(5)
+    expect(r.stable.pages_sharing).toBe(1)
+    expect(r.scanner.pages_unshared).toBe(0)
+    expect(r.scanner.stale_hints).toBe(0)
+    r.check()
+  })
 })
 
 describe('ESX scanner', () => {
