@@ -59,9 +59,9 @@ export class HintRig {
   readonly stack: HintStack
   readonly scanner: HintScanner
 
-  constructor(pages: number, opts: { stack?: number; pagesToScan?: number; table?: number } = {}) {
+  constructor(pages: number, opts: RigOpts = {}) {
     this.mem = new HostMemory(pages, true)
-    this.stable = new StableTree(this.mem, 256, 0)
+    this.stable = new StableTree(this.mem, opts.maxPageSharing ?? 256, 0, rigTenants(opts.tenants, opts.isolate ?? false))
     this.stack = new HintStack(opts.stack ?? 1024)
     this.scanner = new HintScanner(this.mem, this.stable, XEON_X5560, this.stack, {
       pages_to_scan: opts.pagesToScan ?? 100,
@@ -134,7 +134,7 @@ export class HybridRig {
   readonly stack: HintStack
   readonly scanner: HybridScanner
 
-  constructor(pages: number, opts: RigOpts & { ksmShare?: number; zeroPages?: boolean } = {}) {
+  constructor(pages: number, opts: RigOpts & { ksmShare?: number; zeroPages?: boolean; smart?: boolean } = {}) {
     this.mem = new HostMemory(pages, true)
     this.stable = new StableTree(this.mem, opts.maxPageSharing ?? 256, 0, rigTenants(opts.tenants, opts.isolate ?? false))
     this.stack = new HintStack(opts.stack ?? 1024)
@@ -143,7 +143,7 @@ export class HybridRig {
       sleep_millisecs: 20,
       hash_table_size: opts.table ?? 4096,
       use_zero_pages: opts.zeroPages ?? false,
-      smart_scan: false,
+      smart_scan: opts.smart ?? false,
       ksm_share: opts.ksmShare ?? 0.2
     })
   }
@@ -166,7 +166,7 @@ export class EsxRig {
 
   constructor(pages: number, opts: RigOpts & { vms?: number; shareScanTime?: number; seed?: number } = {}) {
     this.mem = new HostMemory(pages, true)
-    this.stable = new StableTree(this.mem, 256, 0, rigTenants(opts.tenants, opts.isolate ?? false))
+    this.stable = new StableTree(this.mem, opts.maxPageSharing ?? 256, 0, rigTenants(opts.tenants, opts.isolate ?? false))
     const vms = opts.vms ?? 2
     const base = new Int32Array(vms + 1)
     for (let v = 0; v <= vms; v++) base[v] = Math.floor((pages * v) / vms)
@@ -186,4 +186,63 @@ export class EsxRig {
   check(): void {
     checkMemoryInvariants('esx rig', this.mem, this.stable, this.scanner, null)
   }
+}
+
+interface KsmInternals {
+  rmapFlags: Uint8Array
+  rmapSeq: Uint8Array
+  seqnr: number
+  unstable: { inorder(): number[]; isEmpty(): boolean }
+}
+interface HashInternals {
+  tableGp: Int32Array
+}
+interface EsxInternals {
+  hintGp: Int32Array
+}
+
+/**
+ * Checks of scanner state the sysfs invariants do not see (read from private fields): KSM's
+ * unstable tree holds private pages only and pages_unshared counts exactly its records there;
+ * a hash table's pages_unshared counts its entries; pages_volatile before the clamp at 0 is
+ * never negative (no page counted both shared and unshared, or twice unshared).
+ */
+export function deepCheck(r: KsmRig | HintRig | XlhRig | HybridRig | EsxRig): void {
+  const mem = r.mem
+  const fail = (msg: string): never => {
+    throw new Error(`deep check: ${msg}`)
+  }
+  const checkKsm = (k: KsmScanner): void => {
+    const ki = k as unknown as KsmInternals
+    let unstable = 0
+    for (let gp = 0; gp < mem.totalPages; gp++) if (ki.rmapFlags[gp] & 2) unstable++
+    if (unstable !== k.pages_unshared) fail(`KSM pages_unshared is ${k.pages_unshared} but ${unstable} records are marked unstable`)
+    if (k.pages_unshared > k.records) fail(`KSM pages_unshared ${k.pages_unshared} > records ${k.records}`)
+    for (const gp of ki.unstable.inorder()) {
+      const f = mem.pageFrame[gp]
+      if (!(ki.rmapFlags[gp] & 2) || ki.rmapSeq[gp] !== ki.seqnr) fail(`page ${gp} is in the unstable tree without an unstable record of this pass`)
+      if (f < 0 || f === mem.zeroFrame || mem.ksmNode(f) >= 0) fail(`page ${gp} in the unstable tree is not a private page (frame ${f})`)
+    }
+  }
+  const entries = (a: Int32Array): number => a.reduce((s, g) => s + (g >= 0 ? 1 : 0), 0)
+  let scanner: { records: number; pages_unshared: number }
+  if (r instanceof KsmRig) {
+    checkKsm(r.ksm)
+    scanner = r.ksm
+  } else if (r instanceof XlhRig || r instanceof HybridRig) {
+    checkKsm(r.scanner.linear)
+    const n = entries((r.scanner.hinted as unknown as HashInternals).tableGp)
+    if (n !== r.scanner.hinted.pages_unshared) fail(`hash pages_unshared is ${r.scanner.hinted.pages_unshared} but the table has ${n} entries`)
+    scanner = r.scanner
+  } else if (r instanceof HintRig) {
+    const n = entries((r.scanner as unknown as HashInternals).tableGp)
+    if (n !== r.scanner.pages_unshared) fail(`hash pages_unshared is ${r.scanner.pages_unshared} but the table has ${n} entries`)
+    scanner = r.scanner
+  } else {
+    const n = entries((r.scanner as unknown as EsxInternals).hintGp)
+    if (n !== r.scanner.pages_unshared) fail(`ESX pages_unshared is ${r.scanner.pages_unshared} but the table has ${n} entries`)
+    scanner = r.scanner
+  }
+  const v = scanner.records - r.stable.pages_shared - r.stable.pages_sharing - scanner.pages_unshared
+  if (v < 0) fail(`pages_volatile before the clamp is ${v} (records ${scanner.records}, shared ${r.stable.pages_shared}, sharing ${r.stable.pages_sharing}, unshared ${scanner.pages_unshared})`)
 }
