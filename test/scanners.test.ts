@@ -57,6 +57,27 @@ describe('KSM use_zero_pages', () => {
     r.check()
   })
 
+  it('the walk frees the record of a page on the zero page when it passes it (pages_volatile drops)', () => {
+    const r = new KsmRig(4, { ksm: { use_zero_pages: true } })
+    zero(r, 0)
+    zero(r, 1)
+    r.write(2, 5)
+    r.pass()
+    r.pass() // pages 0 and 1 go to the zero page
+    expect(r.stable.ksm_zero_pages).toBe(2)
+    expect(r.ksm.records).toBe(3)
+    r.ksm.scanPages(1) // the next pass passes pages 0 and 1: their rmap items are freed
+    expect(r.ksm.records).toBe(1)
+    expect(r.volatile()).toBe(0) // page 2 is in the unstable tree; no record left for pages 0, 1
+    zero(r, 0) // a CoW break from the zero page, writing zeros: a new record, volatile once
+    r.ksm.scanPages(2) // next pass: page 0 (a new record: volatile), page 2
+    expect(r.stable.ksm_zero_pages).toBe(1)
+    expect(r.ksm.records).toBe(2)
+    r.ksm.scanPages(1) // next pass: page 0 unchanged, back to the zero page
+    expect(r.stable.ksm_zero_pages).toBe(2)
+    r.check()
+  })
+
   it('the walk passes over pages on the zero page like non-present pages', () => {
     const r = new KsmRig(4, { ksm: { use_zero_pages: true } })
     zero(r, 0)
