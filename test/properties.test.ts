@@ -83,10 +83,10 @@ describe('invariants under random guest activity', () => {
         fc.boolean(),
         fc.constantFrom('xlh', 'esx', 'hybrid'),
         fc.constantFrom(2, 3, 256),
-        fc.record({ zeroPages: fc.boolean(), smart: fc.boolean(), hintRatio: fc.integer({ min: 0, max: 3 }), linearRatio: fc.integer({ min: 0, max: 2 }), ksmShare: fc.constantFrom(0, 0.25, 0.5, 1) }),
+        fc.record({ zeroPages: fc.boolean(), smart: fc.boolean(), hintRatio: fc.integer({ min: 0, max: 3 }), linearRatio: fc.integer({ min: 0, max: 2 }), ksmShare: fc.constantFrom(0, 0.25, 0.5, 1), pruneMs: fc.constantFrom(0, 50) }),
         (ops, tenants, isolate, kind, maxPageSharing, k) => {
           // A small max_page_sharing fills KSM pages, so the walk's unstable tree meets pages the hint half merged.
-          const opts = { tenants, isolate, pagesToScan: 4, stack: 8, table: 16, maxPageSharing, zeroPages: k.zeroPages, smart: k.smart }
+          const opts = { tenants, isolate, pagesToScan: 4, stack: 8, table: 16, maxPageSharing, zeroPages: k.zeroPages, smart: k.smart, pruneMs: k.pruneMs }
           const r =
             kind === 'xlh'
               ? new XlhRig(PAGES, { ...opts, hintRatio: k.hintRatio, linearRatio: k.hintRatio + k.linearRatio === 0 ? 1 : k.linearRatio })
