@@ -311,3 +311,39 @@ export function deepCheck(r: KsmRig | HintRig | XlhRig | HybridRig | EsxRig): vo
   const v = scanner.records - r.stable.pages_shared - r.stable.pages_sharing - scanner.pages_unshared
   if (v < 0) fail(`pages_volatile before the clamp is ${v} (records ${scanner.records}, shared ${r.stable.pages_shared}, sharing ${r.stable.pages_sharing}, unshared ${scanner.pages_unshared})`)
 }
+
+/**
+ * An oracle for cross_tenant_merges (docs/model.md, Tenant isolation): wraps the tree's merges and
+ * counts, from the page tables, a page joining a KSM page that maps a page of another tenant or
+ * was made by one, and a two-page merge across tenants. Returns the expected count so far.
+ */
+export function crossTenantOracle(st: StableTree, mem: HostMemory): () => number {
+  const t = st.tenantOf
+  let expected = 0
+  if (!t) return () => expected
+  const creator = new Map<number, number>() // KSM frame -> tenant of the page that made it
+  const mixed = (kf: number, tenant: number): boolean => {
+    if (creator.get(kf) !== tenant) return true
+    for (let gp = 0; gp < mem.totalPages; gp++) if (mem.pageFrame[gp] === kf && t[gp] !== tenant) return true
+    return false
+  }
+  const mergeInto = st.mergeInto.bind(st)
+  const mergeTwo = st.mergeTwo.bind(st)
+  st.mergeInto = (gp: number, node: number): boolean => {
+    const kf = (st as unknown as StableInternals).snFrame[node]
+    const cross = mixed(kf, t[gp])
+    const ok = mergeInto(gp, node)
+    if (ok && cross) expected++
+    return ok
+  }
+  st.mergeTwo = (gpTree: number, gpNew: number): number => {
+    const kf = mem.pageFrame[gpNew]
+    const node = mergeTwo(gpTree, gpNew)
+    if (node >= 0) {
+      creator.set(kf, t[gpNew])
+      if (t[gpTree] !== t[gpNew]) expected++
+    }
+    return node
+  }
+  return () => expected
+}

@@ -9,7 +9,7 @@ import { makeSnapshotHeader } from '../src/core/snapshot.ts'
 import { parseTrace } from '../src/core/trace.ts'
 import { filePageFp } from '../src/core/guest.ts'
 import type { HostMemory } from '../src/core/memory.ts'
-import { deepCheck, EsxRig, HintRig, HybridRig, KsmRig, XlhRig } from './harness.ts'
+import { crossTenantOracle, deepCheck, EsxRig, HintRig, HybridRig, KsmRig, XlhRig } from './harness.ts'
 
 /** Frames mapped by guest pages of two different tenants. */
 function framesAcrossTenants(mem: HostMemory, tenantOf: Uint8Array | null): number {
@@ -93,6 +93,7 @@ describe('invariants under random guest activity', () => {
               : kind === 'esx'
                 ? new EsxRig(PAGES, { ...opts, vms: 3, shareScanTime: 0.1 })
                 : new HybridRig(PAGES, { ...opts, ksmShare: k.ksmShare })
+          const crossExpected = crossTenantOracle(r.stable, r.mem)
           let t = 0
           for (const o of ops) {
             // Content 0 is the zero page here, so use_zero_pages has work to do.
@@ -110,6 +111,7 @@ describe('invariants under random guest activity', () => {
             r.check()
             deepCheck(r)
           }
+          expect(r.stable.cross_tenant_merges).toBe(crossExpected())
           if (isolate) {
             expect(r.stable.cross_tenant_merges).toBe(0)
             expect(framesAcrossTenants(r.mem, r.stable.tenantOf)).toBe(0)
