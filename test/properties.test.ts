@@ -150,7 +150,12 @@ describe('invariants under random guest activity', () => {
         fc.constantFrom('ksm', 'hint', 'xlh', 'esx', 'hybrid'),
         fc.array(fc.constantFrom('t1', 't2', 't3'), { minLength: 2, maxLength: 3 }),
         (seed, kind, tenants) => {
-          const scanner = kind === 'esx' ? { kind, pages_per_s: 5000, share_scan_time_s: 20 } : kind === 'ksm' ? { kind, pages_per_s: 5000, use_zero_pages: true } : { kind, pages_per_s: 5000 }
+          const scanner =
+            kind === 'esx'
+              ? { kind, pages_per_s: 5000, share_scan_time_s: 20 }
+              : kind === 'hint'
+                ? { kind, pages_per_s: 5000 }
+                : { kind, pages_per_s: 5000, use_zero_pages: true, smart_scan: kind !== 'ksm' }
           const cfg = parseExperiment({
             schema: 'samepage-lab/experiment@1',
             name: 'tenants',
@@ -178,7 +183,9 @@ describe('invariants under random guest activity', () => {
 
   it('whole engine: guests with real workloads never read what they did not write', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 0xffff }), fc.constantFrom('ksm', 'hint', 'xlh', 'esx', 'hybrid'), fc.integer({ min: 100, max: 5000 }), (seed, kind, rate) => {
+      fc.property(fc.integer({ min: 0, max: 0xffff }), fc.constantFrom('ksm', 'hint', 'xlh', 'esx', 'hybrid'), fc.integer({ min: 100, max: 5000 }), fc.boolean(), (seed, kind, rate, later) => {
+        // The later kernels' options where the scanner has a linear walk (ksm, xlh, hybrid).
+        const options = later && (kind === 'ksm' || kind === 'xlh' || kind === 'hybrid') ? { use_zero_pages: true, smart_scan: true } : {}
         const cfg = parseExperiment({
           schema: 'samepage-lab/experiment@1',
           name: 'prop',
@@ -190,7 +197,7 @@ describe('invariants under random guest activity', () => {
             { name: 'a', memory_mib: 256, workload: { kind: 'kernel-build', units: 30, unit_cpu_s: 0.3, heap_mib: 4 } },
             { name: 'b', memory_mib: 256, workload: { kind: 'mem-micro', working_set_mib: 16, writes_per_s: 2000, work_s: 10 } }
           ],
-          lanes: [{ name: kind, scanner: { kind, pages_per_s: rate, max_page_sharing: 2 } }]
+          lanes: [{ name: kind, scanner: { kind, pages_per_s: rate, max_page_sharing: 2, ...options } }]
         })
         const e = new Engine(cfg, { checkInvariants: true })
         e.run() // checks at every sample and at the end; throws on a violation
