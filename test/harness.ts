@@ -288,7 +288,18 @@ export function deepCheck(r: KsmRig | HintRig | XlhRig | HybridRig | EsxRig): vo
       if (f < 0 || f === mem.zeroFrame || mem.ksmNode(f) >= 0) fail(`page ${gp} in the unstable tree is not a private page (frame ${f})`)
     }
   }
-  const entries = (a: Int32Array): number => a.reduce((s, g) => s + (g >= 0 ? 1 : 0), 0)
+  // Hash and hint entries: each a present private page (never a KSM page or the zero page), once.
+  const entries = (a: Int32Array): number => {
+    const seen = new Set<number>()
+    for (const g of a) {
+      if (g < 0) continue
+      const f = mem.pageFrame[g]
+      if (f < 0 || f === mem.zeroFrame || mem.ksmNode(f) >= 0) fail(`page ${g} has a hash entry but is not a private page (frame ${f})`)
+      if (seen.has(g)) fail(`page ${g} has two hash entries`)
+      seen.add(g)
+    }
+    return seen.size
+  }
   let scanner: { records: number; pages_unshared: number }
   if (r instanceof KsmRig) {
     checkKsm(r.ksm)
