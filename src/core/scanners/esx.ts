@@ -12,7 +12,8 @@
  *   and invariants are the same as for KSM; ESX finds them through the same hash table, so a
  *   lookup is charged one hash probe (no tree steps).
  * - Hint entries: a direct-mapped table of `hash_table_size` entries keyed by the 64-bit content
- *   hash (salted per tenant under isolation); a colliding insert replaces the older hint.
+ *   hash (salted per tenant under isolation); a colliding insert replaces the older hint. A page
+ *   sampled again leaves its old hint entry first, so a page has one entry at most.
  * - Rates: the thread wakes every sleep_millisecs with a system-wide budget of pages_to_scan
  *   samples; each VM also has a cap of (its pages / share_scan_time_s) samples per second (ESX's
  *   Mem.ShareScanTime: every VM is scanned at most once per that time; default 60 minutes),

@@ -8,7 +8,9 @@
  *
  * The hash table is direct-mapped with `hash_table_size` entries (a sized table, as XLH's): a
  * colliding insert replaces the older entry. Entries are verified by a full compare before a
- * merge, since their pages may have changed since.
+ * merge, since their pages may have changed since. A page scanned again first leaves its entry
+ * (`forget`), as a record leaves its tree in step 1 of cmp_and_merge_page: a page has one entry
+ * at most and an entry's page is private, so pages_unshared counts each unshared page once.
  *
  * Keys are salted per tenant under tenant isolation (StableTree.keyHi), so the table never pairs
  * pages of two tenants. The same code is the hint half of the xlh and hybrid scanners, which pass
