@@ -9,7 +9,7 @@ import { makeSnapshotHeader } from '../src/core/snapshot.ts'
 import { parseTrace } from '../src/core/trace.ts'
 import { filePageFp } from '../src/core/guest.ts'
 import type { HostMemory } from '../src/core/memory.ts'
-import { EsxRig, HintRig, HybridRig, KsmRig, XlhRig } from './harness.ts'
+import { crossTenantOracle, deepCheck, EsxRig, HintRig, HybridRig, KsmRig, XlhRig } from './harness.ts'
 
 /** Frames mapped by guest pages of two different tenants. */
 function framesAcrossTenants(mem: HostMemory, tenantOf: Uint8Array | null): number {
@@ -34,6 +34,12 @@ const op = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('scan' as const), n: fc.integer({ min: 1, max: 60 }) }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('hint' as const), gp: fc.integer({ min: 0, max: PAGES - 1 }) }) }
 )
+// For xlh and hybrid: also drive one half directly (hinted pages or walked pages), so that any
+// interleaving of the two halves, not only the wake-up's own order, meets the checks.
+const mixedOp = fc.oneof(
+  { weight: 8, arbitrary: op },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('half' as const), hinted: fc.boolean(), n: fc.integer({ min: 1, max: 8 }) }) }
+)
 
 describe('invariants under random guest activity', () => {
   it('KSM: reads return the last write; map counts and counters add up', () => {
@@ -44,7 +50,7 @@ describe('invariants under random guest activity', () => {
           if (o.kind === 'write') r.write(o.gp, o.v)
           else if (o.kind === 'scan') r.ksm.scanPages(o.n)
           r.check()
-          expect(r.ksm.pages_unshared).toBeLessThanOrEqual(r.ksm.records)
+          deepCheck(r)
         }
       }),
       { numRuns: 300 }
@@ -53,15 +59,17 @@ describe('invariants under random guest activity', () => {
 
   it('Hint: reads return the last write; map counts and counters add up', () => {
     fc.assert(
-      fc.property(fc.array(op, { minLength: 20, maxLength: 300, size: 'large' }), (ops) => {
-        const r = new HintRig(PAGES, { stack: 8, pagesToScan: 3, table: 16 })
+      fc.property(fc.array(op, { minLength: 20, maxLength: 300, size: 'large' }), tenantsArb, fc.boolean(), fc.constantFrom(2, 3, 256), (ops, tenants, isolate, maxPageSharing) => {
+        const r = new HintRig(PAGES, { stack: 8, pagesToScan: 3, table: 16, tenants, isolate, maxPageSharing })
         let t = 0
         for (const o of ops) {
           if (o.kind === 'write') r.write(o.gp, o.v)
           else if (o.kind === 'hint') r.stack.push(o.gp)
           else r.scanner.wake((t += 0.02))
           r.check()
+          deepCheck(r)
         }
+        if (isolate) expect(r.stable.cross_tenant_merges).toBe(0)
       }),
       { numRuns: 300 }
     )
@@ -69,39 +77,62 @@ describe('invariants under random guest activity', () => {
 
   it('XLH, ESX and hybrid: reads return the last write and counters add up; isolation never mixes tenants', () => {
     fc.assert(
-      fc.property(fc.array(op, { minLength: 20, maxLength: 200, size: 'large' }), tenantsArb, fc.boolean(), fc.constantFrom('xlh', 'esx', 'hybrid'), fc.constantFrom(2, 3, 256), (ops, tenants, isolate, kind, maxPageSharing) => {
-        // A small max_page_sharing fills KSM pages, so the walk's unstable tree meets pages the hint half merged.
-        const opts = { tenants, isolate, pagesToScan: 4, stack: 8, table: 16, maxPageSharing }
-        const r = kind === 'xlh' ? new XlhRig(PAGES, { ...opts, zeroPages: true, smart: true }) : kind === 'esx' ? new EsxRig(PAGES, { ...opts, vms: 3, shareScanTime: 0.1 }) : new HybridRig(PAGES, { ...opts, ksmShare: 0.5, zeroPages: true })
-        let t = 0
-        for (const o of ops) {
-          // Content 0 is the zero page here, so use_zero_pages has work to do.
-          if (o.kind === 'write' && o.v === 0) r.mem.write(o.gp, ZERO_FP_HI, ZERO_FP_LO)
-          else if (o.kind === 'write') r.write(o.gp, o.v)
-          else if (o.kind === 'hint' && !(r instanceof EsxRig)) r.stack.push(o.gp)
-          else r.scanner.wake((t += 0.02))
-          r.check()
-          expect(r.scanner.pages_unshared).toBeGreaterThanOrEqual(0)
+      fc.property(
+        fc.array(mixedOp, { minLength: 20, maxLength: 200, size: 'large' }),
+        tenantsArb,
+        fc.boolean(),
+        fc.constantFrom('xlh', 'esx', 'hybrid'),
+        fc.constantFrom(2, 3, 256),
+        fc.record({ zeroPages: fc.boolean(), smart: fc.boolean(), hintRatio: fc.integer({ min: 0, max: 3 }), linearRatio: fc.integer({ min: 0, max: 2 }), ksmShare: fc.constantFrom(0, 0.25, 0.5, 1), pruneMs: fc.constantFrom(0, 50) }),
+        (ops, tenants, isolate, kind, maxPageSharing, k) => {
+          // A small max_page_sharing fills KSM pages, so the walk's unstable tree meets pages the hint half merged.
+          const opts = { tenants, isolate, pagesToScan: 4, stack: 8, table: 16, maxPageSharing, zeroPages: k.zeroPages, smart: k.smart, pruneMs: k.pruneMs }
+          const r =
+            kind === 'xlh'
+              ? new XlhRig(PAGES, { ...opts, hintRatio: k.hintRatio, linearRatio: k.hintRatio + k.linearRatio === 0 ? 1 : k.linearRatio })
+              : kind === 'esx'
+                ? new EsxRig(PAGES, { ...opts, vms: 3, shareScanTime: 0.1 })
+                : new HybridRig(PAGES, { ...opts, ksmShare: k.ksmShare })
+          const crossExpected = crossTenantOracle(r.stable, r.mem)
+          let t = 0
+          for (const o of ops) {
+            // Content 0 is the zero page here, so use_zero_pages has work to do.
+            if (o.kind === 'write' && o.v === 0) r.mem.write(o.gp, ZERO_FP_HI, ZERO_FP_LO)
+            else if (o.kind === 'write') r.write(o.gp, o.v)
+            else if (o.kind === 'hint' && !(r instanceof EsxRig)) r.stack.push(o.gp)
+            else if (o.kind === 'half' && !(r instanceof EsxRig)) {
+              if (o.hinted) {
+                for (let i = 0; i < o.n; i++) {
+                  const gp = r.stack.pop()
+                  if (gp >= 0) r.scanner.hinted.scanHinted(gp)
+                }
+              } else r.scanner.linear.scanPages(o.n)
+            } else r.scanner.wake((t += 0.02))
+            r.check()
+            deepCheck(r)
+          }
+          expect(r.stable.cross_tenant_merges).toBe(crossExpected())
+          if (isolate) {
+            expect(r.stable.cross_tenant_merges).toBe(0)
+            expect(framesAcrossTenants(r.mem, r.stable.tenantOf)).toBe(0)
+          }
         }
-        if (isolate) {
-          expect(r.stable.cross_tenant_merges).toBe(0)
-          expect(framesAcrossTenants(r.mem, r.stable.tenantOf)).toBe(0)
-        }
-      }),
+      ),
       { numRuns: 300 }
     )
   })
 
   it('KSM with use_zero_pages, smart scan and tenants: invariants hold; isolation never mixes tenants', () => {
     fc.assert(
-      fc.property(fc.array(op, { minLength: 20, maxLength: 200, size: 'large' }), tenantsArb, fc.boolean(), (ops, tenants, isolate) => {
-        const r = new KsmRig(PAGES, { pagesToScan: 5, maxPageSharing: 3, tenants, isolate, ksm: { use_zero_pages: true, smart_scan: true } })
+      fc.property(fc.array(op, { minLength: 20, maxLength: 200, size: 'large' }), tenantsArb, fc.boolean(), fc.constantFrom(2, 3, 256), (ops, tenants, isolate, maxPageSharing) => {
+        const r = new KsmRig(PAGES, { pagesToScan: 5, maxPageSharing, tenants, isolate, ksm: { use_zero_pages: true, smart_scan: true } })
         for (const o of ops) {
           // Content 0 is the zero page here, so use_zero_pages has work to do.
           if (o.kind === 'write' && o.v === 0) r.writeRaw(o.gp, ZERO_FP_HI, ZERO_FP_LO)
           else if (o.kind === 'write') r.write(o.gp, o.v)
           else if (o.kind === 'scan') r.ksm.scanPages(o.n)
           r.check()
+          deepCheck(r)
         }
         if (isolate) {
           expect(r.stable.cross_tenant_merges).toBe(0)
@@ -119,7 +150,12 @@ describe('invariants under random guest activity', () => {
         fc.constantFrom('ksm', 'hint', 'xlh', 'esx', 'hybrid'),
         fc.array(fc.constantFrom('t1', 't2', 't3'), { minLength: 2, maxLength: 3 }),
         (seed, kind, tenants) => {
-          const scanner = kind === 'esx' ? { kind, pages_per_s: 5000, share_scan_time_s: 20 } : kind === 'ksm' ? { kind, pages_per_s: 5000, use_zero_pages: true } : { kind, pages_per_s: 5000 }
+          const scanner =
+            kind === 'esx'
+              ? { kind, pages_per_s: 5000, share_scan_time_s: 20 }
+              : kind === 'hint'
+                ? { kind, pages_per_s: 5000 }
+                : { kind, pages_per_s: 5000, use_zero_pages: true, smart_scan: kind !== 'ksm' }
           const cfg = parseExperiment({
             schema: 'samepage-lab/experiment@1',
             name: 'tenants',
@@ -147,7 +183,9 @@ describe('invariants under random guest activity', () => {
 
   it('whole engine: guests with real workloads never read what they did not write', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 0xffff }), fc.constantFrom('ksm', 'hint', 'xlh', 'esx', 'hybrid'), fc.integer({ min: 100, max: 5000 }), (seed, kind, rate) => {
+      fc.property(fc.integer({ min: 0, max: 0xffff }), fc.constantFrom('ksm', 'hint', 'xlh', 'esx', 'hybrid'), fc.integer({ min: 100, max: 5000 }), fc.boolean(), (seed, kind, rate, later) => {
+        // The later kernels' options where the scanner has a linear walk (ksm, xlh, hybrid).
+        const options = later && (kind === 'ksm' || kind === 'xlh' || kind === 'hybrid') ? { use_zero_pages: true, smart_scan: true } : {}
         const cfg = parseExperiment({
           schema: 'samepage-lab/experiment@1',
           name: 'prop',
@@ -159,7 +197,7 @@ describe('invariants under random guest activity', () => {
             { name: 'a', memory_mib: 256, workload: { kind: 'kernel-build', units: 30, unit_cpu_s: 0.3, heap_mib: 4 } },
             { name: 'b', memory_mib: 256, workload: { kind: 'mem-micro', working_set_mib: 16, writes_per_s: 2000, work_s: 10 } }
           ],
-          lanes: [{ name: kind, scanner: { kind, pages_per_s: rate, max_page_sharing: 2 } }]
+          lanes: [{ name: kind, scanner: { kind, pages_per_s: rate, max_page_sharing: 2, ...options } }]
         })
         const e = new Engine(cfg, { checkInvariants: true })
         e.run() // checks at every sample and at the end; throws on a violation

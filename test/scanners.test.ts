@@ -6,7 +6,7 @@ import { ZERO_FP_HI, ZERO_FP_LO } from '../src/core/content.ts'
 import { Engine } from '../src/core/engine.ts'
 import { PT_PAGECACHE, PT_TEXT } from '../src/core/guest.ts'
 import { Lane } from '../src/core/lane.ts'
-import { EsxRig, fp, HybridRig, KsmRig, XlhRig } from './harness.ts'
+import { EsxRig, fp, HintRig, HybridRig, KsmRig, XlhRig } from './harness.ts'
 
 const zero = (r: KsmRig, gp: number) => r.mem.write(gp, ZERO_FP_HI, ZERO_FP_LO)
 
@@ -54,6 +54,27 @@ describe('KSM use_zero_pages', () => {
     r.write(1, 9)
     expect(r.stable.ksm_zero_pages).toBe(0)
     expect(r.mem.zeroFrame).toBe(-1)
+    r.check()
+  })
+
+  it('the walk frees the record of a page on the zero page when it passes it (pages_volatile drops)', () => {
+    const r = new KsmRig(4, { ksm: { use_zero_pages: true } })
+    zero(r, 0)
+    zero(r, 1)
+    r.write(2, 5)
+    r.pass()
+    r.pass() // pages 0 and 1 go to the zero page
+    expect(r.stable.ksm_zero_pages).toBe(2)
+    expect(r.ksm.records).toBe(3)
+    r.ksm.scanPages(1) // the next pass passes pages 0 and 1: their rmap items are freed
+    expect(r.ksm.records).toBe(1)
+    expect(r.volatile()).toBe(0) // page 2 is in the unstable tree; no record left for pages 0, 1
+    zero(r, 0) // a CoW break from the zero page, writing zeros: a new record, volatile once
+    r.ksm.scanPages(2) // next pass: page 0 (a new record: volatile), page 2
+    expect(r.stable.ksm_zero_pages).toBe(1)
+    expect(r.ksm.records).toBe(2)
+    r.ksm.scanPages(1) // next pass: page 0 unchanged, back to the zero page
+    expect(r.stable.ksm_zero_pages).toBe(2)
     r.check()
   })
 
@@ -303,6 +324,61 @@ describe('XLH and hybrid: a page both halves see', () => {
       expect(r.stable.pages_shared).toBe(1)
     })
   }
+})
+
+describe('hash tables: one entry a page, never a KSM page', () => {
+  // pages_unshared counts unshared pages (KSM.md: records in the unstable tree). A page scanned
+  // again leaves its hash entry first, as a record leaves its tree in step 1 of
+  // cmp_and_merge_page; else a page that changed held two entries, and a page merged later
+  // still held one, counted unshared and shared at once (pages_volatile went below 0).
+  it('hint: a page that changed and is scanned again holds one entry; merged, none', () => {
+    const r = new HintRig(4, { table: 64 })
+    r.write(0, 1)
+    r.scanner.scanHinted(0)
+    expect(r.scanner.pages_unshared).toBe(1)
+    r.write(0, 2)
+    r.scanner.scanHinted(0)
+    expect(r.scanner.pages_unshared).toBe(1)
+    r.write(1, 2)
+    r.scanner.scanHinted(1) // matches page 0's entry: both merge
+    expect(r.stable.pages_sharing).toBe(1)
+    expect(r.scanner.pages_unshared).toBe(0)
+    r.check()
+  })
+
+  for (const kind of ['xlh', 'hybrid'] as const) {
+    it(`${kind}: a page the walk scans leaves the hint half's hash table`, () => {
+      const r = kind === 'xlh' ? new XlhRig(2) : new HybridRig(2)
+      r.write(0, 5)
+      r.write(1, 5)
+      r.scanner.hinted.scanHinted(0) // page 0 takes a hash entry
+      expect(r.scanner.pages_unshared).toBe(1)
+      const walk = r.scanner.linear
+      walk.scanPages(2) // pass 1: checksums; page 0 left the hash table
+      expect(r.scanner.pages_unshared).toBe(0)
+      walk.scanPages(1) // pass 2: page 0 into the unstable tree, once
+      expect(r.scanner.pages_unshared).toBe(1)
+      walk.scanPages(1) // page 1 merges with it
+      expect(r.stable.pages_sharing).toBe(1)
+      expect(r.scanner.pages_unshared).toBe(0)
+      r.check()
+    })
+  }
+
+  it('esx: a page sampled again holds one hint entry; shared, none', () => {
+    const r = new EsxRig(8)
+    r.write(0, 1)
+    r.scanner.sample(0)
+    r.write(0, 2)
+    r.scanner.sample(0)
+    expect(r.scanner.pages_unshared).toBe(1)
+    r.write(5, 2)
+    r.scanner.sample(5)
+    expect(r.stable.pages_sharing).toBe(1)
+    expect(r.scanner.pages_unshared).toBe(0)
+    expect(r.scanner.stale_hints).toBe(0)
+    r.check()
+  })
 })
 
 describe('ESX scanner', () => {

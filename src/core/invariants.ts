@@ -4,7 +4,8 @@
  * - every frame's map count equals the guest pages mapping it, and no mapped frame has count 0;
  * - only KSM frames (and the kernel zero page) are mapped more than once, and each KSM frame
  *   belongs to exactly one stable node; the zero page holds zeros and ksm_zero_pages maps it;
- * - pages_shared, pages_sharing and the shared-page count equal what the mappings say;
+ * - pages_shared, pages_sharing and the shared-page count equal what the mappings say, and no
+ *   page is counted both unshared and shared (pages_volatile before its clamp is not negative);
  * - the hint stack's counts add up; the stable tree is a valid red-black tree.
  */
 import type { HintStack } from './hintstack.ts'
@@ -77,6 +78,11 @@ export function checkMemoryInvariants(where: string, mem: HostMemory, stable: St
   eq('pages_sharing', stable.pages_sharing, sharing)
   eq('guest pages on shared frames', stable.sharedGuestPages, sharedGuestPages)
   if (scanner && scanner.pages_unshared < 0) fail(`pages_unshared is ${scanner.pages_unshared}`)
+  // pages_volatile = records - shared - sharing - unshared is clamped at 0 in sysfs; before the
+  // clamp it is never negative unless a page is counted unshared twice, or unshared and shared.
+  if (scanner && scanner.records - stable.pages_shared - stable.pages_sharing - scanner.pages_unshared < 0) {
+    fail(`records (${scanner.records}) < pages_shared + pages_sharing + pages_unshared (${stable.pages_shared} + ${stable.pages_sharing} + ${scanner.pages_unshared}): a page is counted twice`)
+  }
   if (hints) eq('hint stack depth', hints.depth, hints.pushed - hints.popped - hints.dropped)
   if (stable.tree.checkShape() < 0) fail('the stable tree is not a valid red-black tree')
 }

@@ -12,7 +12,8 @@
  *   and invariants are the same as for KSM; ESX finds them through the same hash table, so a
  *   lookup is charged one hash probe (no tree steps).
  * - Hint entries: a direct-mapped table of `hash_table_size` entries keyed by the 64-bit content
- *   hash (salted per tenant under isolation); a colliding insert replaces the older hint.
+ *   hash (salted per tenant under isolation); a colliding insert replaces the older hint. A page
+ *   sampled again leaves its old hint entry first, so a page has one entry at most.
  * - Rates: the thread wakes every sleep_millisecs with a system-wide budget of pages_to_scan
  *   samples; each VM also has a cap of (its pages / share_scan_time_s) samples per second (ESX's
  *   Mem.ShareScanTime: every VM is scanned at most once per that time; default 60 minutes),
@@ -57,6 +58,8 @@ export class EsxScanner implements Scanner {
   private readonly hintGp: Int32Array
   private readonly hintHi: Uint32Array
   private readonly hintLo: Uint32Array
+  /** Per guest page: the slot of its hint entry + 1, or 0 (the entry may since have been replaced). */
+  private readonly slotOf: Int32Array
   private readonly mask: number
   private readonly tokens: Float64Array
   private readonly vmRate: Float64Array
@@ -81,6 +84,7 @@ export class EsxScanner implements Scanner {
     this.hintLo = new Uint32Array(size)
     this.mask = size - 1
     this.tracked = new Uint8Array(mem.totalPages)
+    this.slotOf = new Int32Array(mem.totalPages)
     const nVm = vmBase.length - 1
     this.tokens = new Float64Array(nVm)
     this.vmRate = new Float64Array(nVm)
@@ -138,6 +142,8 @@ export class EsxScanner implements Scanner {
     this.pages_scanned++
     this.ops.page_visit++
     this.sinceMerge++
+    // A page sampled again is hashed afresh: its old hint entry, if any, goes (one entry a page).
+    this.forget(gp)
     if (!this.tracked[gp]) {
       this.tracked[gp] = 1
       this.records++
@@ -167,6 +173,7 @@ export class EsxScanner implements Scanner {
       const ekh = candidate ? st.keyHi(e, mem.hi(ef)) : 0
       const elo = candidate ? mem.lo(ef) : 0
       this.hintGp[b] = -1
+      this.slotOf[e] = 0
       this.pages_unshared--
       if (candidate && ekh === kh && elo === lo && st.mayMerge(e, gp)) {
         this.ops.page_compare++
@@ -184,10 +191,24 @@ export class EsxScanner implements Scanner {
   /** Page gp becomes the hint entry for its hash (replacing whatever hint held that slot). */
   private putHint(gp: number, kh: number, lo: number): void {
     const b = hash32(kh, lo) & this.mask
-    if (this.hintGp[b] < 0) this.pages_unshared++
+    const old = this.hintGp[b]
+    if (old < 0) this.pages_unshared++
+    else this.slotOf[old] = 0
     this.hintGp[b] = gp
+    this.slotOf[gp] = b + 1
     this.hintHi[b] = kh
     this.hintLo[b] = lo
+  }
+
+  /** Page gp's hint entry, if it still has one, leaves the table. */
+  private forget(gp: number): void {
+    const s = this.slotOf[gp]
+    if (s === 0) return
+    this.slotOf[gp] = 0
+    if (this.hintGp[s - 1] === gp) {
+      this.hintGp[s - 1] = -1
+      this.pages_unshared--
+    }
   }
 
   /** The hint entry holding page gp's slot for key (kh, lo), for tests: the page, or -1. */
@@ -206,6 +227,6 @@ export class EsxScanner implements Scanner {
   }
 
   byteSize(): number {
-    return this.tracked.byteLength + this.hintGp.byteLength * 3
+    return this.tracked.byteLength + this.slotOf.byteLength + this.hintGp.byteLength * 3
   }
 }

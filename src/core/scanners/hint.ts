@@ -8,7 +8,9 @@
  *
  * The hash table is direct-mapped with `hash_table_size` entries (a sized table, as XLH's): a
  * colliding insert replaces the older entry. Entries are verified by a full compare before a
- * merge, since their pages may have changed since.
+ * merge, since their pages may have changed since. A page scanned again first leaves its entry
+ * (`forget`), as a record leaves its tree in step 1 of cmp_and_merge_page: a page has one entry
+ * at most and an entry's page is private, so pages_unshared counts each unshared page once.
  *
  * Keys are salted per tenant under tenant isolation (StableTree.keyHi), so the table never pairs
  * pages of two tenants. The same code is the hint half of the xlh and hybrid scanners, which pass
@@ -48,6 +50,8 @@ export class HintScanner implements Scanner {
   private readonly tracked: Uint8Array | null
   private readonly tableGp: Int32Array
   private readonly tableSum: Uint32Array
+  /** Per guest page: the bucket of its hash entry + 1, or 0 (the entry may since have been replaced). */
+  private readonly slotOf: Int32Array
   private readonly mask: number
 
   constructor(
@@ -70,6 +74,7 @@ export class HintScanner implements Scanner {
     this.tableGp = new Int32Array(size).fill(-1)
     this.tableSum = new Uint32Array(size)
     this.mask = size - 1
+    this.slotOf = new Int32Array(mem.totalPages)
     this.tracked = track ? null : new Uint8Array(mem.totalPages)
   }
 
@@ -90,6 +95,22 @@ export class HintScanner implements Scanner {
     this.nextWake = now + (this.cpuNs - before) * 1e-9 + sleep
   }
 
+  /**
+   * Page gp leaves the hash table if it holds an entry there, as a record leaves its tree in
+   * step 1 of cmp_and_merge_page: a page is scanned again (by this scanner, or by the walk of
+   * xlh and hybrid), so whatever it holds now decides where it goes. A page thus has at most one
+   * entry, and an entry's page is never a KSM page: pages_unshared counts each unshared page once.
+   */
+  forget(gp: number): void {
+    const s = this.slotOf[gp]
+    if (s === 0) return
+    this.slotOf[gp] = 0
+    if (this.tableGp[s - 1] === gp) {
+      this.tableGp[s - 1] = -1
+      this.pages_unshared--
+    }
+  }
+
   scanHinted(gp: number): void {
     const mem = this.mem
     const st = this.stable
@@ -98,6 +119,7 @@ export class HintScanner implements Scanner {
     if (f < 0 || f === mem.zeroFrame) return
     this.pages_scanned++
     this.ops.page_visit++
+    this.forget(gp)
     if (this.track) this.track(gp)
     else if (!(this.tracked as Uint8Array)[gp]) {
       ;(this.tracked as Uint8Array)[gp] = 1
@@ -131,6 +153,7 @@ export class HintScanner implements Scanner {
       const ef = mem.pageFrame[e]
       if (ef >= 0 && ef !== mem.zeroFrame && mem.ksmNode(ef) < 0 && mem.hi(ef) === hi && mem.lo(ef) === lo && st.mayMerge(e, gp)) {
         this.tableGp[b] = -1
+        this.slotOf[e] = 0
         this.pages_unshared--
         if (this.track) this.track(e)
         st.mergeTwo(e, gp)
@@ -139,8 +162,10 @@ export class HintScanner implements Scanner {
       }
     }
     if (e < 0) this.pages_unshared++
+    else this.slotOf[e] = 0 // a colliding insert replaces the older entry
     this.tableGp[b] = gp
     this.tableSum[b] = sum
+    this.slotOf[gp] = b + 1
     this.misses++
   }
 
@@ -151,6 +176,6 @@ export class HintScanner implements Scanner {
   }
 
   byteSize(): number {
-    return (this.tracked ? this.tracked.byteLength : 0) + this.tableGp.byteLength + this.tableSum.byteLength + this.stack.byteSize()
+    return (this.tracked ? this.tracked.byteLength : 0) + this.slotOf.byteLength + this.tableGp.byteLength + this.tableSum.byteLength + this.stack.byteSize()
   }
 }

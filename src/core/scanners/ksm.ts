@@ -20,7 +20,7 @@
  * - use_zero_pages (4.11+): after the volatility check, a page whose checksum is the zero page's
  *   (and whose content is zero) is mapped to the kernel zero page (ksm_zero_pages), not merged.
  *   The walk then passes over it as over a non-present page (folio_walk_start without
- *   FW_ZEROPAGE finds no normal page there).
+ *   FW_ZEROPAGE finds no normal page there) and frees its record on the way.
  * - smart_scan (6.7+): should_skip_rmap_item(): a non-KSM page's record ages by one at every
  *   visit; from age 3 on, it is scanned only when its skip budget is used up, the budget being
  *   reset to skip_age(age) = 1 (age <= 3), 2 (<= 5), 4 (<= 8) or 8; a skipped page leaves the
@@ -110,6 +110,11 @@ export class KsmScanner implements Scanner {
   private readonly rmapSeq: Uint8Array
   private readonly oldChecksum: Uint32Array
   readonly unstable: RbTree
+  /**
+   * xlh, hybrid: called when the walk scans or skips page gp, which then leaves the hint half's
+   * hash table too (step 1 of cmp_and_merge_page: the record leaves whichever structure holds it).
+   */
+  leaveOthers: ((gp: number) => void) | null = null
   private mergesAtPassStart = 0
   private volatileAtPassStart = 0
   private quietPasses = 0
@@ -179,6 +184,10 @@ export class KsmScanner implements Scanner {
         if (this.smartScan && this.shouldSkip(gp, f)) continue
         return gp
       }
+      // A page on the kernel zero page is no longer an anonymous page: the walk passing it frees
+      // its rmap item (get_next_rmap_item / try_to_get_old_rmap_item free the items of addresses
+      // it finds no page at), so ksm_rmap_items, and pages_volatile, drop.
+      if (f >= 0 && this.rmapFlags[gp] & RMAP_EXISTS) this.freeRecord(gp)
       this.ops.page_skip++
     }
     return -1
@@ -204,7 +213,19 @@ export class KsmScanner implements Scanner {
       this.pages_unshared--
       this.rmapFlags[gp] = flags & ~RMAP_UNSTABLE
     }
+    if (this.leaveOthers) this.leaveOthers(gp)
     return true
+  }
+
+  /** free_rmap_item for the record of page gp (not in the unstable tree: it is on the zero page). */
+  private freeRecord(gp: number): void {
+    this.rmapFlags[gp] = 0
+    this.oldChecksum[gp] = 0
+    if (this.age) {
+      this.age[gp] = 0
+      ;(this.skips as Uint8Array)[gp] = 0
+    }
+    this.records--
   }
 
   /**
@@ -256,6 +277,7 @@ export class KsmScanner implements Scanner {
       flags &= ~RMAP_UNSTABLE
     }
     this.rmapFlags[gp] = flags
+    if (this.leaveOthers) this.leaveOthers(gp)
     const f = mem.pageFrame[gp]
     const hi = mem.hi(f)
     const lo = mem.lo(f)

@@ -47,6 +47,9 @@ export abstract class LinearPlusHints implements Scanner {
     this.linear = new KsmScanner(mem, stable, cost, { ...rate, use_zero_pages: params.use_zero_pages, smart_scan: params.smart_scan }, this.ops)
     const linear = this.linear
     this.hinted = new HintScanner(mem, stable, cost, stack, { ...rate, hash_table_size: params.hash_table_size }, this.ops, (gp) => linear.hintedPage(gp))
+    const hinted = this.hinted
+    // One record per page: a page either half scans leaves the other half's structure first.
+    linear.leaveOthers = (gp) => hinted.forget(gp)
   }
 
   /** Whether the linear walk gets any of the budget. */
