@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it, vi } from 'vitest'
+import { pattern } from './bytes.ts'
 
 const mode = vi.hoisted(() => ({ value: 'normal' as 'normal' | 'short' | 'enospc' }))
 vi.mock('node:fs/promises', async (importOriginal) => {
@@ -33,15 +34,6 @@ const { buildImage, readImageFile, ImageUsageError } = await import('../src/cli/
 const dir = mkdtempSync(join(tmpdir(), 'samepage-image-werr-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-function pattern(n: number, seed: number): Uint8Array {
-  const b = new Uint8Array(n)
-  let x = seed
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0
-    b[i] = x >>> 24
-  }
-  return b
-}
 
 const io = () => ({ stdout: () => undefined, stderr: () => undefined, stderrIsTTY: false })
 

@@ -5,7 +5,6 @@
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import xxhash from 'xxhash-wasm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Assets } from '../src/core/assets.ts'
 import { parseExperiment, type ExperimentInput } from '../src/core/config.ts'
@@ -18,38 +17,16 @@ import { ImageUsageError } from '../src/cli/image.ts'
 import { parseTrace, TraceFormatError } from '../src/core/trace.ts'
 import { checkAssets, decodeAsset } from '../src/core/assets.ts'
 import { runCli } from '../src/cli/main.ts'
+import { concat, elfCore, fpsOf, PAGE, pattern } from './bytes.ts'
 
-const PAGE = 4096
 let dir: string
-let h64: (b: Uint8Array) => bigint
 
-beforeAll(async () => {
-  h64 = (await xxhash()).h64Raw
+beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'samepage-edge-'))
 })
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-function pattern(n: number, seed: number): Uint8Array {
-  const b = new Uint8Array(n)
-  let x = seed * 2654435761 + 1
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0
-    b[i] = x >>> 24
-  }
-  return b
-}
 
-function fpsOf(pages: Uint8Array[]): Uint32Array {
-  const out = new Uint32Array(pages.length * 2)
-  pages.forEach((p, i) => {
-    const full = new Uint8Array(PAGE)
-    full.set(p)
-    const h = h64(full)
-    out[i * 2] = Number(h >> 32n)
-    out[i * 2 + 1] = Number(h & 0xffffffffn)
-  })
-  return out
-}
 
 const file = (path: string, pages: Uint8Array[], elf = false): ImageFile => ({ path, size: pages.length * PAGE, elf, fps: fpsOf(pages) })
 
@@ -235,34 +212,6 @@ describe('trace files', () => {
   })
 })
 
-/** A minimal ELF64 little-endian core with PT_LOAD segments (paddr, file bytes), in the order given. */
-function elfCore(segments: { paddr: number; bytes: Uint8Array }[]): Uint8Array {
-  const phoff = 64
-  const phnum = segments.length + 1
-  const dataOff = Math.ceil((phoff + phnum * 56) / PAGE) * PAGE
-  const out = new Uint8Array(dataOff + segments.reduce((n, s) => n + s.bytes.length, 0))
-  const dv = new DataView(out.buffer)
-  out.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0])
-  dv.setUint16(16, 4, true)
-  dv.setUint16(18, 62, true)
-  dv.setUint32(32, phoff, true)
-  dv.setUint16(52, 64, true)
-  dv.setUint16(54, 56, true)
-  dv.setUint16(56, phnum, true)
-  dv.setUint32(phoff, 4, true)
-  let o = dataOff
-  segments.forEach((s, i) => {
-    const p = phoff + (i + 1) * 56
-    dv.setUint32(p, 1, true)
-    dv.setUint32(p + 8, o, true)
-    dv.setBigUint64(p + 24, BigInt(s.paddr), true)
-    dv.setUint32(p + 32, s.bytes.length, true)
-    dv.setUint32(p + 40, s.bytes.length, true)
-    out.set(s.bytes, o)
-    o += s.bytes.length
-  })
-  return out
-}
 
 describe('snapshots and dumps at the edges', () => {
   it('every truncation and corrupted byte of a snapshot gives a SnapshotFormatError or a valid snapshot', () => {
@@ -285,12 +234,12 @@ describe('snapshots and dumps at the edges', () => {
 
   it('ELF cores: out-of-order segments are sorted, holes stay absent, overlaps and huge or unaligned addresses are refused', async () => {
     const p = (seed: number) => pattern(PAGE, seed)
-    const ooo = elfCore([{ paddr: 8 * PAGE, bytes: p(1) }, { paddr: 0, bytes: concatPages(p(2), p(3)) }])
+    const ooo = elfCore([{ paddr: 8 * PAGE, bytes: p(1) }, { paddr: 0, bytes: concat(p(2), p(3)) }])
     expect(dumpLayout(ooo, ooo.length).regions.map((r) => [r.gfn, r.bytes])).toEqual([[0, 2 * PAGE], [8, PAGE]])
     writeFileSync(join(dir, 'ooo.core'), ooo)
     expect(await importDump(join(dir, 'ooo.core'), join(dir, 'ooo.spsnap'), quiet())).toMatchObject({ format: 'elf-core', pages: 3, end_gfn: 9 })
     const refused: [Uint8Array, RegExp][] = [
-      [elfCore([{ paddr: 0, bytes: concatPages(p(1), p(2)) }, { paddr: PAGE, bytes: p(3) }]), /overlap/],
+      [elfCore([{ paddr: 0, bytes: concat(p(1), p(2)) }, { paddr: PAGE, bytes: p(3) }]), /overlap/],
       [elfCore([{ paddr: 0, bytes: new Uint8Array(PAGE + 1) }, { paddr: PAGE, bytes: p(3) }]), /overlap/],
       [elfCore([{ paddr: 2 ** 52, bytes: p(1) }]), /goes past/],
       [elfCore([{ paddr: 2 ** 63, bytes: p(1) }]), /ELF core/],
@@ -327,15 +276,6 @@ describe('snapshots and dumps at the edges', () => {
   })
 })
 
-function concatPages(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let o = 0
-  for (const p of parts) {
-    out.set(p, o)
-    o += p.length
-  }
-  return out
-}
 
 function quiet(): { stdout: (s: string) => void; stderr: (s: string) => void; stderrIsTTY: boolean; err: string[] } {
   const err: string[] = []

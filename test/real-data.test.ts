@@ -15,7 +15,7 @@ import { parseExperiment, type ExperimentInput } from '../src/core/config.ts'
 import { ZERO_FP_HI, ZERO_FP_LO } from '../src/core/content.ts'
 import { Engine } from '../src/core/engine.ts'
 import { PT_ANON, PT_FREE, PT_PAGECACHE, PT_TEXT } from '../src/core/guest.ts'
-import { concatBytes, imageStats, type ImageIndex } from '../src/core/image.ts'
+import { imageStats, type ImageIndex } from '../src/core/image.ts'
 import type { Lane } from '../src/core/lane.ts'
 import { decodeSnapshot, encodeSnapshot, makeSnapshotHeader, SnapshotFormatError, snapshotStats } from '../src/core/snapshot.ts'
 import { parseTrace, TraceFormatError } from '../src/core/trace.ts'
@@ -24,8 +24,8 @@ import { importDump } from '../src/cli/dump.ts'
 import { loadAssets } from '../src/host/node/assets.ts'
 import { Session } from '../src/host/session.ts'
 import type { SessionEvent } from '../src/core/protocol.ts'
+import { concat, elfCore, fpsOf, PAGE, pattern } from './bytes.ts'
 
-const PAGE = 4096
 const exec = promisify(execFile)
 const BIN = join(import.meta.dirname, '..', 'bin', 'samepage.js')
 
@@ -39,18 +39,7 @@ async function samepage(...args: string[]): Promise<{ code: number; stdout: stri
   }
 }
 
-/** Pseudo-random bytes from a seed (distinct seeds: distinct pages). */
-function pattern(n: number, seed: number): Uint8Array {
-  const b = new Uint8Array(n)
-  let x = seed * 2654435761 + 1
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0
-    b[i] = x >>> 24
-  }
-  return b
-}
 
-const concat = (...parts: Uint8Array[]): Uint8Array => concatBytes(parts)
 
 function elf(type: number, pages: number, seed: number): Uint8Array {
   const b = pattern(pages * PAGE, seed)
@@ -264,38 +253,6 @@ describe('VMs booted from real images', () => {
   })
 })
 
-/** A minimal ELF64 little-endian core (ET_CORE) with PT_LOAD segments, as dump-guest-memory writes. */
-function elfCore(segments: { paddr: number; bytes: Uint8Array }[]): Uint8Array {
-  const phoff = 64
-  const phnum = segments.length + 1 // a PT_NOTE first, as QEMU writes
-  let dataOff = phoff + phnum * 56
-  dataOff = Math.ceil(dataOff / PAGE) * PAGE
-  const total = dataOff + segments.reduce((n, s) => n + s.bytes.length, 0)
-  const out = new Uint8Array(total)
-  const dv = new DataView(out.buffer)
-  out.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0])
-  dv.setUint16(16, 4, true) // ET_CORE
-  dv.setUint16(18, 62, true) // EM_X86_64
-  dv.setUint32(20, 1, true)
-  dv.setUint32(32, phoff, true)
-  dv.setUint16(52, 64, true)
-  dv.setUint16(54, 56, true)
-  dv.setUint16(56, phnum, true)
-  dv.setUint32(phoff, 4, true) // PT_NOTE, empty
-  let o = dataOff
-  segments.forEach((s, i) => {
-    const p = phoff + (i + 1) * 56
-    dv.setUint32(p, 1, true) // PT_LOAD
-    dv.setUint32(p + 8, o, true)
-    dv.setUint32(p + 24, s.paddr >>> 0, true)
-    dv.setUint32(p + 28, Math.floor(s.paddr / 2 ** 32), true)
-    dv.setUint32(p + 32, s.bytes.length, true)
-    dv.setUint32(p + 40, s.bytes.length, true)
-    out.set(s.bytes, o)
-    o += s.bytes.length
-  })
-  return out
-}
 
 describe('memory dumps and snapshots', () => {
   // 12 pages: 4 zero, one page three times, one twice, the rest distinct; a partial last page.
@@ -392,17 +349,6 @@ describe('memory dumps and snapshots', () => {
   })
 })
 
-function fpsOf(pages: Uint8Array[]): Uint32Array {
-  const out = new Uint32Array(pages.length * 2)
-  pages.forEach((p, i) => {
-    const full = new Uint8Array(PAGE)
-    full.set(p)
-    const h = h64(full)
-    out[i * 2] = Number(h >> 32n)
-    out[i * 2 + 1] = Number(h & 0xffffffffn)
-  })
-  return out
-}
 
 describe('trace replay', () => {
   const X = '00000000000000aa'
