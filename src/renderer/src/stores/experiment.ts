@@ -5,7 +5,7 @@
  * runs in Electron or a browser.
  */
 import { computed, reactive, ref, shallowRef, toRaw } from 'vue'
-import { MAX_LANES, MAX_VMS, nominalRate, pagesToScan, parseExperimentText, validateExperiment, type ConfigIssue, type Experiment, type ExperimentInput, type LaneConfig, type VmConfig } from '../../../core/config.ts'
+import { MAX_LANES, MAX_VMS, nominalRate, pagesToScan, parseExperimentText, validateExperiment, type ConfigIssue, type Experiment, type ExperimentInput } from '../../../core/config.ts'
 import { DEFAULT_PRESET, PRESETS, findPreset } from '../../../core/presets.ts'
 import type { OpenedFile, Platform, SavedFile } from '../platform/types.ts'
 import { defaultVm, defaultWorkload, scannerOfKind, uniqueName, type ScannerKind, type WorkloadKind } from './schemaInfo.ts'
@@ -181,16 +181,25 @@ export function createExperimentStore(platform: Platform, notices: Notices) {
     vms.push(last ? { ...copy(last), name } : defaultVm(name))
   }
 
+  /** A copy of item i of a list of named items, right after it ("name-copy"), up to `max` items. */
+  function duplicateNamed<T extends { name: string }>(items: T[], i: number, max: number): void {
+    if (items.length >= max || !items[i]) return
+    const dup: T = copy(items[i])
+    dup.name = uniqueName(`${items[i].name}-copy`, items.map((x) => x.name))
+    items.splice(i + 1, 0, dup)
+  }
+
+  /** Remove item i, keeping at least one. */
+  function removeKeepingOne(items: unknown[], i: number): void {
+    if (items.length > 1) items.splice(i, 1)
+  }
+
   function duplicateVm(i: number): void {
-    const vms = draft.value.vms
-    if (vms.length >= MAX_VMS || !vms[i]) return
-    const dup: VmConfig = copy(vms[i])
-    dup.name = uniqueName(`${vms[i].name}-copy`, vms.map((v) => v.name))
-    vms.splice(i + 1, 0, dup)
+    duplicateNamed(draft.value.vms, i, MAX_VMS)
   }
 
   function removeVm(i: number): void {
-    if (draft.value.vms.length > 1) draft.value.vms.splice(i, 1)
+    removeKeepingOne(draft.value.vms, i)
   }
 
   function setWorkloadKind(i: number, kind: WorkloadKind): void {
@@ -208,15 +217,11 @@ export function createExperimentStore(platform: Platform, notices: Notices) {
   }
 
   function duplicateLane(i: number): void {
-    const lanes = draft.value.lanes
-    if (lanes.length >= MAX_LANES || !lanes[i]) return
-    const dup: LaneConfig = copy(lanes[i])
-    dup.name = uniqueName(`${lanes[i].name}-copy`, lanes.map((l) => l.name))
-    lanes.splice(i + 1, 0, dup)
+    duplicateNamed(draft.value.lanes, i, MAX_LANES)
   }
 
   function removeLane(i: number): void {
-    if (draft.value.lanes.length > 1) draft.value.lanes.splice(i, 1)
+    removeKeepingOne(draft.value.lanes, i)
   }
 
   function setScannerKind(i: number, kind: ScannerKind): void {
