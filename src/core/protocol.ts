@@ -60,6 +60,52 @@ export interface LabClient {
   dispose(): void
 }
 
+/**
+ * What every LabClient does alike: each method is one command handed to `send`, and event
+ * listeners are kept in a set (`emit` delivers to them). A client says how a command travels.
+ */
+export abstract class CommandClient implements LabClient {
+  protected readonly listeners = new Set<(e: SessionEvent) => void>()
+
+  /** Send one command to the session host. */
+  abstract send(cmd: Command): void
+  abstract dispose(): void
+
+  load(config: unknown): void {
+    this.send({ type: 'load', config })
+  }
+  start(): void {
+    this.send({ type: 'start' })
+  }
+  pause(): void {
+    this.send({ type: 'pause' })
+  }
+  resume(): void {
+    this.send({ type: 'resume' })
+  }
+  step(seconds: number): void {
+    this.send({ type: 'step', seconds })
+  }
+  stop(): void {
+    this.send({ type: 'stop' })
+  }
+  setSpeed(speed: Speed): void {
+    this.send({ type: 'setSpeed', speed })
+  }
+
+  onEvent(listener: (e: SessionEvent) => void): () => void {
+    this.listeners.add(listener)
+    return () => {
+      this.listeners.delete(listener)
+    }
+  }
+
+  /** Deliver an event to every listener (a copy of the set: a listener may unsubscribe). */
+  protected emit(event: SessionEvent): void {
+    for (const l of [...this.listeners]) l(event)
+  }
+}
+
 /** Validate a command received over a transport (IPC, postMessage); null if malformed. */
 export function parseCommand(msg: unknown): Command | null {
   if (typeof msg !== 'object' || msg === null) return null

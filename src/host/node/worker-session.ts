@@ -9,18 +9,19 @@
  * one accepted, so the user can run again without re-opening anything.
  */
 import type { Worker } from 'node:worker_threads'
-import type { Command, LabClient, SessionEvent, Speed } from '../../core/protocol.ts'
+import { CommandClient, type Command, type SessionEvent } from '../../core/protocol.ts'
 
 export type WorkerFactory = () => Worker
 
-export class WorkerSession implements LabClient {
+export class WorkerSession extends CommandClient {
   private worker: Worker | null = null
-  private readonly listeners = new Set<(e: SessionEvent) => void>()
   /** The config of the last 'loaded' event: what a replacement worker is given. */
   private lastLoaded: unknown = undefined
   private disposed = false
 
-  constructor(private readonly spawn: WorkerFactory) {}
+  constructor(private readonly spawn: WorkerFactory) {
+    super()
+  }
 
   /** Whether a worker thread is alive now (workers start at the first command). */
   get running(): boolean {
@@ -36,33 +37,6 @@ export class WorkerSession implements LabClient {
       if (cmd.type !== 'load' && this.lastLoaded !== undefined) worker.postMessage({ type: 'load', config: this.lastLoaded })
     }
     worker.postMessage(cmd)
-  }
-
-  load(config: unknown): void {
-    this.send({ type: 'load', config })
-  }
-  start(): void {
-    this.send({ type: 'start' })
-  }
-  pause(): void {
-    this.send({ type: 'pause' })
-  }
-  resume(): void {
-    this.send({ type: 'resume' })
-  }
-  step(seconds: number): void {
-    this.send({ type: 'step', seconds })
-  }
-  stop(): void {
-    this.send({ type: 'stop' })
-  }
-  setSpeed(speed: Speed): void {
-    this.send({ type: 'setSpeed', speed })
-  }
-
-  onEvent(listener: (e: SessionEvent) => void): () => void {
-    this.listeners.add(listener)
-    return () => this.listeners.delete(listener)
   }
 
   /** End the worker (if any) and drop the listeners; the session cannot be used again. */
@@ -95,7 +69,4 @@ export class WorkerSession implements LabClient {
     this.emit({ type: 'state', state: 'error' })
   }
 
-  private emit(event: SessionEvent): void {
-    for (const l of this.listeners) l(event)
-  }
 }

@@ -4,7 +4,7 @@
  * Electron's is the preload's session API (IPC out, a MessagePort back). The session itself
  * runs in src/host/session.ts on the other side of either.
  */
-import type { Command, LabClient, SessionEvent, Speed } from '../../../core/protocol.ts'
+import { CommandClient, type Command, type SessionEvent } from '../../../core/protocol.ts'
 
 /** A transport to a session host. */
 export interface SessionChannel {
@@ -23,48 +23,22 @@ function plain(config: unknown): unknown {
   return config === undefined ? undefined : (JSON.parse(JSON.stringify(config)) as unknown)
 }
 
-export class WorkerLabClient implements LabClient {
-  private readonly listeners = new Set<(e: SessionEvent) => void>()
+export class WorkerLabClient extends CommandClient {
   private readonly unlisten: () => void
   private disposed = false
 
   constructor(private readonly channel: SessionChannel) {
-    this.unlisten = channel.listen((event) => {
-      for (const l of [...this.listeners]) l(event)
-    })
+    super()
+    this.unlisten = channel.listen((event) => this.emit(event))
   }
 
-  private post(cmd: Command): void {
+  send(cmd: Command): void {
     if (!this.disposed) this.channel.post(cmd)
   }
 
-  load(config: unknown): void {
-    this.post({ type: 'load', config: plain(config) })
-  }
-  start(): void {
-    this.post({ type: 'start' })
-  }
-  pause(): void {
-    this.post({ type: 'pause' })
-  }
-  resume(): void {
-    this.post({ type: 'resume' })
-  }
-  step(seconds: number): void {
-    this.post({ type: 'step', seconds })
-  }
-  stop(): void {
-    this.post({ type: 'stop' })
-  }
-  setSpeed(speed: Speed): void {
-    this.post({ type: 'setSpeed', speed })
-  }
-
-  onEvent(listener: (e: SessionEvent) => void): () => void {
-    this.listeners.add(listener)
-    return () => {
-      this.listeners.delete(listener)
-    }
+  /** The config as plain JSON (see `plain`). */
+  override load(config: unknown): void {
+    super.load(plain(config))
   }
 
   dispose(): void {
