@@ -6,12 +6,13 @@
  * (8 bytes a page). The snapshot is written to a temporary file beside SNAPSHOT and renamed over
  * it when complete.
  */
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs'
-import { basename, dirname, join } from 'node:path'
+import { closeSync, constants, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs'
+import { basename } from 'node:path'
 import { parseArgs } from 'node:util'
 import { FpSet, loadH64Raw, PageHasher } from '../core/image.ts'
 import { dumpLayout, encodeSnapshot, makeSnapshotHeader, snapshotStats, SnapshotFormatError, type Snapshot, type SnapshotExtent } from '../core/snapshot.ts'
 import { ImageUsageError, usage, type ImageIo } from './image.ts'
+import { faultPoint, removeStaleTemps, tempPathFor } from '../host/node/temp-file.ts'
 
 /** Usage errors are one line (exit 2): the problem and the usage. */
 const USAGE = 'usage: samepage dump import DUMP -o SNAPSHOT, DUMP raw memory (pmemsave) or an ELF core (dump-guest-memory)'
@@ -51,14 +52,15 @@ export async function importDump(dump: string, out: string, io: ImageIo): Promis
   const h64 = await loadH64Raw()
   let fd: number
   try {
-    fd = openSync(dump, 'r')
+    // O_NONBLOCK: a FIFO opens at once (and is refused below) instead of waiting for a writer.
+    fd = openSync(dump, constants.O_RDONLY | constants.O_NONBLOCK)
   } catch (e) {
     throw new ImageUsageError(`cannot read ${dump}: ${errText(e)}`)
   }
   let snapshot: Snapshot
   try {
     const st = fstatSync(fd)
-    if (!st.isFile()) throw new ImageUsageError(`${dump} is not a file`)
+    if (!st.isFile()) throw new ImageUsageError(`cannot read ${dump}: ${st.isDirectory() ? 'it is a folder' : 'not a regular file (a device, FIFO or socket)'}`)
     const head = new Uint8Array(Math.min(HEAD_BYTES, st.size))
     try {
       readSync(fd, head, 0, head.length, 0)
@@ -104,6 +106,8 @@ export async function importDump(dump: string, out: string, io: ImageIo): Promis
   } finally {
     closeSync(fd)
   }
+  const stale = removeStaleTemps(out)
+  if (stale.length > 0) io.stderr(`samepage: removed ${stale.length} temporary file(s) an interrupted write of ${out} left: ${stale.join(', ')}\n`)
   writeAtomic(out, encodeSnapshot(snapshot))
   const st = snapshotStats(snapshot)
   const distinct = new FpSet()
@@ -112,21 +116,25 @@ export async function importDump(dump: string, out: string, io: ImageIo): Promis
 }
 
 function writeAtomic(out: string, bytes: Uint8Array): void {
-  const tmp = join(dirname(out), `.${basename(out)}.${process.pid}.${Date.now().toString(36)}.tmp`)
+  const tmp = tempPathFor(out)
   let fd: number
   try {
     fd = openSync(tmp, 'wx')
   } catch (e) {
     throw new ImageUsageError(`cannot write ${out}: ${errText(e)}`)
   }
+  faultPoint('temp-created')
   let open = true
   try {
     let o = 0
     while (o < bytes.length) o += writeSync(fd, bytes, o, bytes.length - o)
+    faultPoint('temp-written')
     fsyncSync(fd)
     open = false
     closeSync(fd)
+    faultPoint('temp-synced')
     renameSync(tmp, out)
+    faultPoint('renamed')
   } catch (e) {
     try {
       if (open) closeSync(fd)

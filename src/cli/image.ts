@@ -5,7 +5,7 @@
  */
 import { closeSync, constants, createReadStream, fstatSync, openSync, readSync } from 'node:fs'
 import { lstat, open, opendir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises'
-import { basename, dirname, join, resolve } from 'node:path'
+import { basename, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createGunzip } from 'node:zlib'
 import {
@@ -26,6 +26,7 @@ import {
   type ImageIndex
 } from '../core/image.ts'
 import { decodeSnapshot, headerSchema, SNAPSHOT_SCHEMA, SnapshotFormatError } from '../core/snapshot.ts'
+import { faultPoint, removeStaleTemps, tempPathFor } from '../host/node/temp-file.ts'
 
 /** Bad input (missing SOURCE, unreadable archive, bad IMAGE file): one line, exit code 2. */
 export class ImageUsageError extends Error {}
@@ -144,6 +145,8 @@ export async function buildImage(source: string, out: string, io: ImageIo): Prom
   }
   if (!st.isDirectory() && !st.isFile()) throw new ImageUsageError(`${source} is neither a directory nor a tar archive`)
   const h64 = await loadH64Raw()
+  const stale = removeStaleTemps(out)
+  if (stale.length > 0) io.stderr(`samepage: removed ${stale.length} temporary file(s) an interrupted write of ${out} left: ${stale.join(', ')}\n`)
   const writer = await ImageWriter.create(out, basename(source), !st.isDirectory())
   const result: BuildResult = { files: 0, pages: 0, skipped: 0, unreadable: 0 }
   const progress = new Progress(io)
@@ -203,13 +206,14 @@ class ImageWriter {
   }
 
   static async create(out: string, source: string, remember: boolean): Promise<ImageWriter> {
-    const tmp = join(dirname(out), `.${basename(out)}.${process.pid}.${Date.now().toString(36)}.tmp`)
+    const tmp = tempPathFor(out)
     let fh: FileHandle
     try {
       fh = await open(tmp, 'wx+') // read too: a tar hard link reads its target's record back
     } catch (e) {
       throw new ImageUsageError(`cannot write ${out}: ${errText(e)}`)
     }
+    faultPoint('temp-created')
     const w = new ImageWriter(fh, tmp, out, remember)
     await w.write(encodeHeader(makeHeader(source)))
     return w
@@ -237,14 +241,17 @@ class ImageWriter {
   async commit(): Promise<void> {
     await this.write(encodeTrailer(this.files, this.pages))
     await this.flush()
+    faultPoint('temp-written')
     await this.io(() => this.fh.sync())
     await this.io(() => this.fh.close())
+    faultPoint('temp-synced')
     try {
       await rename(this.tmp, this.out)
     } catch (e) {
       await unlink(this.tmp).catch(() => undefined)
       throw new ImageUsageError(`cannot write ${this.out}: ${errText(e)}`)
     }
+    faultPoint('renamed')
   }
 
   async abort(): Promise<void> {
