@@ -69,7 +69,7 @@ describe('open an experiment', () => {
     writeFileSync(broken, '{ "schema": ')
     host.dialog.open.push([broken], [join(host.documentsDir, 'gone.samepage.json')], [host.documentsDir])
     expect((await openConfig(host))?.issues?.[0]).toMatchObject({ path: '(root)', message: expect.stringContaining('invalid JSON') })
-    expect((await openConfig(host))?.issues?.[0]).toMatchObject({ path: '(root)', message: expect.stringContaining('ENOENT') })
+    expect((await openConfig(host))?.issues?.[0]).toMatchObject({ path: '(root)', message: expect.stringContaining('no such file') })
     expect((await openConfig(host))?.issues?.[0].message).toContain('folder')
   })
 

@@ -192,8 +192,8 @@ describe('session protocol over a worker thread (Electron hosting)', () => {
     r.session.load(withFile(join(dir, 'missing.spsnap')))
     await r.until(() => r.last('invalid') !== undefined, 'invalid')
     expect(r.last('invalid')!.issues).toEqual([
-      { path: 'vms[0].snapshot_file', message: `cannot read ${join(dir, 'missing.spsnap')}: ENOENT` },
-      { path: 'vms[1].snapshot_file', message: `cannot read ${join(dir, 'missing.spsnap')}: ENOENT` }
+      { path: 'vms[0].snapshot_file', message: `cannot read ${join(dir, 'missing.spsnap')}: no such file` },
+      { path: 'vms[1].snapshot_file', message: `cannot read ${join(dir, 'missing.spsnap')}: no such file` }
     ])
     // A relative path resolves against the load's baseDir (the folder of the window's experiment file).
     r.session.send({ type: 'load', config: withFile('vm.spsnap'), baseDir: dir })

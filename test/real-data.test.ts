@@ -526,7 +526,7 @@ describe('bad references', () => {
     })
     const { issues, assets } = loadAssets(cfg, dir)
     expect(issues).toEqual([
-      { path: 'vms[0].image_file', message: 'cannot read missing.spimg: ENOENT' },
+      { path: 'vms[0].image_file', message: 'cannot read missing.spimg: no such file' },
       { path: 'vms[0].workload.file', message: 'bad.jsonl line 2: gfn: required for "free"' }
     ])
     expect(assets.get('a.spimg')?.kind).toBe('image')
@@ -548,10 +548,10 @@ describe('bad references', () => {
     writeFileSync(cfgPath, JSON.stringify(staticExperiment([{ name: 'a', memory_mib: 16, image_file: 'nope.spimg', workload: { kind: 'boot' } }])))
     const v = await samepage('validate', cfgPath)
     expect(v.code).toBe(2)
-    expect(v.stderr).toBe('vms[0].image_file: cannot read nope.spimg: ENOENT\n')
+    expect(v.stderr).toBe('vms[0].image_file: cannot read nope.spimg: no such file\n')
     const r = await samepage('run', cfgPath)
     expect(r.code).toBe(2)
-    expect(r.stderr).toBe('samepage: vms[0].image_file: cannot read nope.spimg: ENOENT\n')
+    expect(r.stderr).toBe('samepage: vms[0].image_file: cannot read nope.spimg: no such file\n')
     const d = await samepage('dump', 'import', join(dir, 'no.raw'), '-o', join(dir, 'x.spsnap'))
     expect(d.code).toBe(2)
     expect(d.stderr).toBe(`samepage: cannot read ${join(dir, 'no.raw')}: ENOENT\n`)

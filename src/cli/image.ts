@@ -4,7 +4,7 @@
  * and live in src/core/image.ts; the format is documented in docs/file-formats.md.
  */
 import { closeSync, constants, createReadStream, fstatSync, openSync, readSync } from 'node:fs'
-import { lstat, open, opendir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises'
+import { lstat, open, opendir, rename, stat, unlink, type FileHandle } from 'node:fs/promises'
 import { basename, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createGunzip } from 'node:zlib'
@@ -26,6 +26,7 @@ import {
   type ImageIndex
 } from '../core/image.ts'
 import { decodeSnapshot, headerSchema, SNAPSHOT_SCHEMA, SnapshotFormatError } from '../core/snapshot.ts'
+import { FileReadError, readRegularFile } from '../host/node/read-file.ts'
 import { faultPoint, removeStaleTemps, tempPathFor } from '../host/node/temp-file.ts'
 
 /** Bad input (missing SOURCE, unreadable archive, bad IMAGE file): one line, exit code 2. */
@@ -81,14 +82,22 @@ export function usage<T>(cmd: string, fn: () => T): T {
   }
 }
 
+/** Largest image or snapshot read whole (8 bytes a 4 KiB page: 1 GiB indexes 512 GiB). */
+export const MAX_IMAGE_FILE_BYTES = 1 << 30
+
+/** The bytes of an image or snapshot file: a regular file, at most MAX_IMAGE_FILE_BYTES. */
+async function readImageBytes(path: string): Promise<Uint8Array> {
+  try {
+    return await readRegularFile(path, MAX_IMAGE_FILE_BYTES)
+  } catch (e) {
+    if (e instanceof FileReadError) throw new ImageUsageError(`cannot read image ${path}: ${e.reason}`)
+    throw e
+  }
+}
+
 /** Reads and decodes an image file; ImageUsageError with one line if it is missing or bad. */
 export async function readImageFile(path: string): Promise<ImageIndex> {
-  let bytes: Uint8Array
-  try {
-    bytes = await readFile(path)
-  } catch (e) {
-    throw new ImageUsageError(`cannot read image ${path}: ${errText(e)}`)
-  }
+  const bytes = await readImageBytes(path)
   try {
     return decodeImage(bytes)
   } catch (e) {
@@ -102,12 +111,7 @@ export async function readImageFile(path: string): Promise<ImageIndex> {
  * snapshot's extents count as its files.
  */
 async function readStatsInput(path: string): Promise<ImageFile[]> {
-  let bytes: Uint8Array
-  try {
-    bytes = await readFile(path)
-  } catch (e) {
-    throw new ImageUsageError(`cannot read image ${path}: ${errText(e)}`)
-  }
+  const bytes = await readImageBytes(path)
   if (headerSchema(bytes) === SNAPSHOT_SCHEMA) {
     try {
       return decodeSnapshot(bytes).extents.map((e) => ({ path: `/gfn/${e.gfn}`, size: (e.fps.length / 2) * 4096, elf: false, fps: e.fps }))

@@ -3,7 +3,7 @@
  * the JSON Schema. Bad input gets one clear line on stderr and exit code 2; an invariant
  * violation under --check-invariants exits 1.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { totalmem } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -19,6 +19,8 @@ import { ProgressBar } from './progress.ts'
 import { cmdImage, ImageUsageError } from './image.ts'
 import { cmdDump } from './dump.ts'
 import { loadAssets, withAbsoluteAssetPaths } from '../host/node/assets.ts'
+import { FileReadError, readRegularTextSync } from '../host/node/read-file.ts'
+import { MAX_CONFIG_BYTES } from '../core/files.ts'
 import { assetRefs, type Assets } from '../core/assets.ts'
 import { formatReport, outputs, parseParts, reproduce, writeAll } from './reproduce.ts'
 import { fitProfile, modelCpuPercent, OP_NAMES, type FitTarget } from '../core/calibrate.ts'
@@ -130,19 +132,13 @@ function parse<O extends Record<string, { type: 'string' | 'boolean' }>>(cmd: st
   }
 }
 
+/** An experiment file: a regular file of at most MAX_CONFIG_BYTES (a device or FIFO is refused). */
 function readJsonFile(path: string): string {
-  let st
   try {
-    st = statSync(path)
-  } catch {
-    throw new UsageError(`cannot read "${path}": no such file`)
-  }
-  if (st.isDirectory()) throw new UsageError(`cannot read "${path}": it is a directory`)
-  if (st.size > 16 * 1024 * 1024) throw new UsageError(`"${path}" is larger than 16 MiB; an experiment file is a few KiB`)
-  try {
-    return readFileSync(path, 'utf8')
+    return readRegularTextSync(path, MAX_CONFIG_BYTES)
   } catch (e) {
-    throw new UsageError(`cannot read "${path}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
+    if (e instanceof FileReadError) throw new UsageError(`cannot read "${path}": ${e.reason}${e.code === 'EFBIG' ? ' (an experiment file is a few KiB)' : ''}`)
+    throw e
   }
 }
 

@@ -7,13 +7,14 @@
 //   config only to a path the user chose in a dialog or opened in this window (`granted`),
 //   never to a path the renderer merely names;
 // - New/Open first ask about unsaved changes (document.ts).
-import { access, readFile, stat } from 'node:fs/promises'
+import { access, stat } from 'node:fs/promises'
 import { basename, dirname, extname, join, resolve } from 'node:path'
 import type { BrowserWindow, MessageBoxOptions, OpenDialogOptions, OpenDialogReturnValue, SaveDialogOptions, SaveDialogReturnValue, MessageBoxReturnValue } from 'electron'
 import { parseExperimentText, type ConfigIssue } from '../core/config.ts'
 import { CONFIG_FILE_SUFFIX, experimentDocumentProblem, fileNameWithSuffix, MAX_CONFIG_BYTES, MAX_RESULT_BYTES, safeFileStem } from '../core/files.ts'
 import { parseResultText, RESULT_FILE_SUFFIX } from '../core/result.ts'
 import type { ExportFileWire, MenuActionWire, OpenedFileWire, SaveConfigOptions, SavedFileWire } from '../preload/api.ts'
+import { FileReadError, readErrorReason, readRegularText } from '../host/node/read-file.ts'
 import { atomicWrite } from './atomic.ts'
 import { confirmDiscard, type DocumentState, type MessageBox } from './document.ts'
 import type { RecentFiles } from './recent.ts'
@@ -70,15 +71,18 @@ export function ensureSuffix(path: string, suffix: string): string {
   return extname(path).toLowerCase() === '.json' ? path : path + suffix
 }
 
-/** Read a text file of at most `maxBytes`; an unreadable or oversized file becomes an issue. */
+/**
+ * Read a text file of at most `maxBytes`; an unreadable or oversized file, or one that is not a
+ * regular file (a device, a FIFO), becomes an issue. The bound holds whatever `stat` says.
+ */
 export async function readTextFile(path: string, maxBytes: number): Promise<{ text: string } | { issue: ConfigIssue }> {
   try {
     const st = await stat(path)
-    if (st.isDirectory()) return { issue: { path: '(root)', message: `cannot read "${path}": it is a folder` } }
-    if (st.size > maxBytes) return { issue: { path: '(root)', message: `"${basename(path)}" is ${mib(st.size)} MiB; at most ${mib(maxBytes)} MiB can be opened` } }
-    return { text: await readFile(path, 'utf8') }
+    if (st.isFile() && st.size > maxBytes) return { issue: { path: '(root)', message: `"${basename(path)}" is ${mib(st.size)} MiB; at most ${mib(maxBytes)} MiB can be opened` } }
+    return { text: await readRegularText(path, maxBytes) }
   } catch (e) {
-    return { issue: { path: '(root)', message: `cannot read "${path}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` } }
+    if (e instanceof FileReadError && e.code === 'EFBIG') return { issue: { path: '(root)', message: `"${basename(path)}" is larger than ${mib(maxBytes)} MiB; at most ${mib(maxBytes)} MiB can be opened` } }
+    return { issue: { path: '(root)', message: `cannot read "${path}": ${readErrorReason(e)}` } }
   }
 }
 

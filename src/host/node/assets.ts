@@ -4,10 +4,10 @@
  * `baseDir` (the CLI: the config file's folder). Problems come back as config issues naming the
  * field (`vms[0].image_file: cannot read x.spimg: ENOENT`), like any other config problem.
  */
-import { readFileSync, statSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
 import { assetRefs, checkAssets, decodeAsset, type Asset, type Assets } from '../../core/assets.ts'
 import type { ConfigIssue, Experiment } from '../../core/config.ts'
+import { FileReadError, formatBytes, readRegularFileSync } from './read-file.ts'
 
 /** Largest file read whole: images and snapshots hold 8 bytes per 4 KiB page. */
 export const MAX_ASSET_BYTES = 1 << 30
@@ -45,21 +45,14 @@ export function loadAssets(config: Experiment, baseDir: string): { assets: Asset
 }
 
 function readAsset(kind: Asset['kind'], abs: string, name: string): Asset {
-  let size: number
-  try {
-    const st = statSync(abs)
-    if (!st.isFile()) throw Object.assign(new Error('not a file'), { code: 'not a regular file' })
-    size = st.size
-  } catch (e) {
-    throw new Error(`cannot read ${name}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e })
-  }
   const limit = kind === 'trace' ? MAX_TRACE_BYTES : MAX_ASSET_BYTES
-  if (size > limit) throw new Error(`${name} is larger than ${limit / 2 ** 20} MiB, the most a ${kind} may be`)
   let bytes: Uint8Array
   try {
-    bytes = readFileSync(abs)
+    bytes = readRegularFileSync(abs, limit)
   } catch (e) {
-    throw new Error(`cannot read ${name}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e })
+    if (e instanceof FileReadError && e.code === 'EFBIG') throw new Error(`${name} is larger than ${formatBytes(limit)}, the most a ${kind} may be`, { cause: e })
+    if (e instanceof FileReadError) throw new Error(`cannot read ${name}: ${e.reason}`, { cause: e })
+    throw e
   }
   return decodeAsset(kind, bytes, name)
 }

@@ -34,6 +34,11 @@ export function formatBytes(n: number): string {
   return `${n} bytes`
 }
 
+/** Any error of reading a file as a short reason ("no such file", "permission denied", EIO). */
+export function readErrorReason(e: unknown): string {
+  return e instanceof FileReadError ? e.reason : openError(e).reason
+}
+
 function openError(e: unknown): FileReadError {
   const code = (e as NodeJS.ErrnoException)?.code
   if (code === 'ENOENT') return new FileReadError('no such file', code)
