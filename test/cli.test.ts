@@ -69,7 +69,7 @@ describe('samepage command line', () => {
 
   it('a VM larger than this machine can simulate is bad input', async () => {
     const p = file('huge.json', JSON.stringify({ ...valid, vms: [{ ...valid.vms[0], memory_mib: 1 << 20 }] }))
-    expectBadInput(await samepage('run', p), /^samepage: vms: .*can be simulated/)
+    expectBadInput(await samepage('run', p), /^samepage: vms: Memory of all VMs together must be at most 131,072 MiB per lane/)
   })
 
   it('absurd option values are bad input', async () => {

@@ -43,7 +43,7 @@ describe('experiment config', () => {
     expect(r.ok).toBe(false)
     if (r.ok) return
     expect(r.issues[0].path).toBe('vms')
-    expect(r.issues[0].message).toMatch(/can be simulated/)
+    expect(r.issues[0].message).toMatch(/must be at most 131,072 MiB per lane/)
   })
 
   it('reports invalid JSON as a root problem', () => {

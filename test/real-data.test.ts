@@ -509,7 +509,7 @@ describe('bad references', () => {
         ],
         lanes: [{ name: 'K', scanner: { kind: 'ksm' } }]
       })
-    ).toThrow(/vms\[0\]\.working_set: needs image_file\nvms\[0\]\.model_memory: needs image_file\nvms\[1\]\.snapshot_file: a VM starts from a snapshot or boots from image_file, not both/)
+    ).toThrow(/vms\[0\]\.working_set: Working set needs image_file\nvms\[0\]\.model_memory: model_memory needs image_file\nvms\[1\]\.snapshot_file: a VM starts from a snapshot or boots from image_file, not both/)
   })
 
   it('loadAssets (Node) reports an unreadable file and a bad trace line by field', () => {

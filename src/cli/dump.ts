@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util'
 import { FpSet, loadH64Raw, PageHasher } from '../core/image.ts'
 import { dumpLayout, encodeSnapshot, makeSnapshotHeader, snapshotStats, SnapshotFormatError, type Snapshot, type SnapshotExtent } from '../core/snapshot.ts'
 import { ImageUsageError, usage, type ImageIo } from './image.ts'
+import { oneLine } from '../core/messages.ts'
 import { faultPoint, removeStaleTemps, tempPathFor } from '../host/node/temp-file.ts'
 
 /** Usage errors are one line (exit 2): the problem and the usage. */
@@ -107,7 +108,7 @@ export async function importDump(dump: string, out: string, io: ImageIo): Promis
     closeSync(fd)
   }
   const stale = removeStaleTemps(out)
-  if (stale.length > 0) io.stderr(`samepage: removed ${stale.length} temporary file(s) an interrupted write of ${out} left: ${stale.join(', ')}\n`)
+  if (stale.length > 0) io.stderr(`samepage: ${oneLine(`removed ${stale.length} temporary file(s) an interrupted write of ${out} left: ${stale.join(', ')}`)}\n`)
   writeAtomic(out, encodeSnapshot(snapshot))
   const st = snapshotStats(snapshot)
   const distinct = new FpSet()

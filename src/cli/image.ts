@@ -27,6 +27,7 @@ import {
 } from '../core/image.ts'
 import { decodeSnapshot, headerSchema, SNAPSHOT_SCHEMA, SnapshotFormatError } from '../core/snapshot.ts'
 import { FileReadError, readRegularFile } from '../host/node/read-file.ts'
+import { oneLine } from '../core/messages.ts'
 import { faultPoint, removeStaleTemps, tempPathFor } from '../host/node/temp-file.ts'
 
 /** Bad input (missing SOURCE, unreadable archive, bad IMAGE file): one line, exit code 2. */
@@ -150,13 +151,13 @@ export async function buildImage(source: string, out: string, io: ImageIo): Prom
   if (!st.isDirectory() && !st.isFile()) throw new ImageUsageError(`${source} is neither a directory nor a tar archive`)
   const h64 = await loadH64Raw()
   const stale = removeStaleTemps(out)
-  if (stale.length > 0) io.stderr(`samepage: removed ${stale.length} temporary file(s) an interrupted write of ${out} left: ${stale.join(', ')}\n`)
+  if (stale.length > 0) io.stderr(`samepage: ${oneLine(`removed ${stale.length} temporary file(s) an interrupted write of ${out} left: ${stale.join(', ')}`)}\n`)
   const writer = await ImageWriter.create(out, basename(source), !st.isDirectory())
   const result: BuildResult = { files: 0, pages: 0, skipped: 0, unreadable: 0 }
   const progress = new Progress(io)
   const warn = (msg: string): void => {
     progress.clear()
-    io.stderr(`samepage: ${msg}\n`)
+    io.stderr(`samepage: ${oneLine(msg)}\n`)
   }
   const sink: Sink = async (file) => {
     result.files++

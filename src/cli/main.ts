@@ -7,7 +7,8 @@ import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { totalmem } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { ConfigError, experimentJsonSchema, overrideDuration, parseExperimentText, validateExperiment, type Experiment } from '../core/config.ts'
+import { ConfigError, experimentJsonSchema, formatIssueLine, overrideDuration, parseExperimentText, parseJsonText, validateExperiment, type Experiment } from '../core/config.ts'
+import { oneLine, quoteValue } from '../core/messages.ts'
 import { seriesCsv, type Summary } from '../core/engine.ts'
 import type { MetricName } from '../core/metrics.ts'
 import { composeSummary, runLanes, type LaneRun } from './lanes.ts'
@@ -96,16 +97,17 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
         throw new UsageError(`unknown command "${cmd}" (commands: run, reproduce, calibrate, image, dump, presets, validate, schema, help)`)
     }
   } catch (e) {
+    // Every message is one line: control characters in echoed values are escaped (oneLine).
     if (e instanceof UsageError || e instanceof ImageUsageError) {
-      io.stderr(`samepage: ${e.message}\n`)
+      io.stderr(`samepage: ${oneLine(e.message)}\n`)
       return 2
     }
     if (e instanceof ConfigError) {
-      for (const i of e.issues) io.stderr(`samepage: ${i.path}: ${i.message}\n`)
+      for (const i of e.issues) io.stderr(`samepage: ${formatIssueLine(i, e.file)}\n`)
       return 2
     }
     if (e instanceof InvariantError) {
-      io.stderr(`samepage: invariant violated: ${e.message}\n`)
+      io.stderr(`samepage: invariant violated: ${oneLine(e.message)}\n`)
       return 1
     }
     throw e
@@ -152,7 +154,7 @@ function cmdValidate(args: string[], io: CliIo): number {
     io.stdout(`${positionals[0]}: valid (${r.config.name})\n`)
     return 0
   }
-  for (const i of issues) io.stderr(`${i.path}: ${i.message}\n`)
+  for (const i of issues) io.stderr(`${formatIssueLine(i, positionals[0])}\n`)
   return 2
 }
 
@@ -172,14 +174,11 @@ function loadInput(arg: string | undefined): { doc: unknown; baseDir: string } {
   if (preset) return { doc: structuredClone(preset.config), baseDir: process.cwd() }
   if (!existsSync(name)) {
     const looksLikeFile = /[./\\]/.test(name)
-    throw new UsageError(looksLikeFile ? `cannot read "${name}": no such file` : `unknown preset "${name}" (see \`samepage presets\`)`)
+    throw new UsageError(looksLikeFile ? `cannot read ${quoteValue(name, 4096)}: no such file` : `unknown preset ${quoteValue(name)} (see \`samepage presets\`)`)
   }
-  const text = readJsonFile(name)
-  try {
-    return { doc: JSON.parse(text), baseDir: dirname(resolve(name)) }
-  } catch (e) {
-    throw new UsageError(`"${name}" is not valid JSON: ${(e as Error).message}`)
-  }
+  const j = parseJsonText(readJsonFile(name))
+  if (!j.ok) throw new ConfigError(j.issues, name)
+  return { doc: j.doc, baseDir: dirname(resolve(name)) }
 }
 
 function numberOption(name: string, value: string | undefined, check: (n: number) => boolean, want: string): number | undefined {

@@ -14,6 +14,8 @@ import { CHAINS_PRUNE_MS_DEFAULT, MAX_PAGE_SHARING_DEFAULT } from './stable.ts'
 import { IMAGE_NAMES } from './workloads/images.ts'
 import { FILE_CASES, INSTALL_PREFIXES, RUNTIMES } from './workloads/names.ts'
 import { OWN_PATH_FILES_MAX } from './workloads/paths.ts'
+import { dropSafeIntegerNoise, escapeControl, groupDigits, hasControl, issueMessage, quantity, quoteValue, type SchemaIssue } from './messages.ts'
+import { findJsonSyntaxError } from './json-error.ts'
 
 export const EXPERIMENT_SCHEMA_ID = 'samepage-lab/experiment@1'
 
@@ -30,6 +32,20 @@ export const MAX_DURATION_S = 7 * 24 * 3600
 export const SAMPLE_EVERY_DEFAULT_S = 10
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max)
+
+/** Most samples one lane may hold (duration_s / sample_every_s). */
+export const MAX_SAMPLES_PER_LANE = 1_000_000
+
+/**
+ * A name (VM, lane, tenant, trace VM, experiment): 1 to `max` characters, no control characters,
+ * so a name echoed in any message, CSV row or file name stays on its line.
+ */
+const nameString = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((s) => !hasControl(s), { message: 'must not contain control characters (a line break, a tab, an escape)' })
 
 const ksmKnobs = {
   pages_to_scan: int(1, 1_000_000).default(PAGES_TO_SCAN_DEFAULT),
@@ -112,7 +128,7 @@ export const NoScannerSchema = z.strictObject({ kind: z.literal('none'), ...ksmK
 export const ScannerSchema = z.discriminatedUnion('kind', [KsmScannerSchema, HintScannerSchema, XlhScannerSchema, EsxScannerSchema, HybridScannerSchema, NoScannerSchema])
 
 export const LaneSchema = z.strictObject({
-  name: z.string().min(1).max(64),
+  name: nameString(64),
   scanner: ScannerSchema,
   /** Never merge pages of VMs of different tenants (ESX's per-tenant page-sharing salt). */
   isolate_tenants: z.boolean().default(false)
@@ -156,7 +172,7 @@ export const WorkloadSchema = z.discriminatedUnion('kind', [
     /** A samepage-lab/trace@1 file (JSON Lines); relative paths resolve against the config file's folder. */
     file: z.string().min(1).max(4096),
     /** Which VM of the trace to replay (its lines' `vm`); default: this VM's name. */
-    vm: z.string().min(1).max(64).optional(),
+    vm: nameString(64).optional(),
     /** vCPUs the traced guest keeps busy until its last event. */
     cpu: z.number().min(0).max(256).default(1)
   }),
@@ -210,7 +226,7 @@ export const WorkloadSchema = z.discriminatedUnion('kind', [
 ])
 
 export const VmSchema = z.strictObject({
-  name: z.string().min(1).max(64),
+  name: nameString(64),
   vcpus: int(1, 256).default(1),
   memory_mib: int(16, 1 << 20).default(512),
   image: z.enum(IMAGE_NAMES).default('debian-7'),
@@ -231,11 +247,12 @@ export const VmSchema = z.strictObject({
   workload: WorkloadSchema,
   /** Simulated time at which the VM is started (it boots first). */
   start_s: z.number().min(0).max(MAX_DURATION_S).default(0),
-  tenant: z.string().min(1).max(64).default('default')
+  tenant: nameString(64).default('default')
 })
 
 export const HostSchema = z.strictObject({
-  cpu_profile: z.string().refine((p) => p in CPU_PROFILES, { message: `unknown CPU profile; known: ${Object.keys(CPU_PROFILES).join(', ')}` }).default('xeon-x5560'),
+  // Own keys only: "__proto__", "toString" or "constructor" are not profiles.
+  cpu_profile: z.string().refine((p) => Object.hasOwn(CPU_PROFILES, p), { message: `CPU profile must be one of: ${Object.keys(CPU_PROFILES).join(', ')}` }).default('xeon-x5560'),
   /** Cores; defaults to the CPU profile's. */
   cores: int(1, 1024).optional()
 })
@@ -243,7 +260,7 @@ export const HostSchema = z.strictObject({
 export const ExperimentSchema = z
   .strictObject({
     schema: z.literal(EXPERIMENT_SCHEMA_ID),
-    name: z.string().min(1).max(200),
+    name: nameString(200),
     description: z.string().max(4000).default(''),
     seed: int(0, 0xffffffff).default(42),
     duration_s: z.number().positive().max(MAX_DURATION_S),
@@ -261,21 +278,32 @@ export const ExperimentSchema = z
     lanes: z.array(LaneSchema).min(1).max(MAX_LANES)
   })
   .superRefine((cfg, ctx) => {
-    const pages = cfg.vms.reduce((s, v) => s + v.memory_mib * 256, 0)
+    // Cross-field checks only on fields that are valid themselves (zod runs this either way):
+    // a duration of 1e9 is reported once, as a duration, not again as a sampling problem.
+    const memoryOk = Array.isArray(cfg.vms) && cfg.vms.every((v) => Number.isInteger(v?.memory_mib) && v.memory_mib >= 16 && v.memory_mib <= 1 << 20)
+    const pages = memoryOk ? cfg.vms.reduce((s, v) => s + v.memory_mib * 256, 0) : 0
+    const laneCount = Array.isArray(cfg.lanes) ? cfg.lanes.length : 0
     if (pages > MAX_PAGES_PER_LANE) {
-      ctx.addIssue({ code: 'custom', path: ['vms'], message: `guest memory totals ${pages / 256} MiB; at most ${MAX_PAGES_PER_LANE / 256} MiB can be simulated per lane` })
-    } else if (pages * cfg.lanes.length > MAX_TOTAL_PAGES) {
-      ctx.addIssue({ code: 'custom', path: ['lanes'], message: `${cfg.lanes.length} lanes x ${pages / 256} MiB exceeds the ${MAX_TOTAL_PAGES / 256} MiB this machine can simulate at once` })
+      ctx.addIssue({ code: 'custom', path: ['vms'], message: `Memory of all VMs together must be at most ${quantity(MAX_PAGES_PER_LANE / 256, 'MiB')} per lane (it is ${quantity(pages / 256, 'MiB')})` })
+    } else if (pages * laneCount > MAX_TOTAL_PAGES) {
+      ctx.addIssue({ code: 'custom', path: ['lanes'], message: `${laneCount} lanes x ${quantity(pages / 256, 'MiB')} of VM memory is more than the ${quantity(MAX_TOTAL_PAGES / 256, 'MiB')} that can be simulated at once: use fewer lanes or less memory` })
     }
-    if (cfg.sample_every_s > cfg.duration_s) {
-      ctx.addIssue({ code: 'custom', path: ['sample_every_s'], message: 'must not exceed duration_s' })
+    const durationOk = typeof cfg.duration_s === 'number' && cfg.duration_s > 0 && cfg.duration_s <= MAX_DURATION_S
+    const everyOk = typeof cfg.sample_every_s === 'number' && cfg.sample_every_s >= 0.01 && cfg.sample_every_s <= MAX_DURATION_S
+    if (durationOk && everyOk && cfg.sample_every_s > cfg.duration_s) {
+      ctx.addIssue({ code: 'custom', path: ['sample_every_s'], message: `Sample interval must not exceed the duration (${quantity(cfg.duration_s, 's')})` })
     }
-    if (cfg.duration_s / cfg.sample_every_s > 1_000_000) {
-      ctx.addIssue({ code: 'custom', path: ['sample_every_s'], message: 'too small for duration_s: more than 1,000,000 samples per lane' })
+    if (durationOk && everyOk && cfg.duration_s / cfg.sample_every_s > MAX_SAMPLES_PER_LANE) {
+      // The duration is what grew: blame it, with the longest one this interval allows.
+      ctx.addIssue({
+        code: 'custom',
+        path: ['duration_s'],
+        message: `Duration must be at most ${quantity(MAX_SAMPLES_PER_LANE * cfg.sample_every_s, 's')} at a sample interval of ${quantity(cfg.sample_every_s, 's')} (${groupDigits(MAX_SAMPLES_PER_LANE)} samples per lane); lengthen the sample interval for a longer run`
+      })
     }
     const names = new Set<string>()
     cfg.lanes.forEach((l, i) => {
-      if (names.has(l.name)) ctx.addIssue({ code: 'custom', path: ['lanes', i, 'name'], message: `duplicate lane name "${l.name}"` })
+      if (names.has(l.name)) ctx.addIssue({ code: 'custom', path: ['lanes', i, 'name'], message: `duplicate lane name ${quoteValue(l.name)}` })
       names.add(l.name)
       const s = l.scanner
       if (s.pages_per_s !== undefined && Math.round((s.pages_per_s * s.sleep_millisecs) / 1000) < 1) {
@@ -290,7 +318,7 @@ export const ExperimentSchema = z
     })
     const vmNames = new Set<string>()
     cfg.vms.forEach((v, i) => {
-      if (vmNames.has(v.name)) ctx.addIssue({ code: 'custom', path: ['vms', i, 'name'], message: `duplicate VM name "${v.name}"` })
+      if (vmNames.has(v.name)) ctx.addIssue({ code: 'custom', path: ['vms', i, 'name'], message: `duplicate VM name ${quoteValue(v.name)}` })
       vmNames.add(v.name)
       if (v.working_set !== undefined && v.image_file === undefined) ctx.addIssue({ code: 'custom', path: ['vms', i, 'working_set'], message: 'needs image_file' })
       if (v.model_memory !== undefined && v.image_file === undefined) ctx.addIssue({ code: 'custom', path: ['vms', i, 'model_memory'], message: 'needs image_file' })
@@ -315,10 +343,17 @@ export type WorkloadConfig = VmConfig['workload']
 export interface ConfigIssue {
   path: string
   message: string
+  /** Where in the file, for a JSON syntax error (1-based). */
+  line?: number
+  column?: number
 }
 
 export class ConfigError extends Error {
-  constructor(readonly issues: ConfigIssue[]) {
+  /** `file`: the file the issues are in, for `file:line:column` of a JSON syntax error. */
+  constructor(
+    readonly issues: ConfigIssue[],
+    readonly file?: string
+  ) {
     super(issues.map((i) => `${i.path}: ${i.message}`).join('\n'))
     this.name = 'ConfigError'
   }
@@ -346,12 +381,17 @@ export type ValidationResult = { ok: true; config: Experiment } | { ok: false; i
 
 /** Validate a parsed JSON document, filling defaults. */
 export function validateExperiment(doc: unknown): ValidationResult {
-  const r = ExperimentSchema.safeParse(migrate(doc))
+  const r = ExperimentSchema.safeParse(migrate(doc), { reportInput: true })
   if (r.success) return { ok: true, config: r.data }
-  return {
-    ok: false,
-    issues: r.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }))
-  }
+  return { ok: false, issues: schemaIssues(r.error.issues as unknown as SchemaIssue[]) }
+}
+
+/** Zod's issues as ConfigIssues in the user's words (src/core/messages.ts), paths escaped. */
+export function schemaIssues(issues: readonly SchemaIssue[]): ConfigIssue[] {
+  return dropSafeIntegerNoise(issues).map((i) => {
+    const path = escapeControl(formatPath(i.path))
+    return { path, message: issueMessage(i, path) }
+  })
 }
 
 /** Validate or throw a ConfigError naming every bad field. */
@@ -365,9 +405,20 @@ export function parseExperiment(doc: unknown): Experiment {
 export function parseJsonText(text: string): { ok: true; doc: unknown } | { ok: false; issues: ConfigIssue[] } {
   try {
     return { ok: true, doc: JSON.parse(text) }
-  } catch (e) {
-    return { ok: false, issues: [{ path: '(root)', message: `invalid JSON: ${(e as Error).message}` }] }
+  } catch {
+    // Not JSON.parse's message: it quotes the text (raw newlines, file contents).
+    const where = findJsonSyntaxError(text)
+    if (!where) return { ok: false, issues: [{ path: '(root)', message: 'invalid JSON' }] }
+    return { ok: false, issues: [{ path: '(root)', message: `invalid JSON at line ${where.line}, column ${where.column}: ${where.message}`, line: where.line, column: where.column }] }
   }
+}
+
+/** An issue as one line, `file:line:column: message` for a JSON syntax error, `path: message` otherwise. */
+export function formatIssueLine(i: ConfigIssue, file?: string): string {
+  if (i.line !== undefined && i.column !== undefined && file !== undefined) {
+    return escapeControl(`${file}:${i.line}:${i.column}: ${i.message.replace(/^invalid JSON at line \d+, column \d+: /, 'invalid JSON: ')}`)
+  }
+  return escapeControl(`${i.path}: ${i.message}`)
 }
 
 /** Parse JSON text and validate it; a syntax error is reported as a ConfigIssue at the root. */

@@ -205,6 +205,7 @@ function fmt(x: number): string {
   return String(Math.round(x * 1e6) / 1e6)
 }
 
-function csvField(s: string): string {
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
+/** RFC 4180 section 2: a field holding a comma, a quote, CR or LF is quoted, quotes doubled. */
+export function csvField(s: string): string {
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
 }

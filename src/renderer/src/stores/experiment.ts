@@ -52,11 +52,11 @@ export function formatIssue(i: ConfigIssue): string {
   return `${i.path}: ${friendlyMessage(i.message)}`
 }
 
-/** zod's wording for the cases a person meets while typing, in plainer words. */
+/**
+ * An issue's message as the editor shows it: the core's message table (src/core/messages.ts)
+ * already words it for people, the same as the CLI prints it.
+ */
 export function friendlyMessage(message: string): string {
-  if (/expected number, received (string|null|NaN)/.test(message)) return 'enter a number'
-  if (/expected int/.test(message)) return 'must be a whole number'
-  if (/expected string to have >=1 characters/.test(message)) return 'required'
   return message
 }
 
