@@ -116,8 +116,12 @@ const ResultSchema = z.object({
   // Validated separately with validateExperiment (migrations, defaults, its own messages).
   config: z.unknown(),
   summary: SummarySchema,
-  series: z.record(z.string(), z.record(z.string(), ColumnSchema))
+  // Checked as a plain object: zod's record copies keys by assignment, which turns a lane named
+  // "__proto__" into the copy's prototype. Each lane's columns are checked below (seriesIssues).
+  series: z.custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), { message: 'series must be an object of lanes' })
 })
+
+const LaneColumnsSchema = z.record(z.string(), ColumnSchema)
 
 /** The JSON document of a result, ready for JSON.stringify (see resultToText). */
 export interface ResultDocument {
@@ -129,7 +133,8 @@ export interface ResultDocument {
 
 /** Build a result document from a run's config, summary and streamed columns. */
 export function buildResult(config: Experiment, summary: Summary, lanes: readonly ResultLaneInput[]): ResultDocument {
-  const series: ResultDocument['series'] = {}
+  // A null-prototype table: a lane named "__proto__" is a key like any other.
+  const series: ResultDocument['series'] = Object.create(null) as ResultDocument['series']
   for (const l of lanes) {
     if (l.columns.length !== METRIC_COLUMNS.length) throw new Error(`lane "${l.name}": ${l.columns.length} columns, expected ${METRIC_COLUMNS.length}`)
     const columns = {} as Record<MetricName, (number | null)[]>
@@ -165,11 +170,17 @@ export function validateResult(doc: unknown): ResultParse {
   const lanes: ResultLane[] = []
   for (const lc of cfg.config.lanes) {
     const at = `series.${lc.name}`
-    const cols = series[lc.name]
-    if (cols === undefined) {
+    const raw = Object.hasOwn(series, lc.name) ? series[lc.name] : undefined
+    if (raw === undefined) {
       issues.push({ path: at, message: 'missing: every lane of the config needs its series' })
       continue
     }
+    const parsed = LaneColumnsSchema.safeParse(raw)
+    if (!parsed.success) {
+      for (const i of parsed.error.issues) issues.push({ path: `${at}${i.path.length ? '.' + formatPath(i.path) : ''}`, message: i.message })
+      continue
+    }
+    const cols = parsed.data as Partial<Record<MetricName, (number | null)[]>>
     const n = cols.t_s?.length ?? 0
     if (n === 0) issues.push({ path: `${at}.t_s`, message: 'missing or empty' })
     const columns = METRIC_COLUMNS.map((c) => {
