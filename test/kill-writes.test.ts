@@ -1,7 +1,7 @@
 // `image build -o` and `dump import -o` killed (SIGKILL) at every step of their write: the
 // output is always the whole old file or the whole new one, and the temporary file a kill leaves
 // is recognised by the next write (its PID is dead) and removed. The kill comes from the
-// fault-injection hook (SAMEPAGE_KILL_AT, src/host/node/temp-file.ts), not from timing.
+// fault-injection hook (SAMEPAGE_FAULT_AT, src/host/node/temp-file.ts), not from timing.
 import { execFile } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -67,7 +67,7 @@ describe('a write killed at any step leaves the whole old file or the whole new 
         const newBytes = readFileSync(ref)
         expect(newBytes.equals(oldBytes)).toBe(false)
 
-        const killed = await samepage({ SAMEPAGE_KILL_AT: step }, ...newArgs, out)
+        const killed = await samepage({ SAMEPAGE_FAULT_AT: step }, ...newArgs, out)
         expect(killed.signal).toBe('SIGKILL')
         const now = readFileSync(out)
         expect(now.equals(oldBytes) || now.equals(newBytes)).toBe(true)

@@ -6,7 +6,7 @@
  * next write of the same NAME recognises it by the pattern and removes it when the PID in its
  * name is no longer running (a live PID is another writer at work, left alone).
  *
- * `faultPoint` is the fault-injection hook the kill tests use: with SAMEPAGE_KILL_AT=STEP in
+ * `faultPoint` is the fault-injection hook the kill tests use: with SAMEPAGE_FAULT_AT=STEP in
  * the environment the process kills itself (SIGKILL, no clean-up of any kind) when it reaches
  * STEP, so every step of a write can be tested for what a kill there leaves, without timing luck.
  */
@@ -17,9 +17,9 @@ import { basename, dirname, join } from 'node:path'
 export const WRITE_STEPS = ['temp-created', 'temp-written', 'temp-synced', 'renamed'] as const
 export type WriteStep = (typeof WRITE_STEPS)[number]
 
-/** The fault-injection hook: SIGKILL this process at `step` when SAMEPAGE_KILL_AT names it. */
+/** The fault-injection hook: SIGKILL this process at `step` when SAMEPAGE_FAULT_AT names it. */
 export function faultPoint(step: string): void {
-  if (process.env.SAMEPAGE_KILL_AT === step) process.kill(process.pid, 'SIGKILL')
+  if (process.env.SAMEPAGE_FAULT_AT === step) process.kill(process.pid, 'SIGKILL')
 }
 
 /** The temporary file a write of `out` uses: hidden, beside it, naming this process. */
