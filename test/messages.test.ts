@@ -135,6 +135,55 @@ describe('one line means one line', () => {
   })
 })
 
+describe('messages never echo file contents', () => {
+  const secret = 'root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n'
+  const secretFile = join(dir, 'passwd')
+  writeFileSync(secretFile, secret)
+  const leaks = (s: string) => ['root:x', 'daemon', 'nologin', '/bin/bash'].filter((w) => s.includes(w))
+
+  it('a trace file that is not a trace names the file, line and field, not its bytes', async () => {
+    const p = join(dir, 'trace-passwd.json')
+    const d = base()
+    d.vms[0].workload = { kind: 'trace', file: secretFile }
+    writeFileSync(p, JSON.stringify(d))
+    for (const cmd of ['validate', 'run']) {
+      const r = await cli(cmd, p)
+      expect(r.code).toBe(2)
+      expect(r.stderr).toMatch(/vms\[0\]\.workload\.file: .*passwd line 1: invalid JSON at column 1: /)
+      expect(leaks(r.stderr)).toEqual([])
+    }
+  })
+
+  it('a trace line with bad values describes them instead of quoting them', async () => {
+    const { parseTrace } = await import('../src/core/trace.ts')
+    const lines = [
+      '{"t": 0, "vm": "a", "op": "root:x:0:0", "gfn": 1}',
+      '{"schema": "root:x:0:0"}',
+      '{"t": 0, "vm": "a", "op": "write", "gfn": 1, "fp": "root:x:0:0"}',
+      '{"t": "root:x:0:0", "vm": "a", "op": "free", "gfn": 1}',
+      '{"t": 0, "vm": "a", "op": "alloc", "gfn": 1, "type": "root:x:0:0"}',
+      '{"t": 0, "vm": "a", "op": "free", "gfn": 1, "root:x:0:0": 1}',
+      'root:x:0:0:root:/root:/bin/bash'
+    ]
+    for (const l of lines) {
+      let msg = ''
+      try {
+        parseTrace(l, 't.jsonl')
+      } catch (e) {
+        msg = (e as Error).message
+      }
+      expect(msg).toMatch(/^t\.jsonl line 1: /)
+      expect(msg).not.toContain('root:x')
+    }
+  })
+
+  it('a config file that is not JSON: where, not what', async () => {
+    const r = await cli('run', secretFile)
+    expect(r.stderr).toBe(`samepage: ${secretFile}:1:1: invalid JSON: expected a value, found 'r'\n`)
+    expect(leaks(r.stderr)).toEqual([])
+  })
+})
+
 describe('names', () => {
   for (const [what, mutate] of [
     ['lane', (d: Record<string, any>) => (d.lanes[0].name = 'K\rSM')],

@@ -195,11 +195,11 @@ describe('trace files', () => {
     expect(msg).toMatch(/^l\.jsonl line 1: pad: not a field of "free"/)
     expect(msg.length).toBeLessThan(200)
     const broken = '{"t": 0, "vm": "a", "op": "free", "gfn": 1, "pad": "' + 'x'.repeat(1 << 20) + '\n'
-    expect(() => parseTrace(broken, 'l.jsonl')).toThrow(/^l\.jsonl line 1: invalid JSON \(.{0,200}\)$/)
+    expect(() => parseTrace(broken, 'l.jsonl')).toThrow(/^l\.jsonl line 1: invalid JSON at column \d+: [^\n]{0,120}$/)
   })
 
   it('t that JSON cannot hold (1e400) is named as a number', () => {
-    expect(() => parseTrace(ev({ t: 0, op: 'free', gfn: 1 }).replace('"t":0', '"t":1e400'), 'x')).toThrow(/^x line 1: t: expected seconds >= 0, got Infinity$/)
+    expect(() => parseTrace(ev({ t: 0, op: 'free', gfn: 1 }).replace('"t":0', '"t":1e400'), 'x')).toThrow(/^x line 1: t: expected seconds >= 0, got a number too large to hold$/)
   })
 
   it('a gfn past the VM\'s memory is reported with its line and field', () => {

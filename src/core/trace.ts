@@ -9,6 +9,7 @@
  */
 import { PAGE_SIZE, ZERO_FP_HI, ZERO_FP_LO } from './content.ts'
 import { PT_ANON, PT_KERNEL, PT_PAGECACHE, PT_TEXT } from './guest.ts'
+import { findJsonSyntaxError } from './json-error.ts'
 
 export const TRACE_SCHEMA = 'samepage-lab/trace@1'
 
@@ -89,26 +90,28 @@ export function parseTrace(text: string, name = 'trace'): Trace {
     let rec: Record<string, unknown>
     try {
       rec = JSON.parse(line) as Record<string, unknown>
-    } catch (e) {
-      return fail('', `invalid JSON (${(e as Error).message})`)
+    } catch {
+      // Where, not what: JSON.parse's message would quote the line (a file's contents).
+      const where = findJsonSyntaxError(line)
+      return fail('', where ? `invalid JSON at column ${where.column}: ${where.message}` : 'invalid JSON')
     }
     if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) fail('', 'expected a JSON object')
     if (rec.schema !== undefined) {
       // An optional first line naming the format: {"schema": "samepage-lab/trace@1"}.
       if (b.size > 0 || sawSchema) fail('schema', 'only the first line may name the schema')
-      if (rec.schema !== TRACE_SCHEMA || Object.keys(rec).length !== 1) fail('schema', `expected {"schema": "${TRACE_SCHEMA}"} alone, got ${line.slice(0, 80)}`)
+      if (rec.schema !== TRACE_SCHEMA || Object.keys(rec).length !== 1) fail('schema', `expected {"schema": "${TRACE_SCHEMA}"} alone`)
       sawSchema = true
       continue
     }
     const op = rec.op
-    if (typeof op !== 'string' || !(TRACE_OPS as readonly string[]).includes(op)) fail('op', `expected one of ${TRACE_OPS.join(', ')}, got ${JSON.stringify(op)}`)
+    if (typeof op !== 'string' || !(TRACE_OPS as readonly string[]).includes(op)) fail('op', `expected one of ${TRACE_OPS.join(', ')}, got ${kindOf(op)}`)
     const spec = FIELDS[op as (typeof TRACE_OPS)[number]]
     for (const k of Object.keys(rec)) {
-      if (!COMMON.includes(k) && !spec.need.includes(k) && !spec.allow.includes(k)) fail(k, `not a field of "${op}" (fields: ${[...COMMON, ...spec.need, ...spec.allow].join(', ')})`)
+      if (!COMMON.includes(k) && !spec.need.includes(k) && !spec.allow.includes(k)) fail(/^[A-Za-z_][\w-]{0,31}$/.test(k) ? k : 'a field', `not a field of "${op}" (fields: ${[...COMMON, ...spec.need, ...spec.allow].join(', ')})`)
     }
     for (const k of spec.need) if (rec[k] === undefined) fail(k, `required for "${op}"`)
     const t = rec.t
-    if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) fail('t', `expected seconds >= 0, got ${typeof t === 'number' ? String(t) : JSON.stringify(t)}`)
+    if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) fail('t', `expected seconds >= 0, got ${kindOf(t)}`)
     const vm = rec.vm
     if (typeof vm !== 'string' || vm.length === 0 || vm.length > 64) fail('vm', 'expected a VM name (1 to 64 characters)')
     let vi = vmIndex.get(vm as string)
@@ -117,12 +120,12 @@ export function parseTrace(text: string, name = 'trace'): Trace {
       vmIndex.set(vm as string, vi)
       lastT.push(0)
     }
-    if ((t as number) < lastT[vi]) fail('t', `${t} goes back in time (VM "${vm}" was at ${lastT[vi]})`)
+    if ((t as number) < lastT[vi]) fail('t', `goes back in time (earlier than this VM's line before)`)
     lastT[vi] = t as number
     let gfn = -1
     if (rec.gfn !== undefined) {
       const g = rec.gfn
-      if (typeof g !== 'number' || !Number.isInteger(g) || g < 0 || g > MAX_TRACE_GFN) fail('gfn', `expected an integer from 0 to ${MAX_TRACE_GFN}, got ${JSON.stringify(g)}`)
+      if (typeof g !== 'number' || !Number.isInteger(g) || g < 0 || g > MAX_TRACE_GFN) fail('gfn', `expected an integer from 0 to ${MAX_TRACE_GFN}, got ${kindOf(g)}`)
       gfn = g as number
     }
     let hasFp = 0
@@ -130,14 +133,14 @@ export function parseTrace(text: string, name = 'trace'): Trace {
     let lo = ZERO_FP_LO
     if (rec.fp !== undefined) {
       const fp = rec.fp
-      if (typeof fp !== 'string' || !HEX64.test(fp)) fail('fp', `expected 16 hex digits (xxhash64 of the page), got ${JSON.stringify(fp)}`)
+      if (typeof fp !== 'string' || !HEX64.test(fp)) fail('fp', `expected 16 hex digits (xxhash64 of the page), got ${kindOf(fp)}`)
       hi = parseInt((fp as string).slice(0, 8), 16) >>> 0
       lo = parseInt((fp as string).slice(8), 16) >>> 0
       hasFp = 1
     }
     let type = op === 'read-file' ? PT_PAGECACHE : op === 'write-file' ? PT_PAGECACHE : PT_ANON
     if (rec.type !== undefined) {
-      if (typeof rec.type !== 'string' || !spec.types.includes(rec.type)) fail('type', `expected one of ${spec.types.join(', ')} for "${op}", got ${JSON.stringify(rec.type)}`)
+      if (typeof rec.type !== 'string' || !spec.types.includes(rec.type)) fail('type', `expected one of ${spec.types.join(', ')} for "${op}", got ${kindOf(rec.type)}`)
       type = TRACE_TYPES[rec.type as string]
     }
     let path = -1
@@ -153,13 +156,28 @@ export function parseTrace(text: string, name = 'trace'): Trace {
       path = pi
       const off = rec.offset
       if (typeof off !== 'number' || !Number.isInteger(off) || off < 0 || off % PAGE_SIZE !== 0 || off / PAGE_SIZE > MAX_TRACE_GFN) {
-        fail('offset', `expected a byte offset that is a multiple of ${PAGE_SIZE}, got ${JSON.stringify(off)}`)
+        fail('offset', `expected a byte offset that is a multiple of ${PAGE_SIZE}, got ${kindOf(off)}`)
       }
       offset = (off as number) / PAGE_SIZE
     }
     b.push(t as number, vi, TRACE_OPS.indexOf(op as (typeof TRACE_OPS)[number]), gfn, hi, lo, hasFp, type, path, offset, lineNo)
   }
   return b.finish([...vmIndex.keys()], [...pathIndex.keys()])
+}
+
+/**
+ * What a bad value is, without showing it: messages name the file, line and field, never the
+ * file's bytes (a trace `file` pointing at /etc/passwd must not print its lines).
+ */
+function kindOf(v: unknown): string {
+  if (v === undefined) return 'nothing'
+  if (v === null) return 'null'
+  if (typeof v === 'number' && !Number.isFinite(v)) return 'a number too large to hold'
+  if (typeof v === 'number') return Number.isInteger(v) ? (v < 0 ? 'a negative integer' : 'an integer out of range') : 'a number that is not an integer'
+  if (typeof v === 'string') return `a string of ${v.length} characters`
+  if (typeof v === 'boolean') return 'true or false'
+  if (Array.isArray(v)) return 'a list'
+  return 'an object'
 }
 
 /** Growable columns. */
