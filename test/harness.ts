@@ -1,7 +1,7 @@
 // A bare host for scanner tests: memory, the stable tree and one scanner, with guest pages
 // written directly (no guest OS), so a test controls exactly what each page holds.
 import { synthFp } from '../src/core/content.ts'
-import { XEON_X5560 } from '../src/core/cost.ts'
+import { XEON_X5560, type CpuProfile } from '../src/core/cost.ts'
 import { HintStack } from '../src/core/hintstack.ts'
 import { checkMemoryInvariants } from '../src/core/invariants.ts'
 import { HostMemory } from '../src/core/memory.ts'
@@ -24,10 +24,10 @@ export class KsmRig {
   readonly stable: StableTree
   readonly ksm: KsmScanner
 
-  constructor(pages: number, opts: { pagesToScan?: number; maxPageSharing?: number; pruneMs?: number; tenants?: readonly number[]; isolate?: boolean; ksm?: Partial<KsmParams> } = {}) {
+  constructor(pages: number, opts: { pagesToScan?: number; maxPageSharing?: number; pruneMs?: number; tenants?: readonly number[]; isolate?: boolean; ksm?: Partial<KsmParams>; profile?: CpuProfile } = {}) {
     this.mem = new HostMemory(pages, true)
     this.stable = new StableTree(this.mem, opts.maxPageSharing ?? 256, opts.pruneMs ?? 0, rigTenants(opts.tenants, opts.isolate ?? false))
-    this.ksm = new KsmScanner(this.mem, this.stable, XEON_X5560, { pages_to_scan: opts.pagesToScan ?? pages, sleep_millisecs: 20, ...opts.ksm })
+    this.ksm = new KsmScanner(this.mem, this.stable, opts.profile ?? XEON_X5560, { pages_to_scan: opts.pagesToScan ?? pages, sleep_millisecs: 20, ...opts.ksm })
   }
 
   write(gp: number, v: number): void {

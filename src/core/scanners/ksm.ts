@@ -37,6 +37,7 @@ import { OpCounts, type CpuProfile } from '../cost.ts'
 import type { HostMemory } from '../memory.ts'
 import { RbTree } from '../rbtree.ts'
 import type { StableTree } from '../stable.ts'
+import { wakeAfterSleep } from '../timer.ts'
 import type { Scanner } from './scanner.ts'
 
 export const PAGES_TO_SCAN_DEFAULT = 100 // Documentation/admin-guide/mm/ksm.rst
@@ -152,8 +153,8 @@ export class KsmScanner implements Scanner {
     this.stable.nowMs = now * 1000
     this.now = now
     this.scanPages(this.pagesToScanNow)
-    const used = this.cpuNs - before
-    this.nextWake = now + used * 1e-9 + this.params.sleep_millisecs / 1000
+    // ksmd sleeps msecs_to_jiffies(sleep_millisecs) after the batch: the timer wheel sets the period.
+    this.nextWake = wakeAfterSleep(now + (this.cpuNs - before) * 1e-9, this.params.sleep_millisecs, this.cost)
   }
 
   /** ksm_do_scan: up to n present pages through cmp_and_merge_page; returns how many. */
