@@ -19,6 +19,21 @@ export const fp = (v: number): [number, number] => {
   return [out[0], out[1]]
 }
 
+/**
+ * n visits of KSM's walk across pass ends, as consecutive wake-ups make them (a pass end returns
+ * from ksm_do_scan, the next call starts the new pass); stops early if the walk finds no page.
+ */
+export function visit(walk: KsmScanner, n: number): number {
+  let done = 0
+  let idle = 0
+  while (done < n && idle < 16) {
+    const got = walk.scanPages(n - done)
+    done += got
+    idle = got === 0 ? idle + 1 : 0
+  }
+  return done
+}
+
 export class KsmRig {
   readonly mem: HostMemory
   readonly stable: StableTree
@@ -39,9 +54,9 @@ export class KsmRig {
     this.mem.write(gp, hi, lo)
   }
 
-  /** Visit every present page once: one full pass (the pass ends at the next visit). */
+  /** The rest of the current pass: every present page from the cursor on, then the pass ends. */
   pass(): void {
-    this.ksm.scanPages(this.mem.presentPages)
+    this.ksm.scanPages(this.mem.totalPages + 1)
   }
 
   check(): void {

@@ -3,7 +3,8 @@
  *
  * ksm_scan_thread: run ksm_do_scan(pages_to_scan), then sleep sleep_millisecs.
  * scan_get_next_rmap_item: the next present guest page in address order, VM by VM; passing the
- *   end of the last VM ends a full pass (seqnr++, full_scans++) and the next pass starts with an
+ *   end of the last VM ends a full pass (seqnr++, full_scans++) and ksm_do_scan returns with the
+ *   rest of its budget unused; the next wake-up starts the new pass at the first page with an
  *   empty unstable tree (the old nodes are abandoned, not freed).
  * cmp_and_merge_page(page, rmap_item):
  *   1. remove_rmap_item_from_tree: an item in the unstable tree of this pass is erased from it;
@@ -157,7 +158,11 @@ export class KsmScanner implements Scanner {
     this.nextWake = wakeAfterSleep(now + (this.cpuNs - before) * 1e-9, this.params.sleep_millisecs, this.cost)
   }
 
-  /** ksm_do_scan: up to n present pages through cmp_and_merge_page; returns how many. */
+  /**
+   * ksm_do_scan: up to n present pages through cmp_and_merge_page; returns how many. It returns
+   * early when scan_get_next_rmap_item reaches the end of a pass (or finds no page at all): the
+   * rest of this wake-up's budget is not used, and the next call starts the new pass at page 0.
+   */
   scanPages(n: number): number {
     for (let i = 0; i < n; i++) {
       const gp = this.nextPage()
@@ -169,16 +174,16 @@ export class KsmScanner implements Scanner {
 
   /**
    * scan_get_next_rmap_item: the next present page (not the kernel zero page; with smart scan,
-   * not one it skips), or -1 if there is none at all.
+   * not one it skips), or -1 when the walk passes the end of the last VM: the pass ends there
+   * (seqnr++, full_scans++) and the caller returns, as ksm_do_scan does on a NULL rmap_item.
    */
   private nextPage(): number {
     const mem = this.mem
     const total = mem.totalPages
     const zf = mem.zeroFrame
-    // Smart scan may skip a page up to 8 passes in a row: then give up only after 9 passes.
-    const limit = this.smartScan ? 9 * total : total
-    for (let tries = 0; tries <= limit; tries++) {
-      if (this.cursor >= total) this.endPass()
+    // The start of a pass (ksm_scan.mm_slot at ksm_mm_head): root_unstable_tree = RB_ROOT.
+    if (this.cursor === 0) this.unstable.reset()
+    while (this.cursor < total) {
       const gp = this.cursor++
       const f = mem.pageFrame[gp]
       if (f >= 0 && f !== zf) {
@@ -191,6 +196,7 @@ export class KsmScanner implements Scanner {
       if (f >= 0 && this.rmapFlags[gp] & RMAP_EXISTS) this.freeRecord(gp)
       this.ops.page_skip++
     }
+    this.endPass()
     return -1
   }
 
@@ -250,7 +256,6 @@ export class KsmScanner implements Scanner {
     this.cursor = 0
     this.seqnr = (this.seqnr + 1) & 0xff
     this.full_scans++
-    this.unstable.reset()
     if (this.advisor) this.scanTimeAdvisor(this.advisor)
     // A quiet pass merged nothing and found no page volatile: memory has nothing new for KSM.
     const merges = this.stable.merges
