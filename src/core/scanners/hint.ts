@@ -135,6 +135,9 @@ export class HintScanner implements Scanner {
       this.ops.tree_step += st.tree.steps
       return
     }
+    // remove_rmap_item_from_tree: a record still listed from the KSM page this page left by CoW
+    // leaves it now, and only now do pages_shared / pages_sharing drop.
+    st.unlist(gp)
     const node = st.search(kh, lo)
     this.ops.tree_step += st.tree.steps
     if (node >= 0) {

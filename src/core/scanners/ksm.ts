@@ -276,7 +276,20 @@ export class KsmScanner implements Scanner {
       flags = RMAP_EXISTS
       this.records++
     }
-    // 1. remove_rmap_item_from_tree
+    const f = mem.pageFrame[gp]
+    const hi = mem.hi(f)
+    const lo = mem.lo(f)
+    const kh = st.keyHi(gp, hi)
+    if (st.listedOn(gp, f)) {
+      // Already a KSM page, its record in the stable tree: the search finds the page itself.
+      st.tree.steps = 0
+      st.tree.search(kh, lo)
+      this.ops.tree_step += st.tree.steps
+      return
+    }
+    // 1. remove_rmap_item_from_tree: a record listed from a stable node (its page was written
+    // since it merged) leaves it now, and only now do pages_shared / pages_sharing drop.
+    st.unlist(gp)
     if (flags & RMAP_UNSTABLE) {
       if (this.rmapSeq[gp] === this.seqnr) this.unstable.erase(gp)
       this.pages_unshared--
@@ -284,10 +297,6 @@ export class KsmScanner implements Scanner {
     }
     this.rmapFlags[gp] = flags
     if (this.leaveOthers) this.leaveOthers(gp)
-    const f = mem.pageFrame[gp]
-    const hi = mem.hi(f)
-    const lo = mem.lo(f)
-    const kh = st.keyHi(gp, hi)
     // 2. stable tree
     st.tree.steps = 0
     if (mem.ksmNode(f) >= 0) {
