@@ -148,3 +148,22 @@ describe('KSM scanner (mm/ksm.c behaviour)', () => {
     expect(r.ksm.pages_scanned).toBe(1) // the new pass starts at page 0 and finds it
   })
 })
+
+describe('cost of an already-merged page', () => {
+  it('a visit of a page already merged, its record in the stable tree, descends no tree (ksm_do_scan skips it)', () => {
+    const r = new KsmRig(64)
+    for (let i = 0; i < 32; i++) r.write(i, 5) // one KSM page for these
+    for (let i = 32; i < 64; i++) r.write(i, 100 + i) // a stable tree deep enough to cost steps
+    for (let i = 32; i < 64; i += 2) r.write(i + 1, 100 + i)
+    r.pass()
+    r.pass()
+    r.pass()
+    expect(r.mem.ksmNode(r.mem.pageFrame[0])).toBeGreaterThanOrEqual(0)
+    const steps = r.ksm.ops.tree_step
+    const checksums = r.ksm.ops.checksum
+    for (let i = 0; i < 32; i++) r.ksm.cmpAndMerge(i)
+    expect(r.ksm.ops.tree_step - steps).toBe(0)
+    expect(r.ksm.ops.checksum - checksums).toBe(0)
+    r.check()
+  })
+})

@@ -129,12 +129,9 @@ export class HintScanner implements Scanner {
     const hi = mem.hi(f)
     const lo = mem.lo(f)
     const kh = st.keyHi(gp, hi)
+    // Already a KSM page (merged, its record listed from it): no tree search, as in ksmd.
+    if (mem.ksmNode(f) >= 0) return
     st.tree.steps = 0
-    if (mem.ksmNode(f) >= 0) {
-      st.tree.search(kh, lo)
-      this.ops.tree_step += st.tree.steps
-      return
-    }
     // remove_rmap_item_from_tree: a record still listed from the KSM page this page left by CoW
     // leaves it now, and only now do pages_shared / pages_sharing drop.
     st.unlist(gp)

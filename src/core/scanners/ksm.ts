@@ -280,13 +280,10 @@ export class KsmScanner implements Scanner {
     const hi = mem.hi(f)
     const lo = mem.lo(f)
     const kh = st.keyHi(gp, hi)
-    if (st.listedOn(gp, f)) {
-      // Already a KSM page, its record in the stable tree: the search finds the page itself.
-      st.tree.steps = 0
-      st.tree.search(kh, lo)
-      this.ops.tree_step += st.tree.steps
-      return
-    }
+    // Already a KSM page with its record in the stable tree: nothing to do, no tree search
+    // (3.0's ksm_do_scan skips PageKsm(page) && in_stable_tree(rmap_item); 6.x's
+    // cmp_and_merge_page returns when rmap_item->head == stable_node). Only the visit is paid.
+    if (st.listedOn(gp, f)) return
     // 1. remove_rmap_item_from_tree: a record listed from a stable node (its page was written
     // since it merged) leaves it now, and only now do pages_shared / pages_sharing drop.
     st.unlist(gp)
@@ -299,12 +296,7 @@ export class KsmScanner implements Scanner {
     if (this.leaveOthers) this.leaveOthers(gp)
     // 2. stable tree
     st.tree.steps = 0
-    if (mem.ksmNode(f) >= 0) {
-      // Already a KSM page: the search finds the page itself and nothing changes.
-      st.tree.search(kh, lo)
-      this.ops.tree_step += st.tree.steps
-      return
-    }
+    if (mem.ksmNode(f) >= 0) return // a KSM page (its record always listed from it here)
     const node = st.search(kh, lo)
     this.ops.tree_step += st.tree.steps
     if (node >= 0) {
