@@ -36,10 +36,11 @@ describe('KSM scanner (mm/ksm.c behaviour)', () => {
     const r = new KsmRig(4, { pagesToScan: 1 })
     for (let i = 0; i < 4; i++) r.write(i, 10 + i)
     r.pass()
-    r.pass()
+    visit(r.ksm, 4) // the second pass, up to its last page
     // After the second pass all four unique pages were inserted in that pass's tree.
     expect(r.ksm.unstable.inorder().sort()).toEqual([0, 1, 2, 3])
-    r.ksm.wake(0) // the next visit starts a new pass: the tree starts empty, then takes page 0
+    expect(r.ksm.scanPages(1)).toBe(0) // the walk reaches the end: the pass ends, nothing scanned
+    r.ksm.wake(0) // the new pass: the tree starts empty, then takes page 0
     expect(r.ksm.unstable.inorder()).toEqual([0])
     expect(r.ksm.pages_unshared).toBe(4) // items of the old pass still count until revisited
     visit(r.ksm, 3) // the rest of the pass

@@ -31,6 +31,7 @@
  * The kernel zero page (`use_zero_pages`) is mapped here too (`mergeZero`), counted in
  * ksm_zero_pages and not in pages_sharing; a write to it is a CoW break like a KSM page's.
  */
+import type { OpCounts } from './cost.ts'
 import type { HostMemory, KsmUnmapHook } from './memory.ts'
 import { RbTree } from './rbtree.ts'
 import { hash32 } from './rng.ts'
@@ -58,6 +59,17 @@ export class StableTree implements KsmUnmapHook {
   private snRefs: Int32Array
   /** Per chain: simulated ms of its last prune (chain_prune_time). */
   private snPruneMs: Float64Array
+  /** 1 for a chain node: the tree reports its visits (every search that meets it walks its dups). */
+  private snIsChain: Uint8Array
+  /** Dups examined since the last `chargeTo` (stable_node_dup's get_ksm_page per dup). */
+  dupSteps = 0
+  /** Whether the tree walk under way may prune chains (stable_tree_search: yes; insert: no). */
+  private walkPrune = false
+  /** The last chain the walk met and the dup stable_node_dup chose there (-1: none with room). */
+  private lastChain = -1
+  private lastFound = -1
+  /** Chains found with a single dup while pruning, collapsed once the walk is over. */
+  private readonly pendingCollapse: number[] = []
   /** Per guest page: the node its record is listed from (rmap_item->head), or -1. */
   private readonly recNode: Int32Array
   private freeIds: number[] = []
@@ -107,13 +119,17 @@ export class StableTree implements KsmUnmapHook {
     this.snRmap = new Int32Array(cap)
     this.snRefs = new Int32Array(cap)
     this.snPruneMs = new Float64Array(cap)
+    this.snIsChain = new Uint8Array(cap)
     this.recNode = new Int32Array(mem.totalPages).fill(-1)
     // Stable pages are write-protected: their content is the key, stored once at insertion.
     this.tree = new RbTree(cap, null)
+    this.tree.visitMark = this.snIsChain
+    this.tree.onVisit = (chain) => {
+      this.lastChain = chain
+      this.lastFound = this.stableNodeDup(chain, this.walkPrune)
+    }
     mem.hook = this
   }
-
-  private lastPruneMs = -Infinity
 
   /** Simulated time in ms, for chain pruning; set by the lane before each scanner wake. */
   nowMs = 0
@@ -137,10 +153,14 @@ export class StableTree implements KsmUnmapHook {
       const pt = new Float64Array(cap)
       pt.set(this.snPruneMs)
       this.snPruneMs = pt
+      const ic = new Uint8Array(cap)
+      ic.set(this.snIsChain)
+      this.snIsChain = ic
       const t = new Uint8Array(cap)
       t.set(this.snTenant)
       this.snTenant = t
       this.tree.grow(cap)
+      this.tree.visitMark = this.snIsChain
     }
     this.snFrame[id] = -1
     this.snChain[id] = -1
@@ -158,25 +178,86 @@ export class StableTree implements KsmUnmapHook {
 
   /**
    * stable_tree_search: a KSM page with content (hi, lo) that can take one more mapping, as the
-   * stable node (dup) id, or -1. A chain offers the dup with the most mappings still under
-   * max_page_sharing.
+   * stable node (dup) id, or -1. Every chain the descent meets is walked (chain_prune ->
+   * stable_node_dup, see there); on the chain of this content, the dup it chose is the answer,
+   * and none when all its dups are full (the page must then find a partner in the unstable tree).
    */
   search(hi: number, lo: number): number {
+    this.walkPrune = true
+    this.lastChain = -1
     const node = this.tree.search(hi, lo)
+    this.walkPrune = false
+    if (this.pendingCollapse.length > 0) this.collapsePending()
     if (node < 0) return -1
-    if (this.snFrame[node] >= 0) return this.isCandidate(node) ? node : -1
-    this.maybePrune(node)
-    if (this.snFrame[node] >= 0) return this.isCandidate(node) ? node : -1
-    let best = -1
-    let bestCount = -1
-    for (let d = this.snNext[node]; d >= 0; d = this.snNext[d]) {
-      const c = this.snRmap[d]
-      if (this.isCandidate(d) && c > bestCount) {
-        best = d
-        bestCount = c
+    if (node === this.lastChain) return this.lastFound
+    return this.isCandidate(node) ? node : -1
+  }
+
+  /**
+   * stable_node_dup: the dup of `chain` a search may merge into. Pruning (at most every
+   * stable_node_chains_prune_millisecs per chain, chain_prune_time) walks every dup and takes the
+   * candidate with the most records; a chain left with one dup then collapses, else the chosen
+   * dup moves to the head if it has room for one more. Without pruning the walk stops at the
+   * first dup with room, and walks them all when all are full. Each dup examined is a dup step.
+   */
+  private stableNodeDup(chain: number, prune: boolean): number {
+    const doPrune = prune && this.nowMs - this.snPruneMs[chain] >= this.pruneMs
+    if (doPrune) this.snPruneMs[chain] = this.nowMs
+    let found = -1
+    let foundLen = -1
+    let foundPrev = -1
+    let nr = 0
+    let prev = -1
+    for (let d = this.snNext[chain]; d >= 0; d = this.snNext[d]) {
+      this.dupSteps++
+      nr++
+      if (this.isCandidate(d) && (found < 0 || this.snRmap[d] > foundLen)) {
+        found = d
+        foundLen = this.snRmap[d]
+        foundPrev = prev
+        if (!doPrune) break
+      }
+      prev = d
+    }
+    if (found >= 0) {
+      if (doPrune && nr === 1) this.pendingCollapse.push(chain)
+      else if (foundPrev >= 0 && this.snRmap[found] + 1 < this.maxPageSharing) {
+        this.snNext[foundPrev] = this.snNext[found]
+        this.snNext[found] = this.snNext[chain]
+        this.snNext[chain] = found
       }
     }
-    return best
+    return found
+  }
+
+  /** Collapse the chains pruning found with one dup left back to a plain node (rb_replace_node). */
+  private collapsePending(): void {
+    for (const chain of this.pendingCollapse) {
+      if (this.snIsChain[chain] !== 1 || this.snDups[chain] !== 1) continue
+      const dup = this.snNext[chain]
+      this.tree.replace(chain, dup)
+      this.snChain[dup] = -1
+      this.snNext[dup] = -1
+      this.snIsChain[chain] = 0
+      this.stable_node_chains--
+      this.stable_node_dups--
+      this.freeIds.push(chain)
+    }
+    this.pendingCollapse.length = 0
+  }
+
+  /** Tree steps and dup steps since the last charge, added to a scanner's counts. */
+  chargeTo(ops: OpCounts): void {
+    ops.tree_step += this.tree.steps
+    ops.dup_step += this.dupSteps
+    this.tree.steps = 0
+    this.dupSteps = 0
+  }
+
+  /** Start counting the steps of the next tree operation afresh. */
+  resetSteps(): void {
+    this.tree.steps = 0
+    this.dupSteps = 0
   }
 
   /**
@@ -322,12 +403,16 @@ export class StableTree implements KsmUnmapHook {
     const lo = this.mem.lo(kf)
     const dup = this.allocId()
     this.snFrame[dup] = kf
+    // stable_tree_insert walks the tree again (chains met are walked by chain(), no pruning).
+    this.walkPrune = false
     const existing = this.tree.searchInsert(dup, hi, lo)
     if (existing < 0) return dup
     // Same content already in the tree: its KSM pages are full. Chain them.
     let chain = existing
     if (this.snFrame[existing] >= 0) {
       chain = this.allocId()
+      this.snIsChain[chain] = 1
+      this.snPruneMs[chain] = this.nowMs // alloc_stable_node_chain: chain_prune_time = jiffies
       this.tree.replace(existing, chain)
       this.snChain[existing] = chain
       this.snNext[existing] = -1
@@ -391,25 +476,13 @@ export class StableTree implements KsmUnmapHook {
       this.stable_node_dups--
       if (this.snDups[chain] === 0) {
         this.tree.erase(chain)
+        this.snIsChain[chain] = 0
         this.stable_node_chains--
         this.freeIds.push(chain)
       }
     }
     this.snFrame[node] = STALE
     if (this.snRefs[node] === 0) this.freeIds.push(node)
-  }
-
-  /** Collapse a chain with a single dup back to a plain node, at most every pruneMs. */
-  private maybePrune(chain: number): void {
-    if (this.snDups[chain] !== 1 || this.nowMs - this.lastPruneMs < this.pruneMs) return
-    this.lastPruneMs = this.nowMs
-    const dup = this.snNext[chain]
-    this.tree.replace(chain, dup)
-    this.snChain[dup] = -1
-    this.snNext[dup] = -1
-    this.stable_node_chains--
-    this.stable_node_dups--
-    this.freeIds.push(chain)
   }
 
   /**

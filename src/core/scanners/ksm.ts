@@ -256,6 +256,7 @@ export class KsmScanner implements Scanner {
     this.cursor = 0
     this.seqnr = (this.seqnr + 1) & 0xff
     this.full_scans++
+    this.unstable.reset() // and again at the next pass start, as mm/ksm.c resets it there
     if (this.advisor) this.scanTimeAdvisor(this.advisor)
     // A quiet pass merged nothing and found no page volatile: memory has nothing new for KSM.
     const merges = this.stable.merges
@@ -295,10 +296,10 @@ export class KsmScanner implements Scanner {
     this.rmapFlags[gp] = flags
     if (this.leaveOthers) this.leaveOthers(gp)
     // 2. stable tree
-    st.tree.steps = 0
     if (mem.ksmNode(f) >= 0) return // a KSM page (its record always listed from it here)
+    st.resetSteps()
     const node = st.search(kh, lo)
-    this.ops.tree_step += st.tree.steps
+    st.chargeTo(this.ops)
     if (node >= 0) {
       this.ops.page_compare++
       if (st.mergeInto(gp, node)) {
@@ -337,7 +338,10 @@ export class KsmScanner implements Scanner {
     u.erase(partner)
     this.rmapFlags[partner] &= ~RMAP_UNSTABLE
     this.pages_unshared--
+    // try_to_merge_two_pages, then stable_tree_insert walks the stable tree again: charged too.
+    st.resetSteps()
     st.mergeTwo(partner, gp)
+    st.chargeTo(this.ops)
     this.ops.merge += 2
   }
 
