@@ -3,38 +3,9 @@ import { Engine } from '../src/core/engine.ts'
 import { METRIC_COLUMNS } from '../src/core/metrics.ts'
 import type { SessionEvent } from '../src/core/protocol.ts'
 import { parseCommand } from '../src/core/protocol.ts'
-import { FRAME_MS, Session, type Clock } from '../src/host/session.ts'
+import { FRAME_MS, Session } from '../src/host/session.ts'
+import { FakeClock } from './fake-clock.ts'
 import { idlePairExperiment } from './fixtures.ts'
-
-/** A clock the test moves by hand; timers fire when their time comes. */
-class FakeClock implements Clock {
-  t = 0
-  private timers: { at: number; fn: () => void; id: number }[] = []
-  private ids = 0
-  now(): number {
-    return this.t
-  }
-  setTimer(fn: () => void, ms: number): unknown {
-    const id = ++this.ids
-    this.timers.push({ at: this.t + ms, fn, id })
-    return id
-  }
-  clearTimer(h: unknown): void {
-    this.timers = this.timers.filter((x) => x.id !== h)
-  }
-  advance(ms: number): void {
-    const end = this.t + ms
-    for (;;) {
-      this.timers.sort((a, b) => a.at - b.at)
-      const next = this.timers[0]
-      if (!next || next.at > end) break
-      this.timers.shift()
-      this.t = next.at
-      next.fn()
-    }
-    this.t = end
-  }
-}
 
 const config = idlePairExperiment({ name: 's', duration_s: 40, sample_every_s: 1, memory_mib: 256 })
 

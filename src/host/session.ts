@@ -39,7 +39,8 @@ class Soon {
     }
     // setImmediate in Node; in a browser a MessageChannel message (setTimeout(0) is clamped to
     // 4 ms once nested, which would idle the engine a tenth of the time).
-    if (typeof setImmediate === 'function') setImmediate(run)
+    const g = globalThis as { setImmediate?: (fn: () => void) => unknown }
+    if (typeof g.setImmediate === 'function') g.setImmediate(run)
     else soonChannel().post(run)
   }
 }
