@@ -54,7 +54,7 @@ function rig(spawn: () => Worker = () => new Worker(workerFile)) {
   }
   const states = () => events.filter((e) => e.type === 'state').map((e) => (e as { state: string }).state)
   /** Resolves once `predicate` holds for the events so far (checked on each new event). */
-  const until = (predicate: () => boolean, what: string, ms = 10_000) =>
+  const until = (predicate: () => boolean, what: string, ms = 30_000) =>
     new Promise<void>((resolve, reject) => {
       if (predicate()) return resolve()
       const timer = setTimeout(() => {
@@ -80,7 +80,7 @@ describe('session protocol over a worker thread (Electron hosting)', () => {
     r.session.load(config)
     r.session.setSpeed(50)
     r.session.start()
-    await r.until(() => r.rows() >= 5, 'samples')
+    await r.until(() => r.rows() >= 5, 'samples') // after the warm-up (state preparing)
     const first = r.batches(0)[0]
     expect(first.columns).toHaveLength(METRIC_COLUMNS.length)
     for (const c of first.columns) expect(c).toBeInstanceOf(Float64Array)
@@ -94,7 +94,7 @@ describe('session protocol over a worker thread (Electron hosting)', () => {
 
     r.session.resume()
     await r.until(() => r.rows() > paused + 3, 'more samples after resume')
-    expect(r.states()).toEqual(['ready', 'running', 'paused', 'running'])
+    expect(r.states()).toEqual(['ready', 'preparing', 'running', 'paused', 'running'])
     // At most one 'samples' event per session frame (≈ 30 a second), not one per point.
     const samplesEvents = r.events.filter((e) => e.type === 'samples').length
     expect(samplesEvents).toBeLessThan(r.rows())

@@ -3,38 +3,9 @@ import { Engine } from '../src/core/engine.ts'
 import { METRIC_COLUMNS } from '../src/core/metrics.ts'
 import type { SessionEvent } from '../src/core/protocol.ts'
 import { parseCommand } from '../src/core/protocol.ts'
-import { FRAME_MS, Session, type Clock } from '../src/host/session.ts'
+import { FRAME_MS, Session } from '../src/host/session.ts'
+import { FakeClock } from './fake-clock.ts'
 import { idlePairExperiment } from './fixtures.ts'
-
-/** A clock the test moves by hand; timers fire when their time comes. */
-class FakeClock implements Clock {
-  t = 0
-  private timers: { at: number; fn: () => void; id: number }[] = []
-  private ids = 0
-  now(): number {
-    return this.t
-  }
-  setTimer(fn: () => void, ms: number): unknown {
-    const id = ++this.ids
-    this.timers.push({ at: this.t + ms, fn, id })
-    return id
-  }
-  clearTimer(h: unknown): void {
-    this.timers = this.timers.filter((x) => x.id !== h)
-  }
-  advance(ms: number): void {
-    const end = this.t + ms
-    for (;;) {
-      this.timers.sort((a, b) => a.at - b.at)
-      const next = this.timers[0]
-      if (!next || next.at > end) break
-      this.timers.shift()
-      this.t = next.at
-      next.fn()
-    }
-    this.t = end
-  }
-}
 
 const config = idlePairExperiment({ name: 's', duration_s: 40, sample_every_s: 1, memory_mib: 256 })
 
@@ -70,7 +41,7 @@ describe('simulation session (the protocol behind every host)', () => {
     r.s.handle({ type: 'resume' })
     r.clock.advance(100)
     expect(r.samples()).toBeGreaterThan(n2)
-    expect(r.states()).toEqual(['ready', 'running', 'paused', 'running'])
+    expect(r.states()).toEqual(['ready', 'preparing', 'running', 'paused', 'running'])
   })
 
   it('step advances exactly N simulated seconds, then pauses', () => {
@@ -100,11 +71,67 @@ describe('simulation session (the protocol behind every host)', () => {
     const r = rig()
     r.s.handle({ type: 'load', config })
     r.s.handle({ type: 'start' })
-    for (let i = 0; i < 100 && r.s.currentState === 'running'; i++) r.clock.advance(FRAME_MS)
+    for (let i = 0; i < 100 && r.s.currentState !== 'done'; i++) r.clock.advance(FRAME_MS)
     expect(r.s.currentState).toBe('done')
     expect(r.samples(1)).toBe(41) // t = 0, 1, ..., 40
     const p = r.events.filter((e) => e.type === 'progress')
     expect(p.length).toBeGreaterThan(0)
+  })
+
+  it('start warms up in the state preparing, with progress of the VMs booted, then runs', () => {
+    const r = rig()
+    r.s.handle({ type: 'load', config })
+    r.s.handle({ type: 'setSpeed', speed: 10 })
+    r.s.handle({ type: 'start' })
+    expect(r.s.currentState).toBe('preparing')
+    expect(r.events.at(-1)).toEqual({ type: 'preparing', phase: 'boot', booted: 0, vms: 2 })
+    r.clock.advance(0)
+    const prep = r.events.filter((e) => e.type === 'preparing')
+    expect(prep.at(-1)).toEqual({ type: 'preparing', phase: 'boot', booted: 2, vms: 2 })
+    expect(r.states()).toEqual(['ready', 'preparing', 'running'])
+    // The first samples (t = 0) come after the warm-up, never before.
+    expect(r.events.findIndex((e) => e.type === 'samples')).toBeGreaterThan(r.events.indexOf(prep.at(-1) as SessionEvent))
+  })
+
+  it('stop during the warm-up drops it and the session is ready to run again', () => {
+    const r = rig()
+    r.s.handle({ type: 'load', config })
+    r.s.handle({ type: 'start' })
+    r.s.handle({ type: 'stop' })
+    expect(r.s.currentState).toBe('ready')
+    r.clock.advance(FRAME_MS * 5)
+    expect(r.events.some((e) => e.type === 'samples' || e.type === 'summary')).toBe(false)
+    r.s.handle({ type: 'step', seconds: 3 })
+    for (let i = 0; i < 10 && r.s.currentState !== 'paused'; i++) r.clock.advance(FRAME_MS)
+    expect(r.lastT()).toBe(3)
+  })
+
+  it('at max the next slice is queued at once (0 ms), never a frame timer', () => {
+    // Wall time passes as the session looks at it (10 ms a look), so budgets run out.
+    const clock = new FakeClock()
+    const now = clock.now.bind(clock)
+    clock.now = () => (clock.t += 10) && now()
+    const delays: number[] = []
+    const orig = clock.setTimer.bind(clock)
+    clock.setTimer = (fn, ms) => {
+      delays.push(ms)
+      return orig(fn, ms)
+    }
+    const s = new Session(() => {}, clock)
+    s.handle({ type: 'load', config })
+    s.handle({ type: 'start' })
+    for (let i = 0; i < 1000 && s.currentState !== 'done'; i++) clock.advance(100)
+    expect(s.currentState).toBe('done')
+    expect(delays.length).toBeGreaterThan(2)
+    expect(delays.every((d) => d === 0)).toBe(true)
+  })
+
+  it('step with until stops at that simulated time', () => {
+    const r = rig()
+    r.s.handle({ type: 'load', config })
+    r.s.handle({ type: 'step', seconds: 1, until: 7 })
+    for (let i = 0; i < 10 && r.s.currentState !== 'paused'; i++) r.clock.advance(FRAME_MS)
+    expect(r.lastT()).toBe(7)
   })
 
   it('an invalid config is reported by field and the loaded one is kept', () => {
@@ -144,5 +171,7 @@ describe('simulation session (the protocol behind every host)', () => {
     expect(parseCommand({ type: 'load', config: {}, baseDir: '/data' })).toEqual({ type: 'load', config: {}, baseDir: '/data' })
     expect(parseCommand({ type: 'load', config: {}, baseDir: 7 })).toBeNull()
     expect(parseCommand({ type: 'load', config: {}, baseDir: '' })).toBeNull()
+    expect(parseCommand({ type: 'step', seconds: 1, until: 5 })).toEqual({ type: 'step', seconds: 1, until: 5 })
+    expect(parseCommand({ type: 'step', seconds: 1, until: '5' })).toBeNull()
   })
 })

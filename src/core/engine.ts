@@ -59,6 +59,16 @@ export interface Summary {
   lanes: LaneSummary[]
 }
 
+/** Boot ticks (10 ms of simulated time each) a lane runs between checks of a warm-up's budget. */
+export const WARMUP_SLICE_TICKS = 20
+
+/** The warm-up's progress, as the 'preparing' event carries it. */
+export interface WarmupProgress {
+  phase: 'boot' | 'share'
+  booted: number
+  vms: number
+}
+
 export interface EngineOptions {
   checkInvariants?: boolean
   /** Parsed files the config refers to (image_file, snapshot_file, trace files), by path string. */
@@ -92,13 +102,45 @@ export class Engine {
 
   /** Warm-up (boot and optional sharing before t = 0); runs once, on the first advance. */
   warmup(): void {
-    if (this.warmedUp) return
+    while (!this.warmupSlice(() => false)) {
+      // one slice runs to completion when the deadline never comes
+    }
+  }
+
+  /** Whether the warm-up is complete (the state at t = 0 is sampled). */
+  get warmedUpAlready(): boolean {
+    return this.warmedUp
+  }
+
+  /**
+   * Warm up in slices: boot ticks of lane after lane, in slices of WARMUP_SLICE_TICKS, until
+   * `overBudget()` says to stop or the warm-up is complete (returns true). The result is the
+   * same however it is sliced; a host calls it once per frame to report progress in between.
+   */
+  warmupSlice(overBudget: () => boolean): boolean {
+    if (this.warmedUp) return true
+    for (const lane of this.lanes) {
+      while (!lane.warmupSlice(WARMUP_SLICE_TICKS)) if (overBudget()) return false
+    }
     this.warmedUp = true
     for (const lane of this.lanes) {
-      lane.warmup()
       lane.sample() // the state at t = 0: what each scanner had shared before the run
       if (this.options.checkInvariants) lane.checkInvariants()
     }
+    return true
+  }
+
+  /**
+   * How far the warm-up is: VMs booted so far, averaged over the lanes (floored), of the VMs the
+   * warm-up boots; `phase` 'share' once every lane booted and the scanners settle before t = 0.
+   */
+  warmupProgress(): WarmupProgress {
+    const vms = this.lanes[0]?.warmupVms ?? 0
+    let booted = 0
+    for (const lane of this.lanes) booted += lane.warmupState === 'boot' || lane.warmupState === null ? lane.bootedVms() : vms
+    booted = this.lanes.length > 0 ? Math.floor(booted / this.lanes.length) : 0
+    const sharing = this.config.warmup.share && booted >= vms && this.lanes.some((l) => l.warmupState === 'share')
+    return { phase: sharing ? 'share' : 'boot', booted, vms }
   }
 
   /**

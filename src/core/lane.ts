@@ -303,25 +303,77 @@ export class Lane implements AttributeSink, DiskIoSink {
 
   /** Boot the VMs that start at 0 and, if asked, let the scanner converge; then t = 0. */
   warmup(): void {
-    const w = this.exp.warmup
-    if (w.boot) {
-      const bootVms = this.vms.filter((v) => v.cfg.start_s === 0)
-      while (bootVms.some((v) => !v.booted)) {
+    while (!this.warmupSlice(Number.POSITIVE_INFINITY)) {
+      // each slice runs to completion here
+    }
+  }
+
+  /** Where the warm-up is: booting (ticks until every VM started at 0 is up), settling, done. */
+  private warmupPhase: 'boot' | 'share' | 'done' | null = null
+  private settleStart = 0
+  private readonly bootVms: VmRun[] = []
+
+  /**
+   * Run at most `units` of warm-up work (boot ticks, or settle wake-ups) and return whether the
+   * warm-up is complete. Slicing lets a host report progress and stop in the middle: the
+   * result is the same however the warm-up is sliced (the same ticks and wake-ups in order).
+   */
+  warmupSlice(units: number): boolean {
+    if (this.warmupPhase === 'done') return true
+    if (this.warmupPhase === null) {
+      for (const v of this.vms) if (v.cfg.start_s === 0) this.bootVms.push(v)
+      if (this.exp.warmup.boot) this.warmupPhase = 'boot'
+      else this.beginShare()
+    }
+    let n = 0
+    if (this.warmupPhase === 'boot') {
+      while (this.bootedVms() < this.bootVms.length) {
+        if (n++ >= units) return false
         if (this.t > WARMUP_BOOT_LIMIT_S) throw new Error('warm-up: the VMs did not finish booting within an hour of simulated time')
         this.tick(true)
       }
+      this.beginShare()
     }
-    if (w.share) {
+    if (this.warmupPhase === 'share') {
       const limit = SETTLE_SCANS_PER_PAGE * Math.max(1, this.mem.presentPages)
       const s = this.scanner
-      const start = s.pages_scanned
-      s.beginSettle()
-      while (!s.converged() && s.pages_scanned - start < limit) {
+      while (this.exp.warmup.share && !s.converged() && s.pages_scanned - this.settleStart < limit) {
+        if (n++ >= units) return false
         const before = s.pages_scanned
         s.wake(this.t)
         if (s.pages_scanned === before && !s.converged()) break
       }
+      this.endWarmup()
     }
+    return true
+  }
+
+  /** VMs started at t = 0 that have booted (the warm-up's progress). */
+  bootedVms(): number {
+    let k = 0
+    for (const v of this.bootVms) if (v.booted) k++
+    return k
+  }
+
+  /** VMs the warm-up boots (those started at t = 0), or 0 when it does not boot. */
+  get warmupVms(): number {
+    return this.exp.warmup.boot ? this.vms.filter((v) => v.cfg.start_s === 0).length : 0
+  }
+
+  /** The warm-up's phase: 'boot', 'share', or 'done' (null: not begun). */
+  get warmupState(): 'boot' | 'share' | 'done' | null {
+    return this.warmupPhase
+  }
+
+  private beginShare(): void {
+    this.warmupPhase = 'share'
+    if (!this.exp.warmup.share) return
+    this.settleStart = this.scanner.pages_scanned
+    this.scanner.beginSettle()
+  }
+
+  private endWarmup(): void {
+    this.warmupPhase = 'done'
     this.t = 0
     this.ticks = 0
     this.scanner.nextWake = 0

@@ -4,13 +4,18 @@
  * and the CLI all speak it, and the renderer only ever sees `LabClient`.
  */
 import type { ConfigIssue, Experiment } from './config.ts'
-import type { Summary } from './engine.ts'
+import type { Summary, WarmupProgress } from './engine.ts'
 
 /** Simulated seconds per wall second, or 'max' for as fast as the machine goes. */
 export type Speed = number | 'max'
 export const SPEEDS: readonly Speed[] = [1, 10, 100, 'max']
 
-export type SessionState = 'empty' | 'ready' | 'running' | 'paused' | 'done' | 'error'
+/**
+ * 'preparing': the run was started and the warm-up (boot, sharing before t = 0) is going; it
+ * reports 'preparing' events and may be stopped, which returns the session to 'ready'.
+ * 'done' also follows Stop: the summary then covers the simulated time reached (sim_seconds).
+ */
+export type SessionState = 'empty' | 'ready' | 'preparing' | 'running' | 'paused' | 'done' | 'error'
 
 /** Commands, as sent to a session host. */
 export type Command =
@@ -22,7 +27,8 @@ export type Command =
   | { type: 'start' }
   | { type: 'pause' }
   | { type: 'resume' }
-  | { type: 'step'; seconds: number }
+  /** Advance `seconds`, or up to simulated time `until` when given (then `seconds` is ignored), and pause. */
+  | { type: 'step'; seconds: number; until?: number }
   | { type: 'stop' }
   | { type: 'setSpeed'; speed: Speed }
 
@@ -42,6 +48,8 @@ export type SessionEvent =
   | { type: 'invalid'; issues: ConfigIssue[] }
   | { type: 'state'; state: SessionState }
   | { type: 'progress'; simSeconds: number; durationSeconds: number; wallSeconds: number }
+  /** The warm-up's progress while the state is 'preparing' (VMs booted of those it boots). */
+  | ({ type: 'preparing' } & WarmupProgress)
   | { type: 'samples'; batches: SampleBatch[] }
   | { type: 'summary'; summary: Summary }
   | { type: 'error'; message: string }
@@ -120,8 +128,11 @@ export function parseCommand(msg: unknown): Command | null {
     case 'resume':
     case 'stop':
       return { type: m.type }
-    case 'step':
-      return typeof m.seconds === 'number' && Number.isFinite(m.seconds) && m.seconds > 0 && m.seconds <= 1e7 ? { type: 'step', seconds: m.seconds } : null
+    case 'step': {
+      if (!(typeof m.seconds === 'number' && Number.isFinite(m.seconds) && m.seconds > 0 && m.seconds <= 1e7)) return null
+      if (m.until === undefined) return { type: 'step', seconds: m.seconds }
+      return typeof m.until === 'number' && Number.isFinite(m.until) && m.until >= 0 && m.until <= 1e7 ? { type: 'step', seconds: m.seconds, until: m.until } : null
+    }
     case 'setSpeed':
       return m.speed === 'max' || (typeof m.speed === 'number' && Number.isFinite(m.speed) && m.speed > 0 && m.speed <= 1e6) ? { type: 'setSpeed', speed: m.speed as Speed } : null
     default:

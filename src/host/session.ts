@@ -5,8 +5,14 @@
  * it deterministically. The wall clock only paces the run; the model never reads it.
  *
  * Pacing: every FRAME_MS of wall time the session advances the engine by speed x elapsed wall
- * time (or, at 'max', for up to BUDGET_MS of wall time), then sends new samples as one batch per
- * lane: at most about 1000 / FRAME_MS batches a second.
+ * time, then sends new samples as one batch per lane: at most about 1000 / FRAME_MS batches a
+ * second. At 'max' it never waits on a timer: it simulates for BUDGET_MS of wall time, posts, and
+ * continues at once (`Clock.soon`, which lets queued commands in first), so the engine is busy
+ * all the time and a Pause or Stop is handled within one budget.
+ *
+ * Start first warms up (boot, sharing before t = 0) in the state 'preparing', in slices of
+ * BUDGET_MS with a 'preparing' event after each, whatever the speed; Stop then discards it and
+ * the session is 'ready' again.
  */
 import { assetRefs, NO_FILES_MESSAGE, type Assets } from '../core/assets.ts'
 import { validateExperiment, type ConfigIssue, type Experiment } from '../core/config.ts'
@@ -14,19 +20,53 @@ import { Engine } from '../core/engine.ts'
 import type { Command, SampleBatch, SessionEvent, SessionState, Speed } from '../core/protocol.ts'
 
 export const FRAME_MS = 33
-/** Wall time spent simulating per frame at 'max' (the rest of the frame is for the host). */
-export const BUDGET_MS = 25
+/** Wall time spent simulating (or warming up) before posting, at 'max': about a frame. */
+export const BUDGET_MS = 30
 
 export interface Clock {
   now(): number
+  /** Call `fn` after `ms`; `ms` = 0: as soon as the host has handled the messages already queued. */
   setTimer(fn: () => void, ms: number): unknown
   clearTimer(handle: unknown): void
 }
 
+/** A callback queued to run as soon as possible (a macrotask: queued messages go first). */
+class Soon {
+  cancelled = false
+  constructor(fn: () => void) {
+    const run = (): void => {
+      if (!this.cancelled) fn()
+    }
+    // setImmediate in Node; in a browser a MessageChannel message (setTimeout(0) is clamped to
+    // 4 ms once nested, which would idle the engine a tenth of the time).
+    const g = globalThis as { setImmediate?: (fn: () => void) => unknown }
+    if (typeof g.setImmediate === 'function') g.setImmediate(run)
+    else soonChannel().post(run)
+  }
+}
+
+let channel: { post(fn: () => void): void } | null = null
+function soonChannel(): { post(fn: () => void): void } {
+  if (channel) return channel
+  const mc = new MessageChannel()
+  const queue: (() => void)[] = []
+  ;(mc.port1 as unknown as { onmessage: () => void }).onmessage = () => queue.shift()?.()
+  channel = {
+    post: (fn) => {
+      queue.push(fn)
+      mc.port2.postMessage(0)
+    }
+  }
+  return channel
+}
+
 export const realClock: Clock = {
   now: () => performance.now(),
-  setTimer: (fn, ms) => setTimeout(fn, ms),
-  clearTimer: (h) => clearTimeout(h as ReturnType<typeof setTimeout>)
+  setTimer: (fn, ms) => (ms > 0 ? setTimeout(fn, ms) : new Soon(fn)),
+  clearTimer: (h) => {
+    if (h instanceof Soon) h.cancelled = true
+    else clearTimeout(h as ReturnType<typeof setTimeout>)
+  }
 }
 
 /**
@@ -71,7 +111,7 @@ export class Session {
         case 'resume':
           return this.resume()
         case 'step':
-          return this.step(cmd.seconds)
+          return this.step(cmd.seconds, cmd.until)
         case 'stop':
           return this.stop()
         case 'setSpeed':
@@ -97,6 +137,7 @@ export class Session {
 
   load(doc: unknown, baseDir?: string): void {
     if (this.state === 'running') this.pause()
+    if (this.state === 'preparing') this.stop()
     const r = validateExperiment(doc)
     if (!r.ok) {
       // The session keeps whatever it had: a bad document changes nothing.
@@ -126,20 +167,19 @@ export class Session {
     this.setState('ready')
   }
 
+  /** The engine of the run, made (not yet warmed up) when there is none. */
   private ensureEngine(): Engine {
     if (!this.engine) {
       if (!this.config) throw new Error('no experiment loaded')
       this.engine = new Engine(this.config, { assets: this.assets })
       this.sent = this.engine.lanes.map(() => 0)
       this.wallSeconds = 0
-      this.engine.warmup()
-      this.flushSamples()
     }
     return this.engine
   }
 
   start(): void {
-    if (this.state === 'running') return
+    if (this.state === 'running' || this.state === 'preparing') return
     if (this.state === 'done' || this.state === 'error') this.engine = null
     if (!this.config) throw new Error('no experiment loaded')
     this.ensureEngine()
@@ -152,6 +192,7 @@ export class Session {
     this.cancelTimer()
     this.accountWall()
     this.flushSamples()
+    this.emitProgress()
     this.setState('paused')
   }
 
@@ -162,32 +203,43 @@ export class Session {
     this.run()
   }
 
-  /** Advance exactly `seconds` of simulated time, then pause. */
-  step(seconds: number): void {
+  /** Advance exactly `seconds` of simulated time (or up to `until`), then pause. */
+  step(seconds: number, until?: number): void {
+    if (this.state === 'preparing') return
     if (this.state === 'running') this.pause()
     if (this.state === 'done' || this.state === 'error' || this.state === 'empty') throw new Error(`cannot step a session that is ${this.state}`)
     const engine = this.ensureEngine()
-    this.stepUntil = Math.min(engine.duration, engine.t + seconds)
+    this.stepUntil = Math.min(engine.duration, until ?? engine.t + seconds)
     this.run()
   }
 
-  /** End the run now; the summary covers the simulated time reached. */
+  /**
+   * End the run now; the summary covers the simulated time reached. During the warm-up there is
+   * nothing to sum up: the warm-up is dropped and the session is 'ready' again.
+   */
   stop(): void {
     if (!this.engine || this.state === 'done') return
     this.cancelTimer()
+    if (this.state === 'preparing') {
+      this.engine = null
+      this.setState('ready')
+      return
+    }
     if (this.state === 'running') this.accountWall()
     this.finish()
   }
 
   private run(): void {
-    this.setState('running')
+    const engine = this.engine as Engine
+    this.setState(engine.warmedUpAlready ? 'running' : 'preparing')
     this.wallStart = this.clock.now()
     this.lastFrame = this.wallStart
+    if (this.state === 'preparing') this.emit({ type: 'preparing', ...engine.warmupProgress() })
     this.schedule()
   }
 
   private schedule(): void {
-    this.timer = this.clock.setTimer(() => this.frame(), FRAME_MS)
+    this.timer = this.clock.setTimer(() => this.frame(), this.speed === 'max' || this.state === 'preparing' ? 0 : FRAME_MS)
   }
 
   private cancelTimer(): void {
@@ -200,11 +252,33 @@ export class Session {
     this.wallStart = this.clock.now()
   }
 
+  private emitProgress(): void {
+    const engine = this.engine
+    if (!engine) return
+    const running = this.state === 'running' ? (this.clock.now() - this.wallStart) / 1000 : 0
+    this.emit({ type: 'progress', simSeconds: engine.t, durationSeconds: engine.duration, wallSeconds: this.wallSeconds + running })
+  }
+
+  /** A warm-up slice of BUDGET_MS; at its end the run goes on at the chosen speed. */
+  private prepare(engine: Engine): void {
+    const start = this.clock.now()
+    const ready = engine.warmupSlice(() => this.clock.now() - start >= BUDGET_MS)
+    this.emit({ type: 'preparing', ...engine.warmupProgress() })
+    if (ready) {
+      this.flushSamples() // the state at t = 0
+      this.accountWall()
+      this.lastFrame = this.clock.now()
+      this.setState('running')
+    }
+    this.schedule()
+  }
+
   private frame(): void {
     this.timer = null
     const engine = this.engine
-    if (!engine || this.state !== 'running') return
+    if (!engine || (this.state !== 'running' && this.state !== 'preparing')) return
     try {
+      if (this.state === 'preparing') return this.prepare(engine)
       const now = this.clock.now()
       const limit = this.stepUntil ?? engine.duration
       if (this.speed === 'max') {
@@ -222,7 +296,7 @@ export class Session {
       }
       this.lastFrame = now
       this.flushSamples()
-      this.emit({ type: 'progress', simSeconds: engine.t, durationSeconds: engine.duration, wallSeconds: this.wallSeconds + (this.clock.now() - this.wallStart) / 1000 })
+      this.emitProgress()
       if (engine.done) {
         this.accountWall()
         this.finish()

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { PRESETS } from '../core/presets.ts'
 import { WorkerSession } from '../host/node/worker-session.ts'
+import { ParallelLabClient } from '../core/parallel.ts'
 import type { MenuActionWire } from '../preload/api.ts'
 import { atomicWrite, atomicWriteSync } from './atomic.ts'
 import { APP_NAME, DocumentState, interceptClose } from './document.ts'
@@ -41,7 +42,8 @@ let quitting = false
 
 const sessions = new SessionHub({
   createChannel: () => new MessageChannelMain(),
-  createSession: () => new WorkerSession(() => new Worker(SESSION_WORKER_PATH))
+  // One worker thread per lane (src/core/parallel.ts), as `samepage run` runs lanes.
+  createSession: () => new ParallelLabClient(() => new WorkerSession(() => new Worker(SESSION_WORKER_PATH)))
 })
 
 function userDataFile(name: string): string {

@@ -24,59 +24,137 @@ export interface RealBootFiles {
   modelMemory: boolean
 }
 
+/**
+ * Boot steps, one per page-sized piece of work, coded as (op, arg) pairs in typed arrays rather
+ * than one closure per page: a boot of 64 VMs x 512 MiB has millions of steps, and closures made
+ * the warm-up mostly garbage collection (docs/performance.md).
+ */
+const OP_KERNEL_SHARED = 0 // arg: page index in the kernel's shared part
+const OP_KERNEL_OWN = 1
+const OP_KERNEL_ZERO = 2
+const OP_EARLY = 3 // an early buffer page, freed at OP_FREE_EARLY
+const OP_TEXT = 4 // arg: file id, mapped whole as text
+const OP_READ = 5 // arg: file id, read whole into the page cache
+const OP_DAEMON_SHARED = 6 // arg: page index in the daemons' shared part
+const OP_ZERO = 7
+const OP_OWN = 8
+const OP_WRITE = 9 // arg: file id, written whole (version 1)
+const OP_FREE_EARLY = 10
+
+/** A growable list of (op, arg) steps. */
+class BootProgram {
+  ops = new Uint8Array(1024)
+  args = new Int32Array(1024)
+  length = 0
+
+  push(op: number, arg = 0): void {
+    if (this.length === this.ops.length) {
+      const ops = new Uint8Array(this.length * 2)
+      ops.set(this.ops)
+      const args = new Int32Array(this.length * 2)
+      args.set(this.args)
+      this.ops = ops
+      this.args = args
+    }
+    this.ops[this.length] = op
+    this.args[this.length++] = arg
+  }
+
+  repeat(op: number, count: number): void {
+    for (let i = 0; i < count; i++) this.push(op, i)
+  }
+}
+
 export class BootWorkload implements Workload {
   readonly kind = 'boot'
   private readonly plan: StepPlan
+  private readonly prog = new BootProgram()
+  /** Early buffers (initramfs, init sections): touched during boot, freed at its end. */
+  private early: number[] = []
 
-  constructor(ctx: VmContext, real?: RealBootFiles) {
-    const steps: (() => void)[] = []
-    if (real && !real.modelMemory) pushRealFiles(ctx, real.files, steps)
-    else this.modelBoot(ctx, steps, real)
-    this.plan = new StepPlan(steps, BOOT_WORK_S)
+  constructor(
+    private readonly ctx: VmContext,
+    real?: RealBootFiles
+  ) {
+    if (real && !real.modelMemory) pushRealFiles(ctx, real.files, this.prog)
+    else this.modelBoot(ctx, real)
+    this.plan = new StepPlan(this.prog.length, BOOT_WORK_S, (i) => this.exec(this.prog.ops[i], this.prog.args[i]))
   }
 
-  private modelBoot(ctx: VmContext, steps: (() => void)[], real: RealBootFiles | undefined): void {
+  private modelBoot(ctx: VmContext, real: RealBootFiles | undefined): void {
     const { guest, image, rng, salt } = ctx
+    const prog = this.prog
     const kernelShared = image.kernelSharedPages
-    for (let i = 0; i < image.kernelPages; i++) {
-      steps.push(i < kernelShared ? () => void ctx.allocSharedAnon(image.contentBase, 0x6b, i, PT_KERNEL) : () => void ctx.allocUniqueAnon(PT_KERNEL))
-    }
+    for (let i = 0; i < image.kernelPages; i++) prog.push(i < kernelShared ? OP_KERNEL_SHARED : OP_KERNEL_OWN, i)
     // Zeroed kernel tables (page tables, hash tables, per-cpu areas): allocated zero, kept.
-    for (let i = 0; i < image.bootZeroPages; i++) steps.push(() => void guest.allocZero(PT_KERNEL))
+    prog.repeat(OP_KERNEL_ZERO, image.bootZeroPages)
     // Early buffers (initramfs, init sections) are touched now and freed at the end.
-    const early: number[] = []
-    for (let i = 0; i < image.bootEarlyPages; i++) {
-      steps.push(() => {
-        const g = ctx.allocUniqueAnon()
-        if (g >= 0) early.push(g)
-      })
-    }
+    prog.repeat(OP_EARLY, image.bootEarlyPages)
     // Executables and libraries (text), then data files (page cache), interleaved like a boot.
-    if (real) pushRealFiles(ctx, real.files, steps)
+    if (real) pushRealFiles(ctx, real.files, prog)
     const text = real ? [] : image.bootText.slice()
     const read = real ? [] : image.bootRead.slice()
-    while (text.length > 0 || read.length > 0) {
-      const takeText = read.length === 0 || (text.length > 0 && rng.chance(0.4))
-      const idx = takeText ? (text.shift() as number) : (read.shift() as number)
-      const file = ctx.imageFile(idx)
-      steps.push(takeText ? () => void guest.mapText(file) : () => void guest.readFile(file, 0, guest.files.sizePages[file]))
+    let ti = 0
+    let ri = 0
+    while (ti < text.length || ri < read.length) {
+      const takeText = ri >= read.length || (ti < text.length && rng.chance(0.4))
+      const idx = takeText ? text[ti++] : read[ri++]
+      prog.push(takeText ? OP_TEXT : OP_READ, ctx.imageFile(idx))
     }
     // Daemon heaps and stacks: some pages identical in every VM, some still zero, the rest own.
     for (let i = 0; i < image.daemonPages; i++) {
-      if (i < image.daemonSharedPages) steps.push(() => void ctx.allocSharedAnon(image.contentBase, 0xd4, i))
-      else if (i < image.daemonSharedPages + image.daemonZeroPages) steps.push(() => void guest.allocZero())
-      else steps.push(() => void ctx.allocUniqueAnon())
+      if (i < image.daemonSharedPages) prog.push(OP_DAEMON_SHARED, i)
+      else prog.push(i < image.daemonSharedPages + image.daemonZeroPages ? OP_ZERO : OP_OWN)
     }
     // Per-VM files at common paths: same path in every VM, bytes of this VM.
     for (let i = 0; i < image.perVmFiles; i++) {
       const size = 1 + (i % 4)
-      const file = guest.files.add(pathId(NS_VAR, i), (salt ^ (0x7a11 + i)) >>> 0, size, false)
-      steps.push(() => guest.writeFile(file, 0, size, 1))
+      prog.push(OP_WRITE, guest.files.add(pathId(NS_VAR, i), (salt ^ (0x7a11 + i)) >>> 0, size, false))
     }
-    steps.push(() => {
-      for (const g of early) guest.freePage(g)
-      early.length = 0
-    })
+    prog.push(OP_FREE_EARLY)
+  }
+
+  private exec(op: number, arg: number): void {
+    const ctx = this.ctx
+    const guest = ctx.guest
+    switch (op) {
+      case OP_KERNEL_SHARED:
+        ctx.allocSharedAnon(ctx.image.contentBase, 0x6b, arg, PT_KERNEL)
+        return
+      case OP_KERNEL_OWN:
+        ctx.allocUniqueAnon(PT_KERNEL)
+        return
+      case OP_KERNEL_ZERO:
+        guest.allocZero(PT_KERNEL)
+        return
+      case OP_EARLY: {
+        const g = ctx.allocUniqueAnon()
+        if (g >= 0) this.early.push(g)
+        return
+      }
+      case OP_TEXT:
+        guest.mapText(arg)
+        return
+      case OP_READ:
+        guest.readFile(arg, 0, guest.files.sizePages[arg])
+        return
+      case OP_DAEMON_SHARED:
+        ctx.allocSharedAnon(ctx.image.contentBase, 0xd4, arg)
+        return
+      case OP_ZERO:
+        guest.allocZero()
+        return
+      case OP_OWN:
+        ctx.allocUniqueAnon()
+        return
+      case OP_WRITE:
+        guest.writeFile(arg, 0, guest.files.sizePages[arg], 1)
+        return
+      case OP_FREE_EARLY:
+        for (const g of this.early) guest.freePage(g)
+        this.early = []
+        return
+    }
   }
 
   cpuDemand(): number {
@@ -97,11 +175,9 @@ export class BootWorkload implements Workload {
 }
 
 /** One step per real file: ELF files mapped as text, the others read whole into the page cache. */
-function pushRealFiles(ctx: VmContext, files: Int32Array, steps: (() => void)[]): void {
+function pushRealFiles(ctx: VmContext, files: Int32Array, prog: BootProgram): void {
   const guest = ctx.guest
-  for (const file of files) {
-    steps.push(guest.files.isText[file] ? () => void guest.mapText(file) : () => void guest.readFile(file, 0, guest.files.sizePages[file]))
-  }
+  for (const file of files) prog.push(guest.files.isText[file] ? OP_TEXT : OP_READ, file)
 }
 
 /**

@@ -155,7 +155,7 @@ export class WebAppWorkload implements Workload {
           if (g >= 0) this.own.push(g)
         })
     }
-    this.start = new StepPlan(steps, START_WORK_S)
+    this.start = new StepPlan(steps.length, START_WORK_S, (i) => steps[i]())
     this.log = files.add(pathId(NS_VAR, ACCESS_LOG_INDEX), hash32(ctx.salt, 0xacce55), 1, false)
   }
 

@@ -87,28 +87,33 @@ export class VmContext {
   }
 }
 
-/** A list of page-sized steps spread evenly over a fixed amount of work time. */
+/**
+ * A numbered list of page-sized steps spread evenly over a fixed amount of work time: step i is
+ * `run(i)`. The steps are numbers, not closures, so a boot of many VMs does not allocate an
+ * object per page (docs/performance.md, warm-up).
+ */
 export class StepPlan {
   private i = 0
   private readonly perQuantum: number
 
   constructor(
-    private readonly steps: (() => void)[],
-    workSeconds: number
+    private readonly count: number,
+    workSeconds: number,
+    private readonly run: (i: number) => void
   ) {
-    this.perQuantum = Math.max(1, Math.ceil(steps.length / Math.max(1, Math.round(workSeconds / QUANTUM_S))))
+    this.perQuantum = Math.max(1, Math.ceil(count / Math.max(1, Math.round(workSeconds / QUANTUM_S))))
   }
 
   runQuantum(): void {
-    const end = Math.min(this.steps.length, this.i + this.perQuantum)
-    for (; this.i < end; this.i++) this.steps[this.i]()
+    const end = Math.min(this.count, this.i + this.perQuantum)
+    for (; this.i < end; this.i++) this.run(this.i)
   }
 
   get done(): boolean {
-    return this.i >= this.steps.length
+    return this.i >= this.count
   }
 
   get progress(): number {
-    return this.steps.length === 0 ? 1 : this.i / this.steps.length
+    return this.count === 0 ? 1 : this.i / this.count
   }
 }

@@ -13,6 +13,7 @@ import { CONFIG_FILE_SUFFIX, experimentDocumentProblem, exportNameProblem, fileN
 import { parseResultText, RESULT_FILE_SUFFIX } from '../../../core/result.ts'
 import type { ExportFile, OpenedFile, Platform, SavedFile } from './types.ts'
 import { WorkerLabClient, webWorkerChannel } from './worker-client.ts'
+import { ParallelLabClient } from '../../../core/parallel.ts'
 
 /** Browsers drop some of several downloads started in one go; space them out. */
 const EXPORT_SPACING_MS = 150
@@ -101,13 +102,14 @@ function checkExportFiles(files: ExportFile[]): void {
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 export interface WebPlatformOptions {
-  /** The session worker (tests may pass their own). */
-  worker?: Worker
+  /** Makes a session worker, one per lane (tests may pass their own). */
+  worker?: () => Worker
 }
 
 export function createWebPlatform(options: WebPlatformOptions = {}): Platform {
-  const worker = options.worker ?? startSessionWorker()
-  const client = new WorkerLabClient(webWorkerChannel(worker))
+  const spawn = options.worker ?? startSessionWorker
+  // One Web Worker per lane (src/core/parallel.ts), as `samepage run` runs lanes on threads.
+  const client = new ParallelLabClient(() => new WorkerLabClient(webWorkerChannel(spawn())))
   let dirty = false
 
   // Leaving the page with unsaved changes asks first (the browser words the question).

@@ -37,6 +37,20 @@ export function createLab(platform: Platform) {
     return null
   })
   const canRun = computed(() => runBlocker.value === null && run.canStart.value)
+  /** Whose results are on screen: the run's experiment name, or the saved result's label. */
+  const resultsName = computed(() => (run.source.value === 'result' ? run.resultLabel.value : run.runConfig.value?.name ?? ''))
+  /**
+   * The results on screen are not those of the experiment in the editor: it was edited, or
+   * another one was opened or picked, since they were made. The banner says so (and offers
+   * Reset); Export still writes them, under their own name.
+   */
+  const resultsStale = computed(() => {
+    if (run.inProgress.value || run.pending.value) return false
+    const shown = run.runConfig.value
+    if (shown === null || (!hasData.value && run.summary.value === null)) return false
+    const now = experiment.config.value
+    return now === null || canonicalJson(now) !== canonicalJson(shown)
+  })
   const hasData = computed(() => {
     // The lanes are not reactive: these two say when to look again.
     void run.lanesVersion.value
@@ -162,7 +176,8 @@ export function createLab(platform: Platform) {
 
   async function exportAll(files: ExportFile[]): Promise<void> {
     try {
-      if (await platform.exportFiles(files, exportFolder())) status.value = `Exported ${files.map((f) => f.name).join(', ')}`
+      const of = resultsName.value ? ` (the results of “${resultsName.value}”${resultsStale.value ? ', not the edited experiment' : ''})` : ''
+      if (await platform.exportFiles(files, exportFolder())) status.value = `Exported ${files.map((f) => f.name).join(', ')}${of}`
     } catch (e) {
       notices.error('Export failed', [e instanceof Error ? e.message : String(e)])
     }
@@ -252,6 +267,8 @@ export function createLab(platform: Platform) {
     runBlocker,
     canRun,
     hasData,
+    resultsName,
+    resultsStale,
     canSaveResult,
     start,
     runOrPause,
@@ -275,6 +292,13 @@ export function createLab(platform: Platform) {
       run.dispose()
     }
   }
+}
+
+/** JSON with object keys sorted: two configs compare equal whatever their key order. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v
+  )
 }
 
 export type Lab = ReturnType<typeof createLab>

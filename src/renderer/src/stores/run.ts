@@ -11,6 +11,7 @@ import type { LaneData } from '../../../core/charts.ts'
 import type { Experiment } from '../../../core/config.ts'
 import type { Summary } from '../../../core/engine.ts'
 import type { LabClient, SessionEvent, SessionState, Speed } from '../../../core/protocol.ts'
+import { EtaEstimator } from './eta.ts'
 import { FrameTicker } from './frames.ts'
 import { LiveLane } from './liveLane.ts'
 import type { Notices } from './notices.ts'
@@ -18,9 +19,6 @@ import type { LoadedResult } from './resultFile.ts'
 
 /** The session's states, plus 'idle' (nothing loaded yet) and 'result' (a saved result shown). */
 export type RunState = SessionState | 'idle' | 'result'
-
-/** Wall seconds over which the ETA's rate is measured. */
-const ETA_WINDOW_S = 3
 
 export const STEP_SIZES = [1, 10] as const
 
@@ -46,23 +44,25 @@ export function createRunStore(client: LabClient, notices: Notices) {
   let lanes: LiveLane[] = []
   /** The overlay's lanes as the charts show them, named "(saved)". */
   let overlayLanes: LaneData[] = []
-  let history: { wall: number; sim: number }[] = []
+  const etaEstimator = new EtaEstimator()
+  /** Wall seconds left as last estimated (smoothed: stores/eta.ts); null: none yet. */
+  const eta = ref<number | null>(null)
+  /** The warm-up's progress while the state is 'preparing'. */
+  const preparing = shallowRef<{ phase: 'boot' | 'share'; booted: number; vms: number } | null>(null)
 
   ticker.on(() => {
     frame.value++
   })
 
-  const inProgress = computed(() => state.value === 'running' || state.value === 'paused')
+  /** A run is going: warming up, running or paused (the editor is locked, Run is disabled). */
+  const inProgress = computed(() => state.value === 'preparing' || state.value === 'running' || state.value === 'paused')
   const canStart = computed(() => !pending.value && !inProgress.value)
   const fraction = computed(() => (duration.value > 0 ? Math.min(1, sim.value / duration.value) : 0))
-  /** Wall seconds left at the recent pace; null before there is a pace to go by. */
-  const eta = computed<number | null>(() => {
-    const left = duration.value - sim.value
-    if (state.value !== 'running' || history.length < 2) return null
-    const a = history[0]
-    const b = history[history.length - 1]
-    if (b.wall - a.wall <= 0 || b.sim <= a.sim) return null
-    return left / ((b.sim - a.sim) / (b.wall - a.wall))
+  /** The run was ended by Stop before its duration: the simulated time it reached, else null. */
+  const stoppedAt = computed<number | null>(() => {
+    const s = summary.value
+    if (state.value !== 'done' || s === null || source.value !== 'live') return null
+    return s.sim_seconds < duration.value - 1e-9 ? s.sim_seconds : null
   })
 
   function setLanes(next: LiveLane[]): void {
@@ -80,7 +80,9 @@ export function createRunStore(client: LabClient, notices: Notices) {
         sim.value = 0
         wall.value = 0
         duration.value = e.config.duration_s
-        history = []
+        etaEstimator.reset()
+        eta.value = null
+        preparing.value = null
         setLanes(e.lanes.map((l) => new LiveLane(l.name, l.scanner)))
         return
       case 'invalid':
@@ -90,14 +92,23 @@ export function createRunStore(client: LabClient, notices: Notices) {
       case 'state':
         pending.value = false
         state.value = e.state
-        if (e.state !== 'running') history = []
+        if (e.state !== 'preparing') preparing.value = null
+        if (e.state !== 'running') {
+          etaEstimator.reset()
+          eta.value = null
+        }
+        return
+      case 'preparing':
+        preparing.value = { phase: e.phase, booted: e.booted, vms: e.vms }
         return
       case 'progress':
         sim.value = e.simSeconds
         duration.value = e.durationSeconds
         wall.value = e.wallSeconds
-        history.push({ wall: e.wallSeconds, sim: e.simSeconds })
-        while (history.length > 2 && history[history.length - 1].wall - history[0].wall > ETA_WINDOW_S) history.shift()
+        if (state.value === 'running') {
+          etaEstimator.add(e.wallSeconds, e.simSeconds)
+          eta.value = etaEstimator.eta(e.durationSeconds)
+        }
         return
       case 'samples':
         for (const b of e.batches) lanes[b.lane]?.append(b.from, b.columns)
@@ -140,7 +151,7 @@ export function createRunStore(client: LabClient, notices: Notices) {
 
   /** Advance by the step size and pause; starts a new run of `config` when none is going. */
   function step(config: Experiment | null, seconds = stepSize.value): void {
-    if (pending.value || state.value === 'running') return
+    if (pending.value || state.value === 'running' || state.value === 'preparing') return
     if (state.value !== 'paused') {
       // A new run of the experiment as edited now (a 'ready' session may hold an older one).
       if (!config) return
@@ -214,6 +225,8 @@ export function createRunStore(client: LabClient, notices: Notices) {
     canStart,
     fraction,
     eta,
+    preparing,
+    stoppedAt,
     /** The run's lanes (not reactive: read them under `frame` or `lanesVersion`). */
     lanes: (): readonly LiveLane[] => lanes,
     /** What the charts draw: the run's lanes, then the overlay's. */
