@@ -18,6 +18,9 @@ import { renderChartPng } from './png.ts'
 import { ProgressBar } from './progress.ts'
 import { cmdImage, ImageUsageError } from './image.ts'
 import { cmdDump } from './dump.ts'
+import { cmdKernel, KERNEL_USAGE } from './kernel.ts'
+import { KernelUsageError } from '../kernel/run.ts'
+import { KsmError } from '../kernel/sysfs.ts'
 import { loadAssets, withAbsoluteAssetPaths } from '../host/node/assets.ts'
 import { assetRefs, type Assets } from '../core/assets.ts'
 import { formatReport, outputs, parseParts, reproduce } from './reproduce.ts'
@@ -41,6 +44,7 @@ commands:
   image stats IMAGE... [--json] pages, distinct, zero and ideal sharing within and across images
   dump import DUMP -o SNAPSHOT  hash a raw memory dump (pmemsave) or ELF core (dump-guest-memory)
                       per 4 KiB page into a snapshot a VM can start from (snapshot_file)
+${KERNEL_USAGE}
   validate FILE       check an experiment file (exit 2 and one line per problem if invalid)
   schema              print the JSON Schema of experiment files
   help                this text`
@@ -74,6 +78,8 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
         return await cmdImage(rest, io)
       case 'dump':
         return await cmdDump(rest, io)
+      case 'kernel':
+        return await cmdKernel(rest, io)
       case 'presets':
         noArgs('presets', rest)
         printPresets(io)
@@ -90,12 +96,12 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
         io.stdout(USAGE + '\n')
         return 0
       case undefined:
-        throw new UsageError('no command given (commands: run, reproduce, calibrate, image, dump, presets, validate, schema, help; `samepage help` for more)')
+        throw new UsageError('no command given (commands: run, reproduce, calibrate, image, dump, kernel, presets, validate, schema, help; `samepage help` for more)')
       default:
-        throw new UsageError(`unknown command "${cmd}" (commands: run, reproduce, calibrate, image, dump, presets, validate, schema, help)`)
+        throw new UsageError(`unknown command "${cmd}" (commands: run, reproduce, calibrate, image, dump, kernel, presets, validate, schema, help)`)
     }
   } catch (e) {
-    if (e instanceof UsageError || e instanceof ImageUsageError || e instanceof ResultDirError) {
+    if (e instanceof UsageError || e instanceof ImageUsageError || e instanceof ResultDirError || e instanceof KernelUsageError || e instanceof KsmError) {
       io.stderr(`samepage: ${e.message}\n`)
       return 2
     }
@@ -123,7 +129,7 @@ const RUN_OPTIONS = {
   json: { type: 'boolean' }
 } as const
 
-function parse<O extends Record<string, { type: 'string' | 'boolean' }>>(cmd: string, args: string[], options: O) {
+export function parse<O extends Record<string, { type: 'string' | 'boolean' }>>(cmd: string, args: string[], options: O) {
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true })
   } catch (e) {
@@ -171,7 +177,7 @@ function printPresets(io: CliIo): void {
  * The experiment document named by a preset or a file, before overrides, and the folder that
  * relative file paths in it resolve against (the file's folder; the working directory for a preset).
  */
-function loadInput(arg: string | undefined): { doc: unknown; baseDir: string } {
+export function loadInput(arg: string | undefined): { doc: unknown; baseDir: string } {
   const name = arg ?? DEFAULT_PRESET
   const preset = findPreset(name)
   if (preset) return { doc: structuredClone(preset.config), baseDir: process.cwd() }
@@ -187,7 +193,7 @@ function loadInput(arg: string | undefined): { doc: unknown; baseDir: string } {
   }
 }
 
-function numberOption(name: string, value: string | undefined, check: (n: number) => boolean, want: string): number | undefined {
+export function numberOption(name: string, value: string | undefined, check: (n: number) => boolean, want: string): number | undefined {
   if (value === undefined) return undefined
   const n = Number(value)
   if (value.trim() === '' || !Number.isFinite(n) || !check(n)) throw new UsageError(`--${name}: "${value}" is not ${want}`)
@@ -319,7 +325,7 @@ function gib(bytes: number): string {
  * An --out folder: refused when it cannot hold a result (src/host/node/result-dir.ts); what an
  * interrupted earlier write left there is cleaned, and said on stderr.
  */
-function prepareOutDir(dir: string, io: CliIo): string {
+export function prepareOutDir(dir: string, io: CliIo): string {
   const { path, recovered } = prepareResultDirReporting(dir)
   for (const r of recovered) io.stderr(`samepage: --out: ${r}\n`)
   return path

@@ -237,7 +237,12 @@ export const VmSchema = z.strictObject({
 export const HostSchema = z.strictObject({
   cpu_profile: z.string().refine((p) => p in CPU_PROFILES, { message: `unknown CPU profile; known: ${Object.keys(CPU_PROFILES).join(', ')}` }).default('xeon-x5560'),
   /** Cores; defaults to the CPU profile's. */
-  cores: int(1, 1024).optional()
+  cores: int(1, 1024).optional(),
+  /**
+   * A CPU profile file (`samepage kernel calibrate -o`), replacing cpu_profile's costs; relative
+   * paths resolve against the experiment file's folder.
+   */
+  cpu_profile_file: z.string().min(1).max(4096).optional()
 })
 
 export const ExperimentSchema = z

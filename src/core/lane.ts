@@ -214,7 +214,8 @@ export class Lane implements AttributeSink, DiskIoSink {
     checkInvariants: boolean,
     assets?: Assets
   ) {
-    this.cost = CPU_PROFILES[exp.host.cpu_profile]
+    const file = exp.host.cpu_profile_file !== undefined ? assets?.get(exp.host.cpu_profile_file) : undefined
+    this.cost = file?.kind === 'cpu-profile' ? file.profile : CPU_PROFILES[exp.host.cpu_profile]
     this.cores = exp.host.cores ?? this.cost.cores
     this.totalPages = exp.vms.reduce((s, v) => s + v.memory_mib * 256, 0)
     this.mem = new HostMemory(this.totalPages, checkInvariants)

@@ -53,7 +53,7 @@ function readAsset(kind: Asset['kind'], abs: string, name: string): Asset {
   } catch (e) {
     throw new Error(`cannot read ${name}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e })
   }
-  const limit = kind === 'trace' ? MAX_TRACE_BYTES : MAX_ASSET_BYTES
+  const limit = kind === 'trace' ? MAX_TRACE_BYTES : kind === 'cpu-profile' ? 1 << 20 : MAX_ASSET_BYTES
   if (size > limit) throw new Error(`${name} is larger than ${limit / 2 ** 20} MiB, the most a ${kind} may be`)
   let bytes: Uint8Array
   try {
@@ -69,6 +69,7 @@ export function withAbsoluteAssetPaths(config: Experiment, baseDir: string): Exp
   const abs = (f: string): string => resolveAssetPath(f, baseDir)
   return {
     ...config,
+    host: config.host.cpu_profile_file !== undefined ? { ...config.host, cpu_profile_file: abs(config.host.cpu_profile_file) } : config.host,
     vms: config.vms.map((v) => ({
       ...v,
       ...(v.image_file !== undefined ? { image_file: abs(v.image_file) } : {}),

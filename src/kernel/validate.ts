@@ -1,0 +1,104 @@
+/**
+ * `samepage kernel validate`'s verdicts: each scenario's comparison (compare.ts) against the
+ * bands below, and the Markdown table of docs/kernel-validation.md. Pure.
+ *
+ * Bands (why each is what it is, docs/kernel-validation.md):
+ * - static memory: the final counters of EXACT_COUNTERS equal, exactly;
+ * - memory rewritten during the run: final saved pages within FINAL_BAND;
+ * - time to 50 % and 90 % of the final saved pages: within TIME_BAND of the kernel's, or one
+ *   sample interval, whichever is larger (samples are the time resolution);
+ * - saved pages over time: mean |sim - kernel| within GAP_BAND of the kernel's final;
+ * - full_scans: within TIME_BAND (passes are the same clock as the timing), or 1;
+ * - ksmd CPU: within CPU_BAND when the simulator runs with this host's CPU profile
+ *   (`kernel calibrate`); with the paper's Xeon profile the cell is shown, not judged;
+ * - the writer never fell a sample interval behind real time (else the run did not happen as
+ *   the config says, and the scenario fails).
+ */
+import { EXACT_COUNTERS, type Comparison } from './compare.ts'
+import type { Scenario } from './scenarios.ts'
+import type { KernelInfo } from './summary.ts'
+
+export const TIME_BAND = 0.25
+export const GAP_BAND_PCT = 10
+export const FINAL_BAND = 0.1
+export const CPU_BAND = 0.25
+
+export interface Check {
+  name: string
+  sim: string
+  kernel: string
+  /** null: shown, not judged. */
+  pass: boolean | null
+}
+
+export interface ScenarioResult {
+  name: string
+  what: string
+  pass: boolean
+  checks: Check[]
+  comparison: Comparison
+  writer_lag_max_s: number
+}
+
+const f = (x: number | null, d = 2): string => (x === null || !Number.isFinite(x) ? '-' : d === 0 ? String(Math.round(x)) : x.toFixed(d))
+
+function within(sim: number | null, kernel: number | null, rel: number, abs: number): boolean {
+  if (sim === null || kernel === null) return sim === kernel
+  return Math.abs(sim - kernel) <= Math.max(rel * Math.abs(kernel), abs)
+}
+
+export function checkScenario(s: Scenario, c: Comparison, k: KernelInfo, hostProfile: boolean): ScenarioResult {
+  const checks: Check[] = []
+  const every = s.config.sample_every_s
+  if (s.static) {
+    const diff = EXACT_COUNTERS.filter((n) => c.sim.final[n] !== c.kernel.final[n])
+    checks.push({
+      name: 'final state',
+      sim: EXACT_COUNTERS.map((n) => c.sim.final[n]).join('/'),
+      kernel: EXACT_COUNTERS.map((n) => c.kernel.final[n]).join('/'),
+      pass: diff.length === 0
+    })
+  } else {
+    const ss = c.sim.final.pages_sharing + c.sim.final.ksm_zero_pages
+    const ks = c.kernel.final.pages_sharing + c.kernel.final.ksm_zero_pages
+    checks.push({ name: 'final saved pages', sim: String(ss), kernel: String(ks), pass: within(ss, ks, FINAL_BAND, 0) })
+  }
+  for (const [i, label] of [
+    [0, 't50 (s)'],
+    [1, 't90 (s)']
+  ] as const) {
+    checks.push({ name: label, sim: f(c.sim.time_to[i]), kernel: f(c.kernel.time_to[i]), pass: within(c.sim.time_to[i], c.kernel.time_to[i], TIME_BAND, every) })
+  }
+  checks.push({ name: 'gap mean/max (%)', sim: f(c.saved_gap_pct.mean, 1), kernel: f(c.saved_gap_pct.max, 1), pass: c.saved_gap_pct.mean <= GAP_BAND_PCT })
+  checks.push({ name: 'full_scans', sim: String(c.sim.final.full_scans), kernel: String(c.kernel.final.full_scans), pass: within(c.sim.final.full_scans, c.kernel.final.full_scans, TIME_BAND, 1) })
+  checks.push({ name: 'scan rate (pages/s)', sim: f(c.sim.scan_rate, 0), kernel: f(c.kernel.scan_rate, 0), pass: null })
+  checks.push({ name: 'ksmd CPU %', sim: f(c.sim.cpu_percent, 3), kernel: f(c.kernel.cpu_percent, 3), pass: hostProfile ? within(c.sim.cpu_percent, c.kernel.cpu_percent, CPU_BAND, 0) : null })
+  checks.push({ name: 'CPU ns/scanned page', sim: f(c.sim.cpu_ns_per_scanned_page, 0), kernel: f(c.kernel.cpu_ns_per_scanned_page, 0), pass: null })
+  checks.push({ name: 'writer lag max (ms)', sim: '', kernel: f(k.writer_lag_s.max * 1000, 1), pass: !k.fell_behind })
+  return { name: s.name, what: s.what, pass: checks.every((x) => x.pass !== false), checks, comparison: c, writer_lag_max_s: k.writer_lag_s.max }
+}
+
+export interface ValidationMeta {
+  date: string
+  release: string
+  hz: number | null
+  cpu: string
+  wall_s: number
+  cpu_profile: string | null
+}
+
+/** The Markdown table: one row per scenario, "sim / kernel" per cell, a mark on a failed cell. */
+export function formatValidation(results: ScenarioResult[], m: ValidationMeta): string {
+  const names = results[0]?.checks.map((c) => c.name) ?? []
+  const cell = (c: Check) => `${c.sim === '' ? '' : `${c.sim} / `}${c.kernel}${c.pass === false ? ' **x**' : ''}`
+  const head = `| scenario | ${names.join(' | ')} | pass |\n|---|${names.map(() => '---|').join('')}---|\n`
+  const rows = results.map((r) => `| ${r.name} | ${r.checks.map(cell).join(' | ')} | ${r.pass ? 'yes' : '**no**'} |`).join('\n')
+  const passed = results.filter((r) => r.pass).length
+  return (
+    `Linux ${m.release}, HZ ${m.hz ?? 'unknown'}, ${m.cpu}; ${m.date}; ${m.wall_s} s in all; CPU profile: ${m.cpu_profile ?? 'xeon-x5560 (the paper\'s; CPU cells not judged)'}\n` +
+    `cells: simulator / kernel ("final state": ${EXACT_COUNTERS.join('/')}); **x** = outside its band\n\n` +
+    head +
+    rows +
+    `\n\n${passed} of ${results.length} scenarios pass.\n`
+  )
+}
