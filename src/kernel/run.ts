@@ -302,6 +302,10 @@ export async function kernelRun(config: Experiment, opts: KernelRunOptions): Pro
     }
     const runWall = (performance.now() - t0) / 1000
     const cpuEnd = lastCpu
+    // run 0 returns once ksmd has finished its batch (run_store() takes ksm_thread_mutex, which
+    // ksmd holds while it scans): the counters read after it are one consistent state, not one
+    // with a page between leaving a tree and entering another.
+    sysfs.write('run', '0')
     const finalCounters = sysfs.counters()
 
     const name = kernelLaneName(release())
@@ -323,7 +327,8 @@ export async function kernelRun(config: Experiment, opts: KernelRunOptions): Pro
     const laneSummary = kernelLaneSummary(name, series, {
       runWallS: (lastWall - t0) / 1000,
       cpuNs: cpuEnd.ns - cpu0.ns,
-      workloadDone: lane.workloadDoneTimes().map((x) => (x === null ? null : Math.round(x * 1e6) / 1e6))
+      workloadDone: lane.workloadDoneTimes().map((x) => (x === null ? null : Math.round(x * 1e6) / 1e6)),
+      final: { counters: finalCounters, base }
     })
     const summary: KernelSummary = {
       schema: 'samepage-lab/summary@1',

@@ -96,7 +96,17 @@ function r6(x: number): number {
 }
 
 /** The lane summary of `samepage run`'s schema, from a kernel run's series. */
-export function kernelLaneSummary(name: string, series: Series, o: { runWallS: number; cpuNs: number; workloadDone: (number | null)[] }): LaneSummary {
+export function kernelLaneSummary(
+  name: string,
+  series: Series,
+  o: {
+    runWallS: number
+    cpuNs: number
+    workloadDone: (number | null)[]
+    /** The counters at the end (read with ksmd stopped) and at t = 0: the summary's final state. */
+    final?: { counters: Record<KsmCounter, number>; base: Record<KsmCounter, number> }
+  }
+): LaneSummary {
   const col = (m: Parameters<Series['column']>[0]) => series.column(m)
   const last = (m: Parameters<Series['column']>[0]) => {
     const c = col(m)
@@ -108,7 +118,11 @@ export function kernelLaneSummary(name: string, series: Series, o: { runWallS: n
   }
   let cpuMax = 0
   for (const v of col('cpu_percent')) cpuMax = Math.max(cpuMax, v)
-  const gained = last('pages_sharing') + last('ksm_zero_pages') - (first('pages_sharing') + first('ksm_zero_pages'))
+  const fc = o.final?.counters
+  const fb = o.final?.base
+  const gauge = (m: 'pages_shared' | 'pages_sharing' | 'pages_unshared' | 'pages_volatile' | 'stable_node_chains' | 'stable_node_dups' | 'ksm_zero_pages') => (fc ? nz(fc[m]) : last(m))
+  const event = (m: 'full_scans' | 'pages_scanned' | 'pages_skipped') => (fc && fb ? nz(fc[m]) - nz(fb[m]) : last(m))
+  const gained = gauge('pages_sharing') + gauge('ksm_zero_pages') - (first('pages_sharing') + first('ksm_zero_pages'))
   const s3 = (m: 'sharing_ratio' | 'saved_mib') => {
     const s = stat3(col(m))
     return { mean: r6(s.mean), max: r6(s.max), final: r6(s.final) }
@@ -119,22 +133,22 @@ export function kernelLaneSummary(name: string, series: Series, o: { runWallS: n
     sharing_ratio: s3('sharing_ratio'),
     saved_mib: s3('saved_mib'),
     cpu_percent: { mean: r6(o.runWallS > 0 ? (o.cpuNs / (o.runWallS * 1e9)) * 100 : 0), max: r6(cpuMax) },
-    pages_shared: last('pages_shared'),
-    pages_sharing: last('pages_sharing'),
+    pages_shared: gauge('pages_shared'),
+    pages_sharing: gauge('pages_sharing'),
     pages_sharing_gained: gained,
     cpu_ns_per_shared_page: cpuPerSharedPage(o.cpuNs, gained),
-    pages_unshared: last('pages_unshared'),
-    pages_volatile: last('pages_volatile'),
-    full_scans: last('full_scans'),
-    stable_node_chains: last('stable_node_chains'),
-    stable_node_dups: last('stable_node_dups'),
-    pages_scanned: last('pages_scanned'),
+    pages_unshared: gauge('pages_unshared'),
+    pages_volatile: gauge('pages_volatile'),
+    full_scans: event('full_scans'),
+    stable_node_chains: gauge('stable_node_chains'),
+    stable_node_dups: gauge('stable_node_dups'),
+    pages_scanned: event('pages_scanned'),
     hints: { pushed: 0, popped: 0, dropped: 0 },
     cow_breaks: last('cow_breaks'),
     vm_exits: 0,
     cross_tenant_merges: last('cross_tenant_merges'),
-    ksm_zero_pages: last('ksm_zero_pages'),
-    pages_skipped: last('pages_skipped'),
+    ksm_zero_pages: gauge('ksm_zero_pages'),
+    pages_skipped: event('pages_skipped'),
     invariants_checked: false,
     workload_done_s: o.workloadDone
   }
