@@ -349,3 +349,58 @@ describe('CPU profile files and how lanes draw', () => {
     expect(ker.color).toBe(sim.color)
   })
 })
+
+describe('kernel CLI: bad input and hosts that cannot run it (fake sysfs, no kernel touched)', () => {
+  const BIN = join(import.meta.dirname, '..', 'bin', 'samepage.js')
+  const cli = async (args: string[], env: Record<string, string>) => {
+    const { execFile } = await import('node:child_process')
+    return new Promise<{ code: number; stdout: string; stderr: string }>((res) => {
+      execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } }, (err, stdout, stderr) => res({ code: err ? (err as { code: number }).code : 0, stdout, stderr }))
+    })
+  }
+  const oneLine = (r: { code: number; stderr: string }, re: RegExp) => {
+    expect(r.code).toBe(2)
+    expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    expect(r.stderr).toMatch(re)
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'samepage-kcli-'))
+  const hintOnly = join(dir, 'hint.samepage.json')
+  writeFileSync(hintOnly, JSON.stringify({ schema: 'samepage-lab/experiment@1', name: 'h', duration_s: 5, sample_every_s: 1, vms: [{ name: 'a', memory_mib: 16, workload: { kind: 'idle' } }], lanes: [{ name: 'H', scanner: { kind: 'hint' } }] }))
+  const ksmCfg = join(dir, 'ksm.samepage.json')
+  writeFileSync(ksmCfg, JSON.stringify({ schema: 'samepage-lab/experiment@1', name: 'k', duration_s: 5, sample_every_s: 1, vms: [{ name: 'a', memory_mib: 16, workload: { kind: 'idle' } }], lanes: [{ name: 'K', scanner: { kind: 'ksm' } }] }))
+  const state = join(dir, 'state.json')
+
+  it('an unknown subcommand, a config with no ksm lane, and a missing KSM folder are one line, exit 2', async () => {
+    oneLine(await cli(['kernel', 'bogus'], {}), /unknown subcommand "bogus"/)
+    oneLine(await cli(['kernel', 'run', hintOnly], {}), /^samepage: lanes: no lane has scanner kind "ksm"/)
+    const r = await cli(['kernel', 'run', ksmCfg], { SAMEPAGE_KSM_SYSFS: join(dir, 'no-ksm'), SAMEPAGE_KSM_STATE: state })
+    oneLine(r, process.getuid?.() === 0 ? /no-ksm not found: this kernel has no KSM/ : /needs root/)
+  })
+
+  it.skipIf(process.getuid?.() !== 0)('KSM already running or holding pages is refused unless --force, before anything changes', async () => {
+    const s = fakeSysfs({ run: '1' })
+    oneLine(await cli(['kernel', 'run', ksmCfg], { SAMEPAGE_KSM_SYSFS: s.root, SAMEPAGE_KSM_STATE: state }), /KSM is already running/)
+    writeFileSync(join(s.root, 'run'), '0')
+    writeFileSync(join(s.root, 'pages_shared'), '12')
+    oneLine(await cli(['kernel', 'run', ksmCfg], { SAMEPAGE_KSM_SYSFS: s.root, SAMEPAGE_KSM_STATE: state }), /pages_shared is 12/)
+    expect(read(s, 'pages_to_scan')).toBe('100')
+    expect(existsSync(state)).toBe(false)
+  })
+
+  it('kernel restore: nothing to do without a state file; with one from a dead run, the knobs come back', async () => {
+    const none = await cli(['kernel', 'restore'], { SAMEPAGE_KSM_STATE: join(dir, 'none.json') })
+    expect(none.code).toBe(0)
+    expect(none.stdout).toMatch(/nothing to restore/)
+    const s = fakeSysfs()
+    createState(state, s, s.record())
+    const doc = JSON.parse(readFileSync(state, 'utf8'))
+    writeFileSync(state, JSON.stringify({ ...doc, pid: 2 ** 22 + 4321 }))
+    writeFileSync(join(s.root, 'run'), '1')
+    writeFileSync(join(s.root, 'sleep_millisecs'), '5')
+    const r = await cli(['kernel', 'restore'], { SAMEPAGE_KSM_STATE: state, SAMEPAGE_KSM_SYSFS: s.root })
+    expect(r.code).toBe(0)
+    expect(read(s, 'run')).toBe('0')
+    expect(read(s, 'sleep_millisecs')).toBe('20')
+    expect(existsSync(state)).toBe(false)
+  })
+})
