@@ -9,8 +9,10 @@
  *   sample interval, whichever is larger (samples are the time resolution);
  * - saved pages over time: mean |sim - kernel| within GAP_BAND of the kernel's final;
  * - full_scans: within TIME_BAND (passes are the same clock as the timing), or 1;
- * - ksmd CPU: within CPU_BAND when the simulator runs with this host's CPU profile
- *   (`kernel calibrate`); with the paper's Xeon profile the cell is shown, not judged;
+ * - ksmd CPU per scanned page: within CPU_BAND when the simulator runs with this host's CPU
+ *   profile (`kernel calibrate`); with the paper's Xeon profile it is shown, not judged. CPU %
+ *   is shown, not judged: it is CPU per page times the scan rate, whose gap full_scans and the
+ *   timing cells judge already;
  * - the writer never fell a sample interval behind real time (else the run did not happen as
  *   the config says, and the scenario fails).
  */
@@ -72,8 +74,13 @@ export function checkScenario(s: Scenario, c: Comparison, k: KernelInfo, hostPro
   checks.push({ name: 'gap mean/max (%)', sim: f(c.saved_gap_pct.mean, 1), kernel: f(c.saved_gap_pct.max, 1), pass: c.saved_gap_pct.mean <= GAP_BAND_PCT })
   checks.push({ name: 'full_scans', sim: String(c.sim.final.full_scans), kernel: String(c.kernel.final.full_scans), pass: within(c.sim.final.full_scans, c.kernel.final.full_scans, TIME_BAND, 1) })
   checks.push({ name: 'scan rate (pages/s)', sim: f(c.sim.scan_rate, 0), kernel: f(c.kernel.scan_rate, 0), pass: null })
-  checks.push({ name: 'ksmd CPU %', sim: f(c.sim.cpu_percent, 3), kernel: f(c.kernel.cpu_percent, 3), pass: hostProfile ? within(c.sim.cpu_percent, c.kernel.cpu_percent, CPU_BAND, 0) : null })
-  checks.push({ name: 'CPU ns/scanned page', sim: f(c.sim.cpu_ns_per_scanned_page, 0), kernel: f(c.kernel.cpu_ns_per_scanned_page, 0), pass: null })
+  checks.push({ name: 'ksmd CPU %', sim: f(c.sim.cpu_percent, 3), kernel: f(c.kernel.cpu_percent, 3), pass: null })
+  checks.push({
+    name: 'CPU ns/scanned page',
+    sim: f(c.sim.cpu_ns_per_scanned_page, 0),
+    kernel: f(c.kernel.cpu_ns_per_scanned_page, 0),
+    pass: hostProfile ? within(c.sim.cpu_ns_per_scanned_page, c.kernel.cpu_ns_per_scanned_page, CPU_BAND, 0) : null
+  })
   checks.push({ name: 'writer lag max (ms)', sim: '', kernel: f(k.writer_lag_s.max * 1000, 1), pass: !k.fell_behind })
   return { name: s.name, what: s.what, pass: checks.every((x) => x.pass !== false), checks, comparison: c, writer_lag_max_s: k.writer_lag_s.max }
 }
