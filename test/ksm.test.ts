@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { KsmRig } from './harness.ts'
+import { KsmRig, visit } from './harness.ts'
 
 describe('KSM scanner (mm/ksm.c behaviour)', () => {
   it('a new page needs two visits before it can enter the unstable tree', () => {
@@ -42,7 +42,7 @@ describe('KSM scanner (mm/ksm.c behaviour)', () => {
     r.ksm.wake(0) // the next visit starts a new pass: the tree starts empty, then takes page 0
     expect(r.ksm.unstable.inorder()).toEqual([0])
     expect(r.ksm.pages_unshared).toBe(4) // items of the old pass still count until revisited
-    r.ksm.scanPages(3) // the rest of the pass
+    visit(r.ksm, 3) // the rest of the pass
     expect(r.ksm.unstable.inorder().sort()).toEqual([0, 1, 2, 3])
     expect(r.ksm.pages_unshared).toBe(4)
   })
@@ -118,12 +118,33 @@ describe('KSM scanner (mm/ksm.c behaviour)', () => {
     r.check()
   })
 
-  it('pages_to_scan pages are visited per wake-up, then it sleeps sleep_millisecs', () => {
+  it('pages_to_scan pages are visited per wake-up, then it sleeps sleep_millisecs (whole jiffies of the 3.0 wheel)', () => {
     const r = new KsmRig(1000, { pagesToScan: 100 })
     for (let i = 0; i < 1000; i++) r.write(i, i)
     r.ksm.wake(1)
     expect(r.ksm.pages_scanned).toBe(100)
-    expect(r.ksm.nextWake).toBeGreaterThan(1.02)
-    expect(r.ksm.nextWake).toBeLessThan(1.03)
+    expect(r.ksm.nextWake).toBeCloseTo(1.02, 12) // the batch ends within jiffy 250; 5 jiffies on
+  })
+
+  it('a wake-up that reaches the end of a pass stops there (ksm_do_scan returns); the next starts the new pass at the first page', () => {
+    const r = new KsmRig(200, { pagesToScan: 100 })
+    for (let i = 0; i < 150; i++) r.write(i, i) // pages 150-199 are not present
+    r.ksm.wake(0)
+    expect(r.ksm.pages_scanned).toBe(100)
+    r.ksm.wake(0.02)
+    expect(r.ksm.pages_scanned).toBe(150) // 50 pages, then the end of the pass: the wake-up is over
+    expect(r.ksm.full_scans).toBe(1)
+    r.ksm.wake(0.04)
+    expect(r.ksm.pages_scanned).toBe(250) // pages 0-99 of pass 2
+    expect(r.ksm.full_scans).toBe(1)
+  })
+
+  it('a wake-up over memory with no present page ends one pass and moves no cursor', () => {
+    const r = new KsmRig(100, { pagesToScan: 100 })
+    for (let k = 0; k < 25; k++) r.ksm.wake(k * 0.02)
+    expect(r.ksm.full_scans).toBe(25) // seqnr++ once per wake-up, as scan_get_next_rmap_item does
+    r.write(0, 1) // a page appears at the start of the first VM
+    r.ksm.wake(0.5)
+    expect(r.ksm.pages_scanned).toBe(1) // the new pass starts at page 0 and finds it
   })
 })

@@ -20,6 +20,7 @@ import { kernelRun, KernelUsageError, pickKsmLane, type KernelRunResult } from '
 import { runCalibration } from '../kernel/calibrate.ts'
 import { checkScenario, formatValidation, type ScenarioResult } from '../kernel/validate.ts'
 import { validationScenarios } from '../kernel/scenarios.ts'
+import { timerWheelOf } from '../kernel/proc.ts'
 import { defaultStatePath, readState, restoreFromState } from '../kernel/state.ts'
 import { KsmSysfs, KSM_SYSFS } from '../kernel/sysfs.ts'
 import { renderChartPng } from './png.ts'
@@ -154,9 +155,19 @@ export function simulateLane(config: Experiment, laneIndex: number, assets?: Ass
 export async function compareOnKernel(config: Experiment, assets: Assets | undefined, laneName: string | undefined, force: boolean, io: CliIo) {
   const { index } = pickKsmLane(config, laneName)
   const k = await runOnKernel(config, assets, laneName, force, io)
-  const sim = simulateLane(config, index, assets)
+  const sim = simulateLane(withHostTimer(config, k.summary.kernel), index, assets)
   const comparison = compareRuns(sim, { series: k.series, summary: k.summary.lanes[0], cpuNs: k.summary.kernel.ksmd_cpu_ns }, config.duration_s)
   return { kernel: k, sim, comparison, laneIndex: index }
+}
+
+/**
+ * The config as the simulator should run it to compare with this kernel: ksmd's sleep on this
+ * kernel's timer (its CONFIG_HZ, and the wheel of its release), unless the config or its CPU
+ * profile file names them.
+ */
+export function withHostTimer(config: Experiment, k: { hz: number | null; release: string }): Experiment {
+  if (config.host.cpu_profile_file !== undefined) return config
+  return { ...config, host: { ...config.host, hz: config.host.hz ?? k.hz ?? undefined, timer_wheel: config.host.timer_wheel ?? timerWheelOf(k.release) } }
 }
 
 async function comparePng(config: Experiment, laneIndex: number, sim: { series: Series }, k: KernelRunResult): Promise<Uint8Array> {

@@ -242,7 +242,11 @@ export const HostSchema = z.strictObject({
    * A CPU profile file (`samepage kernel calibrate -o`), replacing cpu_profile's costs; relative
    * paths resolve against the experiment file's folder.
    */
-  cpu_profile_file: z.string().min(1).max(4096).optional()
+  cpu_profile_file: z.string().min(1).max(4096).optional(),
+  /** The host kernel's CONFIG_HZ; defaults to the CPU profile's (250 for the paper's host). */
+  hz: int(10, 10_000).optional(),
+  /** The host kernel's timer wheel: `cascading` (before Linux 4.8) or `non-cascading` (4.8+). */
+  timer_wheel: z.enum(['cascading', 'non-cascading']).optional()
 })
 
 export const ExperimentSchema = z

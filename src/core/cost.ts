@@ -4,12 +4,17 @@
  * scanner CPU % = modelled scanner CPU time / simulated time, in percent of one core, as `top`
  * shows ksmd. Sources of every constant: docs/model.md.
  */
+import type { TimerWheel } from './timer.ts'
 
 export interface CpuProfile {
   id: string
   label: string
   cores: number
   ghz: number
+  /** The host kernel's CONFIG_HZ: ksmd's sleep is counted in jiffies of 1/hz s (src/core/timer.ts). */
+  hz: number
+  /** The host kernel's timer wheel: `cascading` before Linux 4.8, `non-cascading` since. */
+  timer_wheel: TimerWheel
   /** rmap item lookup and follow_page() for one page handed to cmp_and_merge_page. */
   page_visit_ns: number
   /** Walking past one guest page that is not present in the host. */
@@ -47,6 +52,10 @@ export const XEON_X5560_PRIOR: CpuProfile = {
   label: 'Intel Xeon X5560, 2.80 GHz, 4 cores (the paper, section 5)',
   cores: 4,
   ghz: 2.8,
+  // Linux 3.0.4 (the paper, section 5): the cascading wheel, and HZ 250, kernel/Kconfig.hz's
+  // default (docs/model.md, "Scan period": for 20 ms sleeps HZ 100, 250 and 1000 give one period).
+  hz: 250,
+  timer_wheel: 'cascading',
   page_visit_ns: 400,
   page_skip_ns: 15,
   checksum_ns: 1460,

@@ -4,7 +4,8 @@
  * Pure: parsing and validation; the host reads the file (src/host/node/assets.ts).
  *
  *   { "schema": "samepage-lab/cpu-profile@1", "profile": { "id": ..., "label": ..., "cores": 2,
- *     "ghz": 0, "page_visit_ns": ..., ... every cost of CpuProfile }, "...": "informative" }
+ *     "ghz": 0, "hz": 250, "timer_wheel": "non-cascading", "page_visit_ns": ..., ... every cost
+ *     of CpuProfile }, "...": "informative" }
  */
 import type { CpuProfile } from './cost.ts'
 
@@ -29,11 +30,13 @@ export function parseCpuProfileFile(text: string, name: string): CpuProfile {
   for (const k of ['id', 'label'] as const) if (typeof p[k] !== 'string' || (p[k] as string).length === 0) throw new CpuProfileFormatError(`${name}: profile.${k}: expected a non-empty string`)
   if (!Number.isInteger(p.cores) || (p.cores as number) < 1 || (p.cores as number) > 1024) throw new CpuProfileFormatError(`${name}: profile.cores: expected an integer from 1 to 1024`)
   if (typeof p.ghz !== 'number' || !(p.ghz >= 0)) throw new CpuProfileFormatError(`${name}: profile.ghz: expected a number >= 0`)
+  if (!Number.isInteger(p.hz) || (p.hz as number) < 10 || (p.hz as number) > 10_000) throw new CpuProfileFormatError(`${name}: profile.hz: expected the kernel's CONFIG_HZ, an integer from 10 to 10000`)
+  if (p.timer_wheel !== 'cascading' && p.timer_wheel !== 'non-cascading') throw new CpuProfileFormatError(`${name}: profile.timer_wheel: expected "cascading" or "non-cascading"`)
   for (const k of PROFILE_COSTS) {
     const v = p[k]
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1e9) throw new CpuProfileFormatError(`${name}: profile.${k}: expected nanoseconds from 0 to 1e9`)
   }
-  const out: Record<string, unknown> = { id: p.id, label: p.label, cores: p.cores, ghz: p.ghz }
+  const out: Record<string, unknown> = { id: p.id, label: p.label, cores: p.cores, ghz: p.ghz, hz: p.hz, timer_wheel: p.timer_wheel }
   for (const k of PROFILE_COSTS) out[k] = p[k]
   return out as unknown as CpuProfile
 }

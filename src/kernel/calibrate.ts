@@ -25,6 +25,7 @@ import { makeSnapshotHeader, type Snapshot } from '../core/snapshot.ts'
 import { manyCopiesSnapshot, staticSnapshot } from './scenarios.ts'
 import { hash32 } from '../core/rng.ts'
 import type { KernelSummary } from './summary.ts'
+import { timerWheelOf } from './proc.ts'
 
 export interface CalibrationScenario {
   name: string
@@ -124,7 +125,9 @@ export async function runCalibration(o: { kernelRun: (s: CalibrationScenario) =>
     id: 'host',
     label: `${info?.cpu_model ?? 'this host'}, Linux ${info?.release ?? '?'} (kernel calibrate)`,
     cores: o.cores ?? XEON_X5560.cores,
-    ghz: 0
+    ghz: 0,
+    hz: info?.hz ?? XEON_X5560.hz,
+    timer_wheel: timerWheelOf(info?.release ?? '')
   }
   const fit = fitProfile(prior, targets)
   let text = `ksmd CPU on this host (${prior.label}), per scanned page at the simulator's scan rate: measured, with the paper's Xeon costs, and fitted\n`

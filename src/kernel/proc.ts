@@ -114,3 +114,14 @@ export class ProcReader {
     }
   }
 }
+
+/**
+ * The timer wheel of a kernel release: the non-cascading wheel replaced the cascading one in
+ * Linux 4.8 (kernel/time/timer.c, commit 500462a9de65 "timers: Switch to a non-cascading wheel").
+ */
+export function timerWheelOf(release: string): 'cascading' | 'non-cascading' {
+  const m = /^(\d+)\.(\d+)/.exec(release)
+  if (!m) return 'non-cascading'
+  const [maj, min] = [Number(m[1]), Number(m[2])]
+  return maj > 4 || (maj === 4 && min >= 8) ? 'non-cascading' : 'cascading'
+}

@@ -21,6 +21,7 @@ import { OpCounts, type CpuProfile } from '../cost.ts'
 import type { HintStack } from '../hintstack.ts'
 import type { HostMemory } from '../memory.ts'
 import type { StableTree } from '../stable.ts'
+import { wakeAfterSleep } from '../timer.ts'
 import type { Scanner } from './scanner.ts'
 
 export const HASH_TABLE_SIZE_DEFAULT = 1 << 18
@@ -79,9 +80,9 @@ export class HintScanner implements Scanner {
   }
 
   wake(now: number): void {
-    const sleep = this.params.sleep_millisecs / 1000
+    const sleepMs = this.params.sleep_millisecs
     if (this.stack.depth === 0) {
-      this.nextWake = now + sleep
+      this.nextWake = wakeAfterSleep(now, sleepMs, this.cost)
       return
     }
     const before = this.cpuNs
@@ -92,7 +93,7 @@ export class HintScanner implements Scanner {
       if (gp < 0) break
       this.scanHinted(gp)
     }
-    this.nextWake = now + (this.cpuNs - before) * 1e-9 + sleep
+    this.nextWake = wakeAfterSleep(now + (this.cpuNs - before) * 1e-9, sleepMs, this.cost)
   }
 
   /**
