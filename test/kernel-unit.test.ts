@@ -404,3 +404,25 @@ describe('kernel CLI: bad input and hosts that cannot run it (fake sysfs, no ker
     expect(existsSync(state)).toBe(false)
   })
 })
+
+describe('a kernel result in the app', () => {
+  it('kernel.result.json validates as a result and its lane loads as kernel-ksm (drawn dashed)', async () => {
+    const { buildResult, resultToText, parseResultText } = await import('../src/core/result.ts')
+    const cfg = parseExperiment({ schema: 'samepage-lab/experiment@1', name: 'k', duration_s: 2, sample_every_s: 1, vms: [{ name: 'a', memory_mib: 16, workload: { kind: 'idle' } }], lanes: [{ name: 'Linux 6.18 KSM', scanner: { kind: 'ksm' } }] })
+    const series = new Series()
+    const row = new Float64Array(METRIC_COLUMNS.length)
+    for (const t of [0, 1, 2]) {
+      row[METRIC_INDEX.t_s] = t
+      row[METRIC_INDEX.shared_other] = Number.NaN
+      series.push(row)
+    }
+    const lane = kernelLaneSummary('Linux 6.18 KSM', series, { runWallS: 2, cpuNs: 1e6, workloadDone: [null] })
+    const summary = { schema: 'samepage-lab/summary@1' as const, config_name: 'k', seed: 42, sim_seconds: 2, wall_seconds: 2, total_guest_pages: 4096, lanes: [lane], kernel: { release: '6.18' } }
+    const text = resultToText(buildResult(cfg, summary, [{ name: lane.name, scanner: lane.scanner, columns: series.slice(0) }]))
+    const r = parseResultText(text)
+    if (!r.ok) throw new Error(JSON.stringify(r.issues))
+    expect(r.result.lanes[0].scanner).toBe(KERNEL_SCANNER)
+    expect(Number.isNaN(r.result.lanes[0].column('shared_other')[0])).toBe(true)
+    expect(laneStyles([{ name: 'KSM', scanner: 'ksm', column: () => new Float64Array(0) }, r.result.lanes[0]])[1].dash.length).toBeGreaterThan(0)
+  })
+})
