@@ -26,10 +26,11 @@ import { KsmSysfs, KSM_SYSFS } from '../kernel/sysfs.ts'
 import { renderChartPng } from './png.ts'
 import { loadInput, numberOption, parse, prepareOutDir, UsageError, type CliIo } from './main.ts'
 
-export const KERNEL_USAGE = `  kernel run CONFIG|PRESET [--lane NAME] [--out DIR] [--duration S] [--force] [--json]
+export const KERNEL_USAGE = `  kernel run CONFIG|PRESET|SCENARIO [--lane NAME] [--out DIR] [--duration S] [--force] [--json]
                       run the experiment's guests in real time with this host's ksmd scanning
-                      (root, Linux; 1x real time: use short scenarios)
-  kernel compare CONFIG|PRESET [--lane NAME] [--out DIR] [--duration S] [--force] [--json]
+                      (root, Linux; 1x real time: use short scenarios, e.g. the validation
+                      scenarios static-100-20, copies-mps-16, rewrite-20, ...)
+  kernel compare CONFIG|PRESET|SCENARIO [--lane NAME] [--out DIR] [--duration S] [--force] [--json]
                       kernel run and the simulator on the same config: one table (and compare.png)
   kernel validate [--out DIR] [--cpu-profile FILE] [--only NAME,...] [--json]
                       the battery of docs/kernel-validation.md, pass/fail per scenario (~4 min)
@@ -71,6 +72,15 @@ const RUN_OPTIONS = {
 /** The config and its files, as `samepage run` loads them. */
 function loadConfig(positional: string | undefined, durationArg: string | undefined): { config: Experiment; assets?: Assets; baseDir: string } {
   const duration = numberOption('duration', durationArg, (n: number) => n > 0, 'a positive number of seconds')
+  // A scenario of the validation battery by name (its snapshots are built in memory).
+  const scenario = validationScenarios().find((s) => s.name === positional)
+  if (scenario) {
+    const doc = structuredClone(scenario.config) as unknown as Record<string, unknown>
+    if (duration !== undefined) overrideDuration(doc, duration)
+    const v = validateExperiment(doc)
+    if (!v.ok) throw new ConfigError(v.issues)
+    return { config: v.config, assets: scenario.assets, baseDir: process.cwd() }
+  }
   const { doc, baseDir } = loadInput(positional)
   if (duration !== undefined && doc !== null && typeof doc === 'object' && !Array.isArray(doc)) overrideDuration(doc as Record<string, unknown>, duration)
   const v = validateExperiment(doc)
@@ -127,7 +137,7 @@ function kernelLine(r: KernelRunResult): string {
     `${r.summary.config_name} on Linux ${k.release} (HZ ${k.hz ?? 'unknown'}, ${k.cpu_model}): ${r.summary.sim_seconds} s, lane "${r.sourceLane}" knobs\n` +
     `pages_shared ${l.pages_shared}  pages_sharing ${l.pages_sharing}  pages_unshared ${l.pages_unshared}  pages_volatile ${l.pages_volatile}  ksm_zero_pages ${l.ksm_zero_pages}  ` +
     `stable_node_chains ${l.stable_node_chains}  stable_node_dups ${l.stable_node_dups}  full_scans ${l.full_scans}  pages_scanned ${l.pages_scanned}\n` +
-    `ksmd CPU ${l.cpu_percent.mean.toFixed(3)} % (${k.ksmd_cpu_ticks} ticks at ${k.clk_tck}/s; ${k.cpu_source})  writer lag max ${(k.writer_lag_s.max * 1000).toFixed(1)} ms, mean ${(k.writer_lag_s.mean * 1000).toFixed(1)} ms${k.fell_behind ? '  FELL BEHIND' : ''}\n`
+    `ksmd CPU ${l.cpu_percent.mean.toFixed(3)} % (${k.ksmd_cpu_ticks} ticks at ${k.clk_tck}/s; ${k.cpu_source}), waiting for a CPU ${Number.isFinite(k.ksmd_wait_percent) ? k.ksmd_wait_percent.toFixed(1) : '-'} %  writer lag max ${(k.writer_lag_s.max * 1000).toFixed(1)} ms, mean ${(k.writer_lag_s.mean * 1000).toFixed(1)} ms${k.fell_behind ? '  FELL BEHIND' : ''}\n`
   )
 }
 

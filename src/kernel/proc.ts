@@ -26,6 +26,13 @@ export function parseSchedstatNs(text: string): number {
   return v
 }
 
+/** Second field of /proc/PID/schedstat: time spent runnable, waiting for a CPU, ns. */
+export function parseSchedstatWaitNs(text: string): number {
+  const v = Number(text.trim().split(/\s+/)[1])
+  if (!Number.isFinite(v)) throw new Error('not a /proc/PID/schedstat line')
+  return v
+}
+
 /** CONFIG_HZ from a kernel config's text, or null. */
 export function parseConfigHz(config: string): number | null {
   const m = /^CONFIG_HZ=(\d+)$/m.exec(config)
@@ -64,15 +71,14 @@ export class ProcReader {
   }
 
   /** ksmd's CPU: clock ticks (utime + stime) and, where schedstat exists, nanoseconds. */
-  cpu(pid: number): { ticks: number; ns: number | null } {
+  cpu(pid: number): { ticks: number; ns: number | null; waitNs: number | null } {
     const ticks = parseStatTicks(readFileSync(join(this.proc, String(pid), 'stat'), 'utf8'))
-    let ns: number | null = null
     try {
-      ns = parseSchedstatNs(readFileSync(join(this.proc, String(pid), 'schedstat'), 'utf8'))
+      const text = readFileSync(join(this.proc, String(pid), 'schedstat'), 'utf8')
+      return { ticks, ns: parseSchedstatNs(text), waitNs: parseSchedstatWaitNs(text) }
     } catch {
-      ns = null
+      return { ticks, ns: null, waitNs: null }
     }
-    return { ticks, ns }
   }
 
   /** CONFIG_HZ from /proc/config.gz or /boot/config-RELEASE; null when neither is readable. */

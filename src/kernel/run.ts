@@ -235,9 +235,9 @@ export async function kernelRun(config: Experiment, opts: KernelRunOptions): Pro
     const warmupWall = (performance.now() - bootStart) / 1000
 
     const clkTck = clockTicksPerSecond()
-    const readCpu = (): { ticks: number; ns: number; source: 'schedstat' | 'stat' } => {
+    const readCpu = (): { ticks: number; ns: number; waitNs: number; source: 'schedstat' | 'stat' } => {
       const c = proc.cpu(ksmdPid)
-      return c.ns !== null ? { ticks: c.ticks, ns: c.ns, source: 'schedstat' } : { ticks: c.ticks, ns: (c.ticks * 1e9) / clkTck, source: 'stat' }
+      return c.ns !== null ? { ticks: c.ticks, ns: c.ns, waitNs: c.waitNs ?? Number.NaN, source: 'schedstat' } : { ticks: c.ticks, ns: (c.ticks * 1e9) / clkTck, waitNs: Number.NaN, source: 'stat' }
     }
     const singleTenant = new Set(config.vms.map((v) => v.tenant)).size === 1
     const series = new Series()
@@ -318,6 +318,7 @@ export async function kernelRun(config: Experiment, opts: KernelRunOptions): Pro
       ksmd_cpu_ticks: cpuEnd.ticks - cpu0.ticks,
       ksmd_cpu_ns: Math.round(cpuEnd.ns - cpu0.ns),
       cpu_source: cpu0.source,
+      ksmd_wait_percent: Math.round(((cpuEnd.waitNs - cpu0.waitNs) / ((lastWall - t0) * 1e6)) * 100 * 1000) / 1000,
       writer_lag_s: { max: Math.round(lag.max * 1e6) / 1e6, mean: Math.round(lag.mean * 1e6) / 1e6 },
       fell_behind: lag.max > every,
       knobs: Object.fromEntries(Object.entries(knobs).filter(([k]) => sysfs.has(k))) as Record<string, string>,

@@ -26,6 +26,11 @@ export interface KernelInfo {
   /** ksmd's CPU time over the measured run, ns (schedstat when present, else ticks). */
   ksmd_cpu_ns: number
   cpu_source: 'schedstat' | 'stat'
+  /**
+   * Time ksmd spent runnable but waiting for a CPU (schedstat's second field), % of the run's wall
+   * time; NaN without schedstat. Other processes on the host take that time from its scan rate.
+   */
+  ksmd_wait_percent: number
   /** How far the guest writes landed behind their simulated time, seconds. */
   writer_lag_s: { max: number; mean: number }
   /** The writer fell more than one sample interval behind at some point. */

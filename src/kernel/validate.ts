@@ -81,6 +81,7 @@ export function checkScenario(s: Scenario, c: Comparison, k: KernelInfo, hostPro
     kernel: f(c.kernel.cpu_ns_per_scanned_page, 0),
     pass: hostProfile ? within(c.sim.cpu_ns_per_scanned_page, c.kernel.cpu_ns_per_scanned_page, CPU_BAND, 0) : null
   })
+  checks.push({ name: 'ksmd waiting for a CPU (%)', sim: '', kernel: f(k.ksmd_wait_percent, 1), pass: null })
   checks.push({ name: 'writer lag max (ms)', sim: '', kernel: f(k.writer_lag_s.max * 1000, 1), pass: !k.fell_behind })
   return { name: s.name, what: s.what, pass: checks.every((x) => x.pass !== false), checks, comparison: c, writer_lag_max_s: k.writer_lag_s.max }
 }
