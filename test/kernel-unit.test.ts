@@ -296,6 +296,47 @@ describe('comparison figures and verdicts', () => {
     // A writer that fell behind fails the scenario whatever the counters.
     expect(checkScenario(sc, eq, { ...info, fell_behind: true }, false).pass).toBe(false)
   })
+
+  it('timing is judged on a quiet host and only shown when ksmd waited for a CPU past the band', () => {
+    const sc = validationScenarios()[0]
+    const mk = (pts: [number, number, number][]) => series(pts)
+    const sim = mk([
+      [0, 0, 0],
+      [1, 100, 100],
+      [2, 100, 200],
+      [3, 100, 300]
+    ])
+    const ker = mk([
+      [0, 0, 0],
+      [1, 0, 100],
+      [2, 0, 200],
+      [3, 100, 300]
+    ])
+    const c = compareRuns({ series: sim, summary: summaryOf(sim, 300), cpuNs: 1 }, { series: ker, summary: summaryOf(ker, 300), cpuNs: 1 }, 3)
+    const base = { writer_lag_s: { max: 0.01, mean: 0 }, fell_behind: false }
+    const quiet = checkScenario(sc, c, { ...base, ksmd_wait_percent: 5 } as Parameters<typeof checkScenario>[2], false)
+    expect(quiet.checks.find((x) => x.name === 't50 (s)')?.pass).toBe(false)
+    const busy = checkScenario(sc, c, { ...base, ksmd_wait_percent: 40 } as Parameters<typeof checkScenario>[2], false)
+    expect(busy.host_busy).toBe(true)
+    expect(busy.checks.find((x) => x.name === 't50 (s)')?.pass).toBeNull()
+    // The gap over time is judged either way (it is the sharing, not the pace).
+    expect(busy.checks.find((x) => x.name === 'gap mean/max (%)')?.pass).toBe(false)
+  })
+
+  it('the smart-scan scenario holds every final counter exact but pages_unshared', () => {
+    const sc = validationScenarios().find((x) => x.name === 'static-smart-scan')
+    if (!sc) throw new Error('scenario gone')
+    const s = series([
+      [0, 0, 0],
+      [1, 100, 100]
+    ])
+    const sum = summaryOf(s, 100)
+    const info = { writer_lag_s: { max: 0.01, mean: 0 }, fell_behind: false, ksmd_wait_percent: 1 } as Parameters<typeof checkScenario>[2]
+    const unshared = compareRuns({ series: s, summary: sum, cpuNs: 1 }, { series: s, summary: { ...sum, pages_unshared: 4096 }, cpuNs: 1 }, 1)
+    expect(checkScenario(sc, unshared, info, false).checks[0].pass).toBe(true)
+    const dups = compareRuns({ series: s, summary: sum, cpuNs: 1 }, { series: s, summary: { ...sum, stable_node_dups: 9 }, cpuNs: 1 }, 1)
+    expect(checkScenario(sc, dups, info, false).checks[0].pass).toBe(false)
+  })
 })
 
 describe('lane choice and scenarios', () => {

@@ -23,6 +23,13 @@ export interface Scenario {
   assets: Assets
   /** Memory does not change after t = 0: the final state must be exactly equal. */
   static: boolean
+  /**
+   * Counters of the final state that are shown but not held exact, with the reason. Smart scan
+   * ages every never-merging page in lockstep (they all enter at the same pass), so they are all
+   * in the unstable tree in one pass and all skipped (removed from it) in the next:
+   * pages_unshared then depends on the parity of the pass the run stops in, a timing matter.
+   */
+  notExact?: { counters: string[]; why: string }
 }
 
 /** A fingerprint no other scenario page has: (hash of kind, a, b) with the zero page avoided. */
@@ -77,7 +84,11 @@ interface Knobs {
   advisor_target_scan_time?: number
 }
 
-function scenario(name: string, what: string, o: { duration: number; memMib: number; snaps: Snapshot[]; knobs: Knobs; workload?: ExperimentInput['vms'][number]['workload']; static: boolean }): Scenario {
+function scenario(
+  name: string,
+  what: string,
+  o: { duration: number; memMib: number; snaps: Snapshot[]; knobs: Knobs; workload?: ExperimentInput['vms'][number]['workload']; static: boolean; notExact?: Scenario['notExact'] }
+): Scenario {
   const assets: Assets = new Map()
   const vms = o.snaps.map((s, i) => {
     const file = `${name}-${i}.spsnap`
@@ -93,7 +104,7 @@ function scenario(name: string, what: string, o: { duration: number; memMib: num
     vms,
     lanes: [{ name: 'KSM', scanner: { kind: 'ksm', ...o.knobs } }]
   })
-  return { name, what, config, assets, static: o.static }
+  return { name, what, config, assets, static: o.static, notExact: o.notExact }
 }
 
 /** Every scenario of the battery, in the order `kernel validate` runs them. */
@@ -104,7 +115,14 @@ export function validationScenarios(): Scenario[] {
   return [
     scenario('static-100-20', 'duplicates within and across 2 VMs, 100 pages / 20 ms', { duration: 20, memMib: 32, snaps: two, knobs: { smart_scan: false }, static: true }),
     scenario('static-1000-20', 'the same, 4x the memory, 1000 pages / 20 ms', { duration: 12, memMib: 128, snaps: twoBig, knobs: { pages_to_scan: 1000, smart_scan: false }, static: true }),
-    scenario('static-smart-scan', 'the same at 100 / 20 with smart_scan', { duration: 20, memMib: 32, snaps: two, knobs: { smart_scan: true }, static: true }),
+    scenario('static-smart-scan', 'the same at 100 / 20 with smart_scan', {
+      duration: 20,
+      memMib: 32,
+      snaps: two,
+      knobs: { smart_scan: true },
+      static: true,
+      notExact: { counters: ['pages_unshared'], why: 'unique pages age in lockstep under smart_scan: all in the unstable tree one pass, all skipped the next' }
+    }),
     scenario('static-zero-pages', 'the same at 100 / 20 with use_zero_pages', { duration: 20, memMib: 32, snaps: two, knobs: { use_zero_pages: true, smart_scan: false }, static: true }),
     scenario('copies-mps-256', '600 copies of one page, max_page_sharing 256 (a chain of 3 dups)', { duration: 10, memMib: 16, snaps: copies, knobs: { max_page_sharing: 256, smart_scan: false }, static: true }),
     scenario('copies-mps-16', '600 copies of one page, max_page_sharing 16 (a chain of 38 dups)', { duration: 10, memMib: 16, snaps: copies, knobs: { max_page_sharing: 16, smart_scan: false }, static: true }),
