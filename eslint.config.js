@@ -26,7 +26,7 @@ const VUE_REGEX = '^(vue|@vue/.*|vue-.*|@vitejs/.*)$'
 const NATIVE_REGEX = '^(@napi-rs/.*|playwright(-core)?(/.*)?|tsx(/.*)?)$'
 const CHARTJS_REGEX = '^chart\\.js(/.*)?$'
 
-const ALL_LAYERS = ['core', 'host', 'main', 'preload', 'renderer', 'cli']
+const ALL_LAYERS = ['core', 'host', 'main', 'preload', 'renderer', 'cli', 'kernel']
 
 const layerMessage = (layer, what) => `src/${layer} may not import ${what} (DESIGN.md layers)`
 
@@ -85,10 +85,19 @@ const LAYERS = {
     ]
   },
   cli: {
-    layers: ['core', 'host'],
+    layers: ['core', 'host', 'kernel'],
     packages: [
       { regex: ELECTRON_REGEX, what: 'electron' },
       { regex: VUE_REGEX, what: 'vue' }
+    ]
+  },
+  // The real kernel as a peer (DESIGN.md): sysfs, /proc, guest memory through koffi's FFI.
+  kernel: {
+    layers: ['core'],
+    packages: [
+      { regex: ELECTRON_REGEX, what: 'electron' },
+      { regex: VUE_REGEX, what: 'vue' },
+      { regex: '^(?!koffi$)(@napi-rs/.*|playwright(-core)?(/.*)?|tsx(/.*)?)$', what: 'Node-only packages other than koffi' }
     ]
   }
 }

@@ -8,7 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const outDir = join(root, 'node_modules', '.cache', 'samepage')
-const SOURCE_DIRS = ['src/core', 'src/host', 'src/cli', 'bench']
+const SOURCE_DIRS = ['src/core', 'src/host', 'src/cli', 'src/kernel', 'bench']
 
 /** Newest modification time (ms) of a file or anything under a folder; 0 if missing. */
 export function newestMtime(path) {

@@ -98,4 +98,14 @@ describe('layer rule (DESIGN.md layers)', () => {
     expect(messages).toHaveLength(1)
     expect(messages[0]).toContain('src/preload')
   })
+
+  it('src/kernel may import src/core, node:* and koffi, not src/host; src/cli may import src/kernel, src/core may not', async () => {
+    expect(await layerViolations('src/kernel/example.ts', "import koffi from 'koffi'\nimport { readFileSync } from 'node:fs'\nimport { PAGE_SIZE } from '../core/content.ts'\nexport const k = [koffi, readFileSync, PAGE_SIZE]\n")).toEqual([])
+    const host = await layerViolations('src/kernel/example.ts', "import { loadAssets } from '../host/node/assets.ts'\nexport const l = loadAssets\n")
+    expect(host).toHaveLength(1)
+    expect(host[0]).toContain('src/kernel may not import')
+    expect(await layerViolations('src/cli/example.ts', "import { KsmSysfs } from '../kernel/sysfs.ts'\nexport const K = KsmSysfs\n")).toEqual([])
+    expect(await layerViolations('src/core/example.ts', "import { KsmSysfs } from '../kernel/sysfs.ts'\nexport const K = KsmSysfs\n")).toHaveLength(1)
+    expect(await layerViolations('src/kernel/example.ts', "import { Canvas } from '@napi-rs/canvas'\nexport const C = Canvas\n")).toHaveLength(1)
+  })
 })

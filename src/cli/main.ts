@@ -19,6 +19,9 @@ import { renderChartPng } from './png.ts'
 import { ProgressBar } from './progress.ts'
 import { cmdImage, ImageUsageError } from './image.ts'
 import { cmdDump } from './dump.ts'
+import { cmdKernel, KERNEL_USAGE } from './kernel.ts'
+import { KernelUsageError } from '../kernel/run.ts'
+import { KsmError } from '../kernel/sysfs.ts'
 import { loadAssets, withAbsoluteAssetPaths } from '../host/node/assets.ts'
 import { FileReadError, readRegularTextSync } from '../host/node/read-file.ts'
 import { MAX_CONFIG_BYTES } from '../core/files.ts'
@@ -44,6 +47,7 @@ commands:
   image stats IMAGE... [--json] pages, distinct, zero and ideal sharing within and across images
   dump import DUMP -o SNAPSHOT  hash a raw memory dump (pmemsave) or ELF core (dump-guest-memory)
                       per 4 KiB page into a snapshot a VM can start from (snapshot_file)
+${KERNEL_USAGE}
   validate FILE       check an experiment file (exit 2 and one line per problem if invalid)
   schema              print the JSON Schema of experiment files
   help                this text`
@@ -77,6 +81,8 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
         return await cmdImage(rest, io)
       case 'dump':
         return await cmdDump(rest, io)
+      case 'kernel':
+        return await cmdKernel(rest, io)
       case 'presets':
         noArgs('presets', rest)
         printPresets(io)
@@ -93,14 +99,15 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
         io.stdout(USAGE + '\n')
         return 0
       case undefined:
-        throw new UsageError('no command given (commands: run, reproduce, calibrate, image, dump, presets, validate, schema, help; `samepage help` for more)')
+        throw new UsageError('no command given (commands: run, reproduce, calibrate, image, dump, kernel, presets, validate, schema, help; `samepage help` for more)')
       default:
-        throw new UsageError(`unknown command "${cmd}" (commands: run, reproduce, calibrate, image, dump, presets, validate, schema, help)`)
+        throw new UsageError(`unknown command "${cmd}" (commands: run, reproduce, calibrate, image, dump, kernel, presets, validate, schema, help)`)
     }
   } catch (e) {
     // Every message is one line: control characters in echoed values are escaped (oneLine).
-    if (e instanceof UsageError || e instanceof ImageUsageError || e instanceof ResultDirError) {
-      io.stderr(`samepage: ${oneLine(e.message)}\n`)
+    if (e instanceof UsageError || e instanceof ImageUsageError || e instanceof ResultDirError || e instanceof KernelUsageError || e instanceof KsmError) {
+      io.stderr(`samepage: ${oneLine(e.message)}
+`)
       return 2
     }
     if (e instanceof ConfigError) {
@@ -127,7 +134,7 @@ const RUN_OPTIONS = {
   json: { type: 'boolean' }
 } as const
 
-function parse<O extends Record<string, { type: 'string' | 'boolean' }>>(cmd: string, args: string[], options: O) {
+export function parse<O extends Record<string, { type: 'string' | 'boolean' }>>(cmd: string, args: string[], options: O) {
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true })
   } catch (e) {
@@ -169,7 +176,7 @@ function printPresets(io: CliIo): void {
  * The experiment document named by a preset or a file, before overrides, and the folder that
  * relative file paths in it resolve against (the file's folder; the working directory for a preset).
  */
-function loadInput(arg: string | undefined): { doc: unknown; baseDir: string } {
+export function loadInput(arg: string | undefined): { doc: unknown; baseDir: string } {
   const name = arg ?? DEFAULT_PRESET
   const preset = findPreset(name)
   if (preset) return { doc: structuredClone(preset.config), baseDir: process.cwd() }
@@ -182,7 +189,7 @@ function loadInput(arg: string | undefined): { doc: unknown; baseDir: string } {
   return { doc: j.doc, baseDir: dirname(resolve(name)) }
 }
 
-function numberOption(name: string, value: string | undefined, check: (n: number) => boolean, want: string): number | undefined {
+export function numberOption(name: string, value: string | undefined, check: (n: number) => boolean, want: string): number | undefined {
   if (value === undefined) return undefined
   const n = Number(value)
   if (value.trim() === '' || !Number.isFinite(n) || !check(n)) throw new UsageError(`--${name}: "${value}" is not ${want}`)
@@ -314,7 +321,7 @@ function gib(bytes: number): string {
  * An --out folder: refused when it cannot hold a result (src/host/node/result-dir.ts); what an
  * interrupted earlier write left there is cleaned, and said on stderr.
  */
-function prepareOutDir(dir: string, io: CliIo): string {
+export function prepareOutDir(dir: string, io: CliIo): string {
   const { path, recovered } = prepareResultDirReporting(dir)
   for (const r of recovered) io.stderr(`samepage: --out: ${r}\n`)
   return path

@@ -7,11 +7,13 @@
  * field path like any config problem.
  */
 import type { ConfigIssue, Experiment } from './config.ts'
+import { CpuProfileFormatError, parseCpuProfileFile } from './profile.ts'
+import type { CpuProfile } from './cost.ts'
 import { decodeImage, ImageFormatError, IMAGE_SCHEMA, type ImageIndex } from './image.ts'
 import { decodeSnapshot, headerSchema, SnapshotFormatError, SNAPSHOT_SCHEMA, snapshotStats, type Snapshot } from './snapshot.ts'
 import { firstGfnPast, parseTrace, TraceFormatError, traceVmStats, type Trace } from './trace.ts'
 
-export type Asset = { kind: 'image'; index: ImageIndex } | { kind: 'snapshot'; snapshot: Snapshot } | { kind: 'trace'; trace: Trace }
+export type Asset = { kind: 'image'; index: ImageIndex } | { kind: 'snapshot'; snapshot: Snapshot } | { kind: 'trace'; trace: Trace } | { kind: 'cpu-profile'; profile: CpuProfile }
 export type AssetKind = Asset['kind']
 /** Parsed files by the config's path string. */
 export type Assets = Map<string, Asset>
@@ -22,12 +24,14 @@ export interface AssetRef {
   /** The path as the config writes it. */
   file: string
   kind: AssetKind
+  /** The VM it belongs to; -1 for the host's (host.cpu_profile_file). */
   vm: number
 }
 
 /** Every file the config refers to, in config order. */
 export function assetRefs(config: Experiment): AssetRef[] {
   const refs: AssetRef[] = []
+  if (config.host.cpu_profile_file !== undefined) refs.push({ field: 'host.cpu_profile_file', file: config.host.cpu_profile_file, kind: 'cpu-profile', vm: -1 })
   config.vms.forEach((v, i) => {
     if (v.image_file !== undefined) refs.push({ field: `vms[${i}].image_file`, file: v.image_file, kind: 'image', vm: i })
     if (v.snapshot_file !== undefined) refs.push({ field: `vms[${i}].snapshot_file`, file: v.snapshot_file, kind: 'snapshot', vm: i })
@@ -45,6 +49,7 @@ export const NO_FILES_MESSAGE = 'this host cannot read files (web mode): run it 
  */
 export function decodeAsset(kind: AssetKind, bytes: Uint8Array, name: string): Asset {
   try {
+    if (kind === 'cpu-profile') return { kind, profile: parseCpuProfileFile(new TextDecoder().decode(bytes), name) }
     if (kind === 'trace') return { kind, trace: parseTrace(new TextDecoder('utf-8', { fatal: false }).decode(bytes), name) }
     const schema = headerSchema(bytes)
     if (kind === 'image') {
@@ -54,7 +59,7 @@ export function decodeAsset(kind: AssetKind, bytes: Uint8Array, name: string): A
     if (schema === IMAGE_SCHEMA) throw new SnapshotFormatError(`${name} is a guest image (${IMAGE_SCHEMA}): use image_file`)
     return { kind, snapshot: decodeSnapshot(bytes) }
   } catch (e) {
-    if (e instanceof ImageFormatError || e instanceof SnapshotFormatError || e instanceof TraceFormatError) {
+    if (e instanceof CpuProfileFormatError || e instanceof ImageFormatError || e instanceof SnapshotFormatError || e instanceof TraceFormatError) {
       const msg = e.message
       throw new Error(msg.startsWith(name) ? msg : `${name}: ${msg}`)
     }
@@ -79,6 +84,7 @@ export function checkAssets(config: Experiment, assets: Assets | undefined): Con
       issues.push({ path: ref.field, message: `${ref.file} is ${an(a.kind)}, not ${an(ref.kind)}` })
       continue
     }
+    if (ref.vm < 0) continue
     const vm = config.vms[ref.vm]
     const pages = vm.memory_mib * 256
     if (a.kind === 'image' && vm.working_set) {
@@ -108,7 +114,7 @@ export function checkAssets(config: Experiment, assets: Assets | undefined): Con
   return issues
 }
 
-const an = (kind: AssetKind): string => (kind === 'image' ? 'an image' : `a ${kind}`)
+const an = (kind: AssetKind): string => (kind === 'image' ? 'an image' : kind === 'cpu-profile' ? 'a CPU profile' : `a ${kind}`)
 
 function mib(pages: number): string {
   return String(Math.ceil((pages / 256) * 100) / 100)

@@ -58,6 +58,9 @@ export const SCANNER_COLORS: Readonly<Record<string, string>> = {
   hybrid: '#9467bd'
 }
 
+/** Scanner names of lanes run by the real kernel: `kernel-ksm` (src/kernel/summary.ts). */
+export const KERNEL_SCANNER_PREFIX = 'kernel-'
+
 /** Colours for scanner kinds not named above, handed out in order of first appearance. */
 export const OTHER_COLORS = ['#8c564b', '#17becf', '#e377c2', '#7f7f7f', '#bcbd22'] as const
 
@@ -136,6 +139,13 @@ export function laneStyles(lanes: readonly LaneData[]): LaneStyle[] {
   const others = new Map<string, string>()
   return lanes.map((lane) => {
     const kind = lane.scanner.toLowerCase()
+    // A lane the real kernel ran (`kernel-ksm`, src/kernel/): its scanner's colour, always dashed.
+    if (kind.startsWith(KERNEL_SCANNER_PREFIX)) {
+      const n = seen.get(kind) ?? 0
+      seen.set(kind, n + 1)
+      const color = SCANNER_COLORS[kind.slice(KERNEL_SCANNER_PREFIX.length)] ?? OTHER_COLORS[0]
+      return { color: shade(color, SHADES[n % SHADES.length]), dash: [...DASHES[1 + (n % (DASHES.length - 1))]] }
+    }
     let base = SCANNER_COLORS[kind]
     if (base === undefined) {
       base = others.get(kind) ?? OTHER_COLORS[others.size % OTHER_COLORS.length]

@@ -255,6 +255,11 @@ export const HostSchema = z.strictObject({
   cpu_profile: z.string().refine((p) => Object.hasOwn(CPU_PROFILES, p), { message: `CPU profile must be one of: ${Object.keys(CPU_PROFILES).join(', ')}` }).default('xeon-x5560'),
   /** Cores; defaults to the CPU profile's. */
   cores: int(1, 1024).optional(),
+  /**
+   * A CPU profile file (`samepage kernel calibrate -o`), replacing cpu_profile's costs; relative
+   * paths resolve against the experiment file's folder.
+   */
+  cpu_profile_file: z.string().min(1).max(4096).optional(),
   /** The host kernel's CONFIG_HZ; defaults to the CPU profile's (250 for the paper's host). */
   hz: int(10, 10_000).optional(),
   /** The host kernel's timer wheel: `cascading` (before Linux 4.8) or `non-cascading` (4.8+). */

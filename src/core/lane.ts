@@ -216,7 +216,8 @@ export class Lane implements AttributeSink, DiskIoSink {
     checkInvariants: boolean,
     assets?: Assets
   ) {
-    const profile = CPU_PROFILES[exp.host.cpu_profile]
+    const file = exp.host.cpu_profile_file !== undefined ? assets?.get(exp.host.cpu_profile_file) : undefined
+    const profile = file?.kind === 'cpu-profile' ? file.profile : CPU_PROFILES[exp.host.cpu_profile]
     this.cost = { ...profile, hz: exp.host.hz ?? profile.hz, timer_wheel: exp.host.timer_wheel ?? profile.timer_wheel }
     this.cores = exp.host.cores ?? this.cost.cores
     this.totalPages = exp.vms.reduce((s, v) => s + v.memory_mib * 256, 0)

@@ -169,7 +169,7 @@ export function validateResult(doc: unknown): ResultParse {
   const issues: ConfigIssue[] = []
   if (summary.lanes.length !== cfg.config.lanes.length) issues.push({ path: 'summary.lanes', message: `${summary.lanes.length} lane summaries for ${cfg.config.lanes.length} lanes in config` })
   const lanes: ResultLane[] = []
-  for (const lc of cfg.config.lanes) {
+  for (const [li, lc] of cfg.config.lanes.entries()) {
     const at = `series.${lc.name}`
     const raw = Object.hasOwn(series, lc.name) ? series[lc.name] : undefined
     if (raw === undefined) {
@@ -197,7 +197,9 @@ export function validateResult(doc: unknown): ResultParse {
         break
       }
     }
-    lanes.push(laneOf(lc.name, lc.scanner.kind, columns))
+    // The summary's scanner name: a lane the real kernel ran says `kernel-ksm` there (its config
+    // holds the ksm knobs it ran with), and draws as the kernel's own lane.
+    lanes.push(laneOf(lc.name, summary.lanes[li]?.scanner ?? lc.scanner.kind, columns))
   }
   if (issues.length > 0) return { ok: false, issues }
   return { ok: true, result: { config: cfg.config, summary, lanes } }

@@ -13,6 +13,8 @@ import { FileReadError, formatBytes, readRegularFileSync } from './read-file.ts'
 export const MAX_ASSET_BYTES = 1 << 30
 /** Largest trace: it is read as one string (a line per event, about 100 bytes a line). */
 export const MAX_TRACE_BYTES = 256 << 20
+/** A CPU profile is a few hundred bytes of JSON; 1 MiB is generous. */
+export const MAX_CPU_PROFILE_BYTES = 1 << 20
 
 export function resolveAssetPath(file: string, baseDir: string): string {
   return isAbsolute(file) ? file : resolve(baseDir, file)
@@ -45,7 +47,7 @@ export function loadAssets(config: Experiment, baseDir: string): { assets: Asset
 }
 
 function readAsset(kind: Asset['kind'], abs: string, name: string): Asset {
-  const limit = kind === 'trace' ? MAX_TRACE_BYTES : MAX_ASSET_BYTES
+  const limit = kind === 'trace' ? MAX_TRACE_BYTES : kind === 'cpu-profile' ? MAX_CPU_PROFILE_BYTES : MAX_ASSET_BYTES
   let bytes: Uint8Array
   try {
     bytes = readRegularFileSync(abs, limit)
@@ -62,6 +64,7 @@ export function withAbsoluteAssetPaths(config: Experiment, baseDir: string): Exp
   const abs = (f: string): string => resolveAssetPath(f, baseDir)
   return {
     ...config,
+    host: config.host.cpu_profile_file !== undefined ? { ...config.host, cpu_profile_file: abs(config.host.cpu_profile_file) } : config.host,
     vms: config.vms.map((v) => ({
       ...v,
       ...(v.image_file !== undefined ? { image_file: abs(v.image_file) } : {}),
