@@ -332,6 +332,11 @@ export class FpSet {
     return false
   }
 
+  /** Calls fn with every fingerprint in the set (in table order). */
+  forEach(fn: (hi: number, lo: number) => void): void {
+    for (let i = 0; i < this.used.length; i++) if (this.used[i]) fn(this.hi[i], this.lo[i])
+  }
+
   private grow(): void {
     const { hi, lo, used } = this
     const cap = used.length * 2
