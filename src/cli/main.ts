@@ -18,6 +18,7 @@ import { renderChartPng } from './png.ts'
 import { ProgressBar } from './progress.ts'
 import { cmdImage, ImageUsageError } from './image.ts'
 import { cmdDump } from './dump.ts'
+import { cmdPlace } from './place.ts'
 import { loadAssets, withAbsoluteAssetPaths } from '../host/node/assets.ts'
 import { assetRefs, type Assets } from '../core/assets.ts'
 import { formatReport, outputs, parseParts, reproduce } from './reproduce.ts'
@@ -38,7 +39,11 @@ commands:
   reproduce [--only fig1,fig2,fig6,table1] [--out DIR] [--json] [--quick] [--seeds N]
                       run the paper's experiments and print its numbers beside ours
   image build SOURCE -o IMAGE   index a directory or .tar/.tar.gz: xxhash64 of every 4 KiB page
-  image stats IMAGE... [--json] pages, distinct, zero and ideal sharing within and across images
+  image build SOURCE -o IMAGE --beyond   also Difference Engine's data: similar pages, patches, compression
+  image stats IMAGE... [--json] [--beyond]  pages, distinct, zero and ideal sharing within and across
+                      images; --beyond adds patching and compression savings (Difference Engine)
+  place PLAN.json [--json] [--out DIR] [--run]  place VMs on hosts by memory fingerprints (Memory
+                      Buddies) against first-fit; --run runs each host as an experiment
   dump import DUMP -o SNAPSHOT  hash a raw memory dump (pmemsave) or ELF core (dump-guest-memory)
                       per 4 KiB page into a snapshot a VM can start from (snapshot_file)
   validate FILE       check an experiment file (exit 2 and one line per problem if invalid)
@@ -74,6 +79,8 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
         return await cmdImage(rest, io)
       case 'dump':
         return await cmdDump(rest, io)
+      case 'place':
+        return await cmdPlace(rest, io)
       case 'presets':
         noArgs('presets', rest)
         printPresets(io)

@@ -97,8 +97,9 @@ export class Bloom {
   }
 
   add(hi: number, lo: number): void {
-    const h1 = mix32(hi ^ 0x9e3779b9) >>> 0
-    const h2 = (mix32(lo ^ 0x85ebca6b) | 1) >>> 0
+    // Both hashes from both halves: pages may share one half (synthetic content does).
+    const h1 = mix32(hi ^ mix32(lo)) >>> 0
+    const h2 = (mix32(lo ^ mix32(hi ^ 0x85ebca6b)) | 1) >>> 0
     for (let i = 0; i < this.k; i++) {
       const b = (h1 + Math.imul(i, h2)) >>> 0
       const at = b % this.bits
