@@ -11,12 +11,13 @@ import { basename } from 'node:path'
 import { parseArgs } from 'node:util'
 import { FpSet, loadH64Raw, PageHasher } from '../core/image.ts'
 import { dumpLayout, encodeSnapshot, makeSnapshotHeader, snapshotStats, SnapshotFormatError, type Snapshot, type SnapshotExtent } from '../core/snapshot.ts'
+import { analyzingH64, newAnalyzer } from './codecs.ts'
 import { ImageUsageError, usage, type ImageIo } from './image.ts'
 import { oneLine } from '../core/messages.ts'
 import { faultPoint, removeStaleTemps, tempPathFor } from '../host/node/temp-file.ts'
 
 /** Usage errors are one line (exit 2): the problem and the usage. */
-const USAGE = 'usage: samepage dump import DUMP -o SNAPSHOT, DUMP raw memory (pmemsave) or an ELF core (dump-guest-memory)'
+const USAGE = 'usage: samepage dump import DUMP -o SNAPSHOT [--beyond], DUMP raw memory (pmemsave) or an ELF core (dump-guest-memory)'
 const READ_CHUNK = 1 << 20
 /** Bytes read to find an ELF core's program headers. */
 const HEAD_BYTES = 1 << 16
@@ -33,11 +34,11 @@ export async function cmdDump(args: string[], io: ImageIo): Promise<number> {
   const [sub, ...rest] = args
   if (sub !== 'import') throw new ImageUsageError(`${sub === undefined ? 'dump needs a command' : `unknown dump command "${sub}"`}: import (${USAGE})`)
   const { values, positionals } = usage('dump import', () =>
-    parseArgs({ args: rest, options: { out: { type: 'string', short: 'o' }, json: { type: 'boolean' } }, allowPositionals: true })
+    parseArgs({ args: rest, options: { out: { type: 'string', short: 'o' }, json: { type: 'boolean' }, beyond: { type: 'boolean' } }, allowPositionals: true })
   )
   if (positionals.length !== 1) throw new ImageUsageError(`dump import takes one DUMP, got ${positionals.length} (${USAGE})`)
   if (typeof values.out !== 'string' || values.out === '') throw new ImageUsageError(`dump import needs -o SNAPSHOT (${USAGE})`)
-  const r = await importDump(positionals[0], values.out, io)
+  const r = await importDump(positionals[0], values.out, io, values.beyond === true)
   if (values.json) io.stdout(JSON.stringify(r, null, 2) + '\n')
   else {
     io.stdout(
@@ -48,9 +49,13 @@ export async function cmdDump(args: string[], io: ImageIo): Promise<number> {
   return 0
 }
 
-/** Hashes DUMP into a snapshot at OUT. */
-export async function importDump(dump: string, out: string, io: ImageIo): Promise<DumpResult> {
-  const h64 = await loadH64Raw()
+/**
+ * Hashes DUMP into a snapshot at OUT; with `beyond`, also Difference Engine's per-page data
+ * (src/core/beyond.ts: bounded memory, 13 bytes a page kept), in the snapshot's optional section.
+ */
+export async function importDump(dump: string, out: string, io: ImageIo, beyond = false): Promise<DumpResult> {
+  const analyzer = beyond ? newAnalyzer() : null
+  const h64 = analyzer ? analyzingH64(await loadH64Raw(), analyzer) : await loadH64Raw()
   let fd: number
   try {
     // O_NONBLOCK: a FIFO opens at once (and is refused below) instead of waiting for a writer.
@@ -103,7 +108,7 @@ export async function importDump(dump: string, out: string, io: ImageIo): Promis
       // Also when the read fails: the error line must not follow a half progress line.
       progress.clear()
     }
-    snapshot = { header: makeSnapshotHeader(basename(dump), layout.format), extents }
+    snapshot = { header: makeSnapshotHeader(basename(dump), layout.format), extents, ...(analyzer ? { beyond: analyzer.result() } : {}) }
   } finally {
     closeSync(fd)
   }

@@ -25,6 +25,8 @@ import {
   type ImageFile,
   type ImageIndex
 } from '../core/image.ts'
+import { beyondStats, COMPRESS_MAX_BYTES_DEFAULT, encodeBeyond, formatBeyondStats, PATCH_MAX_BYTES_DEFAULT, type PageBeyond } from '../core/beyond.ts'
+import { analyzingH64, newAnalyzer } from './codecs.ts'
 import { decodeSnapshot, headerSchema, SNAPSHOT_SCHEMA, SnapshotFormatError } from '../core/snapshot.ts'
 import { FileReadError, readRegularFile } from '../host/node/read-file.ts'
 import { oneLine } from '../core/messages.ts'
@@ -40,8 +42,8 @@ export interface ImageIo {
 }
 
 /** Usage errors are one line (exit 2): the problem and the command's usage. */
-const BUILD_USAGE = 'usage: samepage image build SOURCE -o IMAGE, SOURCE a directory, .tar or .tar.gz'
-const STATS_USAGE = 'usage: samepage image stats IMAGE... [--json], IMAGE an image or a memory snapshot'
+const BUILD_USAGE = 'usage: samepage image build SOURCE -o IMAGE [--beyond], SOURCE a directory, .tar or .tar.gz'
+const STATS_USAGE = 'usage: samepage image stats IMAGE... [--json] [--beyond], IMAGE an image or a memory snapshot'
 
 const READ_CHUNK = 1 << 20
 
@@ -49,11 +51,11 @@ export async function cmdImage(args: string[], io: ImageIo): Promise<number> {
   const [sub, ...rest] = args
   switch (sub) {
     case 'build': {
-      const { values, positionals } = usage('image build', () => parseArgs({ args: rest, options: { out: { type: 'string', short: 'o' } }, allowPositionals: true }))
+      const { values, positionals } = usage('image build', () => parseArgs({ args: rest, options: { out: { type: 'string', short: 'o' }, beyond: { type: 'boolean' } }, allowPositionals: true }))
       if (positionals.length !== 1) throw new ImageUsageError(`image build takes one SOURCE, got ${positionals.length} (${BUILD_USAGE})`)
       const out = values.out
       if (typeof out !== 'string' || out === '') throw new ImageUsageError(`image build needs -o IMAGE (${BUILD_USAGE})`)
-      const r = await buildImage(positionals[0], out, io)
+      const r = await buildImage(positionals[0], out, io, values.beyond === true)
       io.stdout(
         `${out}: ${r.files} files, ${r.pages} pages (${((r.pages * 4096) / 1048576).toFixed(2)} MiB)` +
           `${r.skipped ? `, ${r.skipped} skipped` : ''}${r.unreadable ? `, ${r.unreadable} unreadable` : ''}\n`
@@ -61,12 +63,21 @@ export async function cmdImage(args: string[], io: ImageIo): Promise<number> {
       return 0
     }
     case 'stats': {
-      const { values, positionals } = usage('image stats', () => parseArgs({ args: rest, options: { json: { type: 'boolean' } }, allowPositionals: true }))
+      const { values, positionals } = usage('image stats', () => parseArgs({ args: rest, options: { json: { type: 'boolean' }, beyond: { type: 'boolean' } }, allowPositionals: true }))
       if (positionals.length === 0) throw new ImageUsageError(`image stats needs at least one IMAGE (${STATS_USAGE})`)
-      const images: { name: string; files: ImageFile[] }[] = []
-      for (const p of positionals) images.push({ name: p, files: await readStatsInput(p) })
+      const images: { name: string; files: ImageFile[]; beyond?: PageBeyond }[] = []
+      for (const p of positionals) images.push({ name: p, ...(await readStatsInput(p)) })
       const report = imageStats(images)
-      io.stdout(values.json ? JSON.stringify(report, null, 2) + '\n' : formatImageStats(report))
+      if (!values.beyond) {
+        io.stdout(values.json ? JSON.stringify(report, null, 2) + '\n' : formatImageStats(report))
+        return 0
+      }
+      const withData = images.map((img) => {
+        if (!img.beyond) throw new ImageUsageError(`image stats --beyond: ${img.name} has no --beyond data; make it with "samepage image build SOURCE -o IMAGE --beyond" or "samepage dump import DUMP -o SNAPSHOT --beyond"`)
+        return { name: img.name, files: img.files, beyond: img.beyond }
+      })
+      const beyond = beyondStats(withData, { patch_max_bytes: PATCH_MAX_BYTES_DEFAULT, compress_max_bytes: COMPRESS_MAX_BYTES_DEFAULT })
+      io.stdout(values.json ? JSON.stringify({ ...report, beyond }, null, 2) + '\n' : formatImageStats(report) + '\n' + formatBeyondStats(beyond))
       return 0
     }
     default:
@@ -111,18 +122,20 @@ export async function readImageFile(path: string): Promise<ImageIndex> {
  * The pages of an image, or of a memory snapshot (`samepage dump import`), for `image stats`: a
  * snapshot's extents count as its files.
  */
-async function readStatsInput(path: string): Promise<ImageFile[]> {
+async function readStatsInput(path: string): Promise<{ files: ImageFile[]; beyond?: PageBeyond }> {
   const bytes = await readImageBytes(path)
   if (headerSchema(bytes) === SNAPSHOT_SCHEMA) {
     try {
-      return decodeSnapshot(bytes).extents.map((e) => ({ path: `/gfn/${e.gfn}`, size: (e.fps.length / 2) * 4096, elf: false, fps: e.fps }))
+      const snap = decodeSnapshot(bytes)
+      return { files: snap.extents.map((e) => ({ path: `/gfn/${e.gfn}`, size: (e.fps.length / 2) * 4096, elf: false, fps: e.fps })), beyond: snap.beyond }
     } catch (e) {
       if (e instanceof SnapshotFormatError) throw new ImageUsageError(`${path}: ${e.message}`)
       throw e
     }
   }
   try {
-    return decodeImage(bytes).files
+    const index = decodeImage(bytes)
+    return { files: index.files, beyond: index.beyond }
   } catch (e) {
     if (e instanceof ImageFormatError) throw new ImageUsageError(`${path}: ${e.message}`)
     throw e
@@ -140,8 +153,12 @@ export interface BuildResult {
 /** Called with each regular file's record, in walk (or archive) order. */
 type Sink = (file: ImageFile) => Promise<void>
 
-/** Builds IMAGE from a directory or a .tar / .tar.gz archive; writes atomically (temp + rename). */
-export async function buildImage(source: string, out: string, io: ImageIo): Promise<BuildResult> {
+/**
+ * Builds IMAGE from a directory or a .tar / .tar.gz archive; writes atomically (temp + rename).
+ * With `beyond`, every page's bytes also go through Difference Engine's analysis (bounded memory)
+ * and its per-page data is stored in the image's optional section.
+ */
+export async function buildImage(source: string, out: string, io: ImageIo, beyond = false): Promise<BuildResult> {
   let st
   try {
     st = await stat(source)
@@ -149,9 +166,10 @@ export async function buildImage(source: string, out: string, io: ImageIo): Prom
     throw new ImageUsageError(`cannot read ${source}: ${errText(e)}`)
   }
   if (!st.isDirectory() && !st.isFile()) throw new ImageUsageError(`${source} is neither a directory nor a tar archive`)
-  const h64 = await loadH64Raw()
   const stale = removeStaleTemps(out)
   if (stale.length > 0) io.stderr(`samepage: ${oneLine(`removed ${stale.length} temporary file(s) an interrupted write of ${out} left: ${stale.join(', ')}`)}\n`)
+  const analyzer = beyond ? newAnalyzer() : null
+  const h64 = analyzer ? analyzingH64(await loadH64Raw(), analyzer) : await loadH64Raw()
   const writer = await ImageWriter.create(out, basename(source), !st.isDirectory())
   const result: BuildResult = { files: 0, pages: 0, skipped: 0, unreadable: 0 }
   const progress = new Progress(io)
@@ -162,6 +180,7 @@ export async function buildImage(source: string, out: string, io: ImageIo): Prom
   const sink: Sink = async (file) => {
     result.files++
     result.pages += pagesOf(file.size)
+    analyzer?.commitFile(pagesOf(file.size))
     await writer.add(file)
     progress.tick(result.files, file.size)
   }
@@ -178,7 +197,7 @@ export async function buildImage(source: string, out: string, io: ImageIo): Prom
     }
     else await readTar(source, h64, sink, warn, result, (path) => writer.recall(path))
     progress.clear()
-    await writer.commit()
+    await writer.commit(analyzer ? encodeBeyond(analyzer.result()) : undefined)
   } catch (e) {
     progress.clear()
     await writer.abort()
@@ -243,8 +262,10 @@ class ImageWriter {
     return decodeRecord(rec)
   }
 
-  async commit(): Promise<void> {
+  /** Trailer, then the optional section `extra`, then fsync and rename. */
+  async commit(extra?: Uint8Array): Promise<void> {
     await this.write(encodeTrailer(this.files, this.pages))
+    if (extra) await this.write(extra)
     await this.flush()
     faultPoint('temp-written')
     await this.io(() => this.fh.sync())

@@ -22,6 +22,7 @@ import { cmdDump } from './dump.ts'
 import { cmdKernel, KERNEL_USAGE } from './kernel.ts'
 import { KernelUsageError } from '../kernel/run.ts'
 import { KsmError } from '../kernel/sysfs.ts'
+import { cmdPlace } from './place.ts'
 import { loadAssets, withAbsoluteAssetPaths } from '../host/node/assets.ts'
 import { FileReadError, readRegularTextSync } from '../host/node/read-file.ts'
 import { MAX_CONFIG_BYTES } from '../core/files.ts'
@@ -44,7 +45,11 @@ commands:
   reproduce [--only fig1,fig2,fig6,table1] [--out DIR] [--json] [--quick] [--seeds N]
                       run the paper's experiments and print its numbers beside ours
   image build SOURCE -o IMAGE   index a directory or .tar/.tar.gz: xxhash64 of every 4 KiB page
-  image stats IMAGE... [--json] pages, distinct, zero and ideal sharing within and across images
+  image build SOURCE -o IMAGE --beyond   also Difference Engine's data: similar pages, patches, compression
+  image stats IMAGE... [--json] [--beyond]  pages, distinct, zero and ideal sharing within and across
+                      images; --beyond adds patching and compression savings (Difference Engine)
+  place PLAN.json [--json] [--out DIR] [--run]  place VMs on hosts by memory fingerprints (Memory
+                      Buddies) against first-fit; --run runs each host as an experiment
   dump import DUMP -o SNAPSHOT  hash a raw memory dump (pmemsave) or ELF core (dump-guest-memory)
                       per 4 KiB page into a snapshot a VM can start from (snapshot_file)
 ${KERNEL_USAGE}
@@ -83,6 +88,8 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
         return await cmdDump(rest, io)
       case 'kernel':
         return await cmdKernel(rest, io)
+      case 'place':
+        return await cmdPlace(rest, io)
       case 'presets':
         noArgs('presets', rest)
         printPresets(io)
@@ -99,9 +106,9 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
         io.stdout(USAGE + '\n')
         return 0
       case undefined:
-        throw new UsageError('no command given (commands: run, reproduce, calibrate, image, dump, kernel, presets, validate, schema, help; `samepage help` for more)')
+        throw new UsageError('no command given (commands: run, reproduce, calibrate, image, dump, kernel, place, presets, validate, schema, help; `samepage help` for more)')
       default:
-        throw new UsageError(`unknown command "${cmd}" (commands: run, reproduce, calibrate, image, dump, kernel, presets, validate, schema, help)`)
+        throw new UsageError(`unknown command "${cmd}" (commands: run, reproduce, calibrate, image, dump, kernel, place, presets, validate, schema, help)`)
     }
   } catch (e) {
     // Every message is one line: control characters in echoed values are escaped (oneLine).

@@ -9,6 +9,7 @@ import { HINT_STACK_SIZE_DEFAULT } from './hintstack.ts'
 import { SHARE_SCAN_TIME_S_DEFAULT } from './scanners/esx.ts'
 import { HASH_TABLE_SIZE_DEFAULT } from './scanners/hint.ts'
 import { KSM_SHARE_DEFAULT } from './scanners/hybrid.ts'
+import { SATORI_TABLE_SIZE_DEFAULT } from './scanners/satori.ts'
 import { PAGES_TO_SCAN_DEFAULT, SLEEP_MILLISECS_DEFAULT } from './scanners/ksm.ts'
 import { CHAINS_PRUNE_MS_DEFAULT, MAX_PAGE_SHARING_DEFAULT } from './stable.ts'
 import { IMAGE_NAMES } from './workloads/images.ts'
@@ -112,6 +113,18 @@ export const EsxScannerSchema = z.strictObject({
   /** Every VM is sampled at most its memory's worth per this many seconds (Mem.ShareScanTime). */
   share_scan_time_s: z.number().min(1).max(MAX_DURATION_S).default(SHARE_SCAN_TIME_S_DEFAULT)
 })
+/**
+ * Satori (Miłoś et al., ATC 2009): sharing-aware virtual block devices share a page when a VM
+ * reads a block of its disk image that another VM already holds; no scanning.
+ */
+export const SatoriScannerSchema = z.strictObject({
+  kind: z.literal('satori'),
+  ...ksmKnobs,
+  /** Entries of the host's block table (block -> a guest page holding it). */
+  hash_table_size: int(16, 1 << 26).default(SATORI_TABLE_SIZE_DEFAULT),
+  /** The enlightened guest names the page-cache pages it frees (a hypercall each). */
+  free_page_hints: z.boolean().default(true)
+})
 /** The paper's future work: the hint scanner plus a slow background KSM pass. */
 export const HybridScannerSchema = z.strictObject({
   kind: z.literal('hybrid'),
@@ -125,7 +138,7 @@ export const HybridScannerSchema = z.strictObject({
 })
 /** No page sharing at all: the baseline lane ("KSM off"). */
 export const NoScannerSchema = z.strictObject({ kind: z.literal('none'), ...ksmKnobs })
-export const ScannerSchema = z.discriminatedUnion('kind', [KsmScannerSchema, HintScannerSchema, XlhScannerSchema, EsxScannerSchema, HybridScannerSchema, NoScannerSchema])
+export const ScannerSchema = z.discriminatedUnion('kind', [KsmScannerSchema, HintScannerSchema, XlhScannerSchema, EsxScannerSchema, HybridScannerSchema, SatoriScannerSchema, NoScannerSchema])
 
 export const LaneSchema = z.strictObject({
   name: nameString(64),

@@ -70,6 +70,11 @@ export interface AttributeSink {
  */
 export interface DiskIoSink {
   diskIo(vm: number, gfn: number, write: boolean): void
+  /**
+   * Satori's free-page enlightenment: the guest names a page-cache page it just freed (called
+   * only when the guest's `notifyFrees` is set; one hypercall, charged to the guest).
+   */
+  pageFreed?(vm: number, gfn: number): void
 }
 
 /**
@@ -87,6 +92,11 @@ export class FileTable {
   sizePages: Int32Array = new Int32Array(64)
   isText: Uint8Array = new Uint8Array(64)
   opened: Uint8Array = new Uint8Array(64)
+  /**
+   * 1 once this guest wrote the file: on a copy-on-write disk its blocks now live in the VM's own
+   * overlay, not in the base image it booted from (Satori's sharing-aware block device).
+   */
+  overlay: Uint8Array = new Uint8Array(64)
   /**
    * The page-cache index, flat: file f's pages offset -> gfn (-1: not cached) are
    * slots[cacheStart[f] + offset] for offset < cacheLen[f]; cacheStart -1 before first use. One
@@ -112,6 +122,7 @@ export class FileTable {
     this.sizePages[id] = Math.max(1, sizePages)
     this.isText[id] = isText ? 1 : 0
     this.opened[id] = 0
+    this.overlay[id] = 0
     this.prefixKey[id] = 0
     this.prefixPages[id] = 0
     this.cacheStart[id] = -1
@@ -193,6 +204,9 @@ export class FileTable {
     const o = new Uint8Array(n)
     o.set(this.opened)
     this.opened = o
+    const v = new Uint8Array(n)
+    v.set(this.overlay)
+    this.overlay = v
   }
 }
 
@@ -229,8 +243,10 @@ export class GuestOS {
   evictions = 0
   /** The modified guest also names pages it zeroed (the paper: "zero pages are a target too"). */
   reportZeroPages = false
-  /** The host's view of this guest's disk I/O (XLH lanes), or null. */
+  /** The host's view of this guest's disk I/O (XLH and Satori lanes), or null. */
   diskSink: DiskIoSink | null = null
+  /** The enlightened guest names the page-cache pages it frees to `diskSink` (Satori). */
+  notifyFrees = false
   readonly lowWatermark: number
   readonly highWatermark: number
   private readonly fp = new Uint32Array(2)
@@ -296,6 +312,11 @@ export class GuestOS {
       const start = this.files.cacheStart[this.fileOf[gfn]]
       if (start >= 0) this.files.slots[start + this.offOf[gfn]] = -1
       this.fileOf[gfn] = -1
+      if (this.notifyFrees && this.diskSink?.pageFreed) {
+        this.vmExits++
+        this.debtNs += this.cost.vm_exit_ns
+        this.diskSink.pageFreed(this.vm, gfn)
+      }
     }
     this.type[gfn] = PT_FREE
     if (this.nPcp === PCP_HIGH) {
@@ -380,6 +401,7 @@ export class GuestOS {
     if (need > files.sizePages[file]) files.sizePages[file] = need
     const start = files.ensureCache(file, files.sizePages[file])
     files.version[file] = version >>> 0
+    files.overlay[file] = 1
     for (let o = off; o < need; o++) {
       let gfn = files.slots[start + o]
       if (gfn < 0) {

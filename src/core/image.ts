@@ -5,6 +5,7 @@
  * images. Pure: no Node APIs; the directory walk and tar reading live in src/cli/image.ts.
  */
 import xxhash from 'xxhash-wasm'
+import { decodeBeyond, encodeBeyond, type PageBeyond } from './beyond.ts'
 import { isZeroFp, PAGE_SIZE } from './content.ts'
 
 export const IMAGE_SCHEMA = 'samepage-lab/image@1'
@@ -39,6 +40,8 @@ export interface ImageFile {
 export interface ImageIndex {
   header: ImageHeader
   files: ImageFile[]
+  /** Optional (`image build --beyond`): Difference Engine's per-page data, in file page order. */
+  beyond?: PageBeyond
 }
 
 export type H64Raw = (data: Uint8Array, seed?: bigint) => bigint
@@ -199,6 +202,7 @@ export function encodeImage(index: ImageIndex): Uint8Array {
     pages += pagesOf(f.size)
   }
   parts.push(encodeTrailer(index.files.length, pages))
+  if (index.beyond) parts.push(encodeBeyond(index.beyond))
   return concatBytes(parts)
 }
 
@@ -249,8 +253,8 @@ export function decodeImage(bytes: Uint8Array): ImageIndex {
       if (nFiles !== files.length || nPages !== pagesTotal) {
         throw new ImageFormatError(`corrupt image: trailer says ${nFiles} files ${nPages} pages, found ${files.length} files ${pagesTotal} pages`)
       }
-      if (o + 16 !== bytes.length) throw new ImageFormatError(`corrupt image: ${bytes.length - o - 16} bytes after the trailer`)
-      return { header, files }
+      if (o + 16 === bytes.length) return { header, files }
+      return { header, files, beyond: decodeBeyond(bytes, o + 16, pagesTotal, (m) => new ImageFormatError(`corrupt image: ${m}`)) }
     }
     if (len === 0 || len > MAX_PATH_BYTES) throw new ImageFormatError(`corrupt image: path length ${len} at byte ${o}`)
     o += 4
@@ -326,6 +330,11 @@ export class FpSet {
       i = (i + 1) & this.mask
     }
     return false
+  }
+
+  /** Calls fn with every fingerprint in the set (in table order). */
+  forEach(fn: (hi: number, lo: number) => void): void {
+    for (let i = 0; i < this.used.length; i++) if (this.used[i]) fn(this.hi[i], this.lo[i])
   }
 
   private grow(): void {

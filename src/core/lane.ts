@@ -25,6 +25,7 @@ import { HybridScanner } from './scanners/hybrid.ts'
 import { KsmScanner } from './scanners/ksm.ts'
 import { NoScanner } from './scanners/none.ts'
 import type { Scanner } from './scanners/scanner.ts'
+import { SatoriScanner } from './scanners/satori.ts'
 import { XlhScanner } from './scanners/xlh.ts'
 import { StableTree, type TenantSetup } from './stable.ts'
 import type { Assets } from './assets.ts'
@@ -181,6 +182,20 @@ export function tenantSetup(vms: readonly VmConfig[], isolate: boolean): TenantS
   return { of, count: index.size, isolate }
 }
 
+/**
+ * Disk image per VM for Satori, numbered by first appearance: a real image file (by the path the
+ * config names) or else the VM's image model. VMs with equal numbers boot copy-on-write overlays
+ * of one base image; a snapshot VM's later file reads come from its image model's disk.
+ */
+export function diskImageIds(vms: readonly VmConfig[]): Int32Array {
+  const ids = new Map<string, number>()
+  return Int32Array.from(vms, (v) => {
+    const key = v.image_file !== undefined ? `file:${v.image_file}` : `model:${v.image}`
+    if (!ids.has(key)) ids.set(key, ids.size)
+    return ids.get(key) as number
+  })
+}
+
 export class Lane implements AttributeSink, DiskIoSink {
   readonly mem: HostMemory
   readonly stable: StableTree
@@ -209,6 +224,9 @@ export class Lane implements AttributeSink, DiskIoSink {
   private base = { cpuNs: 0, pages_scanned: 0, full_scans: 0, cow: 0, exits: 0, pushed: 0, popped: 0, dropped: 0, skipped: 0, pagesSharing: 0 }
   invariantsChecked = false
   private opsBase: Record<OpName, number>
+  /** Satori lanes: the scanner, and each VM's disk image (equal ids: the same base image). */
+  private readonly satori: SatoriScanner | null = null
+  private readonly diskImage: Int32Array
 
   constructor(
     readonly exp: Experiment,
@@ -262,17 +280,23 @@ export class Lane implements AttributeSink, DiskIoSink {
         this.attrs = new AttributeTable(this.totalPages)
         this.scanner = new HybridScanner(this.mem, this.stable, this.cost, this.hints, { ...rate, hash_table_size: sc.hash_table_size, use_zero_pages: sc.use_zero_pages, smart_scan: sc.smart_scan, ksm_share: sc.ksm_share })
         break
+      case 'satori':
+        this.satori = new SatoriScanner(this.mem, this.stable, this.cost, { hash_table_size: sc.hash_table_size })
+        this.scanner = this.satori
+        break
       case 'esx':
         this.scanner = new EsxScanner(this.mem, this.stable, this.cost, this.vmBase, new Rng(exp.seed, ESX_RNG_STREAM), { ...rate, hash_table_size: sc.hash_table_size, share_scan_time_s: sc.share_scan_time_s })
         break
     }
     const sink = this.scanner.wantsAttributes ? this : null
-    const disk = sc.kind === 'xlh' ? this : null
+    const disk = sc.kind === 'xlh' || sc.kind === 'satori' ? this : null
+    this.diskImage = diskImageIds(exp.vms)
     exp.vms.forEach((v, i) => {
       base = this.vmBase[i]
       const n = v.memory_mib * 256
       const guest = new GuestOS(i, base, n, this.mem, this.cost, sink)
       guest.diskSink = disk
+      guest.notifyFrees = sc.kind === 'satori' && sc.free_page_hints
       guest.reportZeroPages = (sc.kind === 'hint' || sc.kind === 'hybrid') && sc.hint_zero_pages
       // The VM's stream depends on the seed and its index only: the same in every lane.
       const rng = new Rng(exp.seed, 0x1000 + i)
@@ -297,9 +321,31 @@ export class Lane implements AttributeSink, DiskIoSink {
     hints.push(gp)
   }
 
-  /** XLH: the host served a disk read into, or a write-back from, this guest page: a hint. */
-  diskIo(vm: number, gfn: number): void {
-    ;(this.hints as HintStack).push(this.vmBase[vm] + gfn)
+  /**
+   * The host served a disk read into, or a write-back from, this guest page. XLH: a hint.
+   * Satori: a read of a base-image block is shared with another VM holding it; a write moves the
+   * file's blocks to the VM's overlay.
+   */
+  diskIo(vm: number, gfn: number, write: boolean): void {
+    const gp = this.vmBase[vm] + gfn
+    const sat = this.satori
+    if (sat === null) {
+      ;(this.hints as HintStack).push(gp)
+      return
+    }
+    if (write) {
+      sat.drop(gp)
+      return
+    }
+    const g = this.vms[vm].guest
+    const file = g.fileOf[gfn]
+    if (g.files.overlay[file]) sat.overlayRead()
+    else sat.blockRead(gp, this.diskImage[vm], g.files.pathId[file], g.offOf[gfn])
+  }
+
+  /** Satori's free-page enlightenment: the page no longer holds its block. */
+  pageFreed(vm: number, gfn: number): void {
+    ;(this.satori as SatoriScanner).drop(this.vmBase[vm] + gfn)
   }
 
   /** Boot the VMs that start at 0 and, if asked, let the scanner converge; then t = 0. */

@@ -105,7 +105,8 @@ export const SCANNER_LANES = [
   { name: 'Hint', scanner: { kind: 'hint' as const } },
   { name: 'XLH', scanner: { kind: 'xlh' as const } },
   { name: 'ESX', scanner: { kind: 'esx' as const, share_scan_time_s: 60 } },
-  { name: 'Hybrid', scanner: { kind: 'hybrid' as const } }
+  { name: 'Hybrid', scanner: { kind: 'hybrid' as const } },
+  { name: 'Satori', scanner: { kind: 'satori' as const } }
 ]
 const NO_CASES = { same_path_same_content: 0, different_path_different_content: 0, same_path_different_content: 0, different_path_same_content: 0 }
 

@@ -10,6 +10,8 @@
  * not in the dump (holes such as the PCI hole): the VM never touched them.
  */
 import { isZeroFp, PAGE_SHIFT, PAGE_SIZE } from './content.ts'
+import { decodeBeyond, encodeBeyond, type PageBeyond } from './beyond.ts'
+import { concatBytes } from './image.ts'
 
 export const SNAPSHOT_SCHEMA = 'samepage-lab/snapshot@1'
 /** The dump formats a snapshot may come from (informative). */
@@ -37,6 +39,8 @@ export interface Snapshot {
   header: SnapshotHeader
   /** In increasing gfn order, never overlapping. */
   extents: SnapshotExtent[]
+  /** Optional (`dump import --beyond`): Difference Engine's per-page data, in extent page order. */
+  beyond?: PageBeyond
 }
 
 /** Highest gfn a snapshot may name + 1 (2^40 frames = 4 PiB of guest memory). */
@@ -116,7 +120,7 @@ export function encodeSnapshot(s: Snapshot): Uint8Array {
   u64(s.extents.length)
   u64(st.pages)
   u64(st.zero)
-  return out
+  return s.beyond ? concatBytes([out, encodeBeyond(s.beyond)]) : out
 }
 
 /** The `schema` of a samepage binary file's JSON header line, or undefined if it has none. */
@@ -164,8 +168,9 @@ export function decodeSnapshot(bytes: Uint8Array): Snapshot {
       if (nExt !== extents.length || nPages !== st.pages || nZero !== st.zero) {
         throw new SnapshotFormatError(`corrupt snapshot: trailer says ${nExt} extents ${nPages} pages ${nZero} zero, found ${extents.length} ${st.pages} ${st.zero}`)
       }
-      if (o !== bytes.length) throw new SnapshotFormatError(`corrupt snapshot: ${bytes.length - o} bytes after the trailer`)
-      return { header, extents }
+      if (o === bytes.length) return { header, extents }
+      const beyond = decodeBeyond(bytes, o, st.pages, (m) => new SnapshotFormatError(`corrupt snapshot: ${m}`))
+      return { header, extents, beyond }
     }
     need(16, 'extent')
     const gfn = u64()

@@ -34,6 +34,7 @@ export const SCANNER_LABELS: Readonly<Record<string, string>> = {
   hint: 'Hint (the paper)',
   xlh: 'XLH (disk I/O hints + KSM)',
   esx: 'ESX (random sampling)',
+  satori: 'Satori (sharing at disk reads)',
   hybrid: 'Hybrid (hints + slow KSM pass)',
   none: 'None (no sharing)'
 }
@@ -42,6 +43,7 @@ export const SCANNER_LABELS: Readonly<Record<string, string>> = {
 export const SCANNER_KNOB_LABELS: Readonly<Record<string, string>> = {
   hint_stack_size: 'Hint stack size',
   hash_table_size: 'Hash table size',
+  free_page_hints: 'Guest names freed pages',
   hint_zero_pages: 'Hint zero pages',
   use_zero_pages: 'use_zero_pages',
   smart_scan: 'Smart scan (Linux 6.7+)',
