@@ -70,7 +70,7 @@ const RangeAxis = z
       .min(1, { message: `must be at least 1 (0 steps: the product of the axes has no points)` })
       .max(MAX_RANGE_STEPS),
     scale: z.enum(['linear', 'log']).default('linear'),
-    /** Round every value to an integer (default: when from and to are both integers). */
+    /** Round every value to an integer (default: when from and to are integers with at least `steps` integers from one to the other). */
     round: z.boolean().optional()
   })
   .superRefine((a, ctx) => {
@@ -148,7 +148,7 @@ export function sweepJsonSchema(): Record<string, unknown> {
 /** An axis's values: a list as written, or a range expanded (rounded and without repeats). */
 export function axisValues(a: Axis): unknown[] {
   if ('values' in a) return a.values
-  const round = a.round ?? (Number.isInteger(a.from) && Number.isInteger(a.to))
+  const round = a.round ?? (Number.isInteger(a.from) && Number.isInteger(a.to) && Math.abs(a.to - a.from) + 1 >= a.steps)
   const out: unknown[] = []
   for (let i = 0; i < a.steps; i++) {
     const f = a.steps === 1 ? 0 : i / (a.steps - 1)
