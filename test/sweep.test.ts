@@ -8,16 +8,7 @@ import { frontierChart, metricVsAxisChart, sweepCharts } from '../src/core/sweep
 import { SWEEP_PRESETS } from '../src/core/sweep/presets.ts'
 import type { LaneSummary } from '../src/core/engine.ts'
 import { idlePairExperiment } from './fixtures.ts'
-
-/** The example of issue 14 and docs/sweeps.md, as written. */
-export const ISSUE_EXAMPLE = {
-  schema: 'samepage-lab/sweep@1',
-  base: 'paper-fig6a',
-  set: { duration_s: 120 },
-  axes: [{ path: 'lanes[KSM].scanner.pages_to_scan', values: [50, 100, 200] }],
-  seeds: [42, 43],
-  metrics: ['sharing_ratio.mean', 'cpu_percent.mean']
-}
+import { ISSUE_EXAMPLE } from './sweep-fixtures.ts'
 
 function sweepOf(doc: unknown): Sweep {
   const v = validateSweep(doc)
