@@ -110,7 +110,7 @@ describe('samepage sweep', () => {
     expect(json.points[1].lanes[0].metrics['saved_mib.mean'].n).toBe(2)
     const points = readdirSync(join(unsharded, 'points'))
     expect(points).toHaveLength(4)
-    for (const p of points) expect(readdirSync(join(unsharded, 'points', p)).sort()).toEqual(['config.json', 'series.csv', 'summary.json'])
+    for (const p of points) expect(readdirSync(join(unsharded, 'points', p)).sort()).toEqual(['.samepage-result', 'config.json', 'series.csv', 'summary.json'])
     const png = readFileSync(join(unsharded, 'frontier.png'))
     // PNG at 2x: 1800 x 1000 pixels (IHDR width and height).
     expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([1800, 1000])

@@ -24,7 +24,7 @@ import { loadAssets, withAbsoluteAssetPaths } from '../host/node/assets.ts'
 import { composeSummary, LANE_ROLE, laneRunOf, type LaneOutput, type LaneRun, type LaneTask } from './lanes.ts'
 import { renderChartPng } from './png.ts'
 import { poolUtilisation, streamTasks, type PoolTimeline } from './pool.ts'
-import { writeResultDir } from './result-dir-local.ts'
+import { writeResultDir } from '../host/node/result-dir.ts'
 
 /** Bad input to `samepage sweep`: one line, exit 2. */
 export class SweepUsageError extends Error {}
@@ -162,10 +162,14 @@ export function prepareSweepDir(dir: string, plan: SweepPlan, option = '--out'):
   return abs
 }
 
-/** Staging folders of writes killed before their rename (ours are `.<hash>.tmp-<pid>`), unless that process still runs here. */
+/**
+ * Staging folders of writes killed before their rename (writeResultDir's `.<hash>.samepage-new.<pid>`,
+ * merge's `.<hash>.tmp-<pid>`), unless that process still runs here. A point is only ever
+ * written where none was, so nothing parked needs bringing back.
+ */
 function removeLeftovers(pointsDir: string): void {
   for (const n of readdirSync(pointsDir)) {
-    const m = /^\..*\.(?:tmp|old)-(\d+)$/.exec(n)
+    const m = /^\..*\.(?:tmp-|samepage-new\.|samepage-old\.|samepage-probe\.)(\d+)$/.exec(n)
     if (!m) continue
     if (Number(m[1]) !== process.pid && processAlive(Number(m[1]))) continue
     rmSync(join(pointsDir, n), { recursive: true, force: true })
