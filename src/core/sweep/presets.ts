@@ -9,8 +9,8 @@ export interface SweepPreset {
   sweep: SweepInput
 }
 
-/** Simulated seconds of each sweep-scan-rate run: the kernel build's first 20 minutes. */
-export const SCAN_RATE_DURATION_S = 1200
+/** Simulated seconds of each sweep-scan-rate run: the kernel build's first 10 minutes. */
+export const SCAN_RATE_DURATION_S = 600
 
 export const SWEEP_PRESETS: SweepPreset[] = [
   {
