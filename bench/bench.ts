@@ -8,7 +8,11 @@
  *    wall second, scanned pages per wall second per lane.
  * 2. Large scale: 16 VMs x 2 GiB (kernel build) for 300 s with KSM and Hint lanes: bytes of
  *    memory per simulated guest page (typed arrays held by a lane, and process RSS growth).
- * Peak RSS of the process is reported at the end.
+ * 3. Sweep: sweep-scan-rate with one seed (7 points x 2 lanes) on one worker per core, into a
+ *    fresh folder: wall seconds, and the cores' utilisation: the workers' busy share of their
+ *    time while lane tasks were waiting (the pool's job: >= 90 %), over the whole sweep (with
+ *    the tail, when fewer tasks than cores remain), and the process's CPU time over wall x cores.
+ * Peak RSS of the process is reported at the end. `--only sweep` (or fig6b, large) runs one part.
  */
 import { writeFileSync } from 'node:fs'
 import { isMainThread } from 'node:worker_threads'
@@ -16,6 +20,13 @@ import { parseExperiment, type ExperimentInput } from '../src/core/config.ts'
 import { Engine } from '../src/core/engine.ts'
 import { findPreset } from '../src/core/presets.ts'
 import { runLanes } from '../src/cli/lanes.ts'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { availableParallelism, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { poolUtilisation } from '../src/cli/pool.ts'
+import { planSweep, prepareSweepDir, runSweep } from '../src/cli/sweep.ts'
+import { findSweepPreset } from '../src/core/sweep/presets.ts'
+import { validateSweep } from '../src/core/sweep/schema.ts'
 
 function rssMiB(): number {
   return process.memoryUsage().rss / 2 ** 20
@@ -100,18 +111,59 @@ function largeScale(): Record<string, unknown> {
   }
 }
 
+async function sweepScanRate(): Promise<Record<string, unknown>> {
+  const preset = findSweepPreset('sweep-scan-rate')
+  if (!preset) throw new Error('sweep-scan-rate missing')
+  const v = validateSweep({ ...preset.sweep, seeds: 1 })
+  if (!v.ok) throw new Error(JSON.stringify(v.issues))
+  const { plan } = planSweep(v.sweep, process.cwd())
+  const dir = mkdtempSync(join(tmpdir(), 'samepage-bench-sweep-'))
+  try {
+    const out = prepareSweepDir(join(dir, 'out'), plan)
+    const threads = availableParallelism()
+    const io = { stdout: () => {}, stderr: (x: string) => void process.stderr.write(x), stderrIsTTY: false }
+    const r = await runSweep(plan.runs, out, { threads, io, label: 'bench sweep' })
+    const u = r.timeline ? poolUtilisation(r.timeline) : { whole: 0, whileQueued: 0 }
+    return {
+      preset: 'sweep-scan-rate',
+      seeds: 1,
+      runs: plan.runs.length,
+      lane_tasks: r.timeline?.tasks.length ?? 0,
+      sim_seconds_per_run: plan.runs[0].config.duration_s,
+      workers: threads,
+      wall_seconds: round(r.wallSeconds),
+      failures: r.failures.length,
+      workers_busy_while_tasks_wait: round(u.whileQueued),
+      workers_busy_whole_sweep: round(u.whole),
+      process_cpu_over_wall_x_cores: round(r.cpuSeconds / (r.wallSeconds * threads))
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
 function round(x: number): number {
   return Math.round(x * 100) / 100
 }
 
 async function main(): Promise<void> {
   const results: Record<string, unknown> = { node: process.version, date: new Date().toISOString() }
-  process.stderr.write('bench: paper-fig6b, 2400 s, KSM and Hint lanes on worker threads ...\n')
-  results.fig6b_parallel = await fig6bParallel()
-  process.stderr.write('bench: paper-fig6b, each lane alone in one thread ...\n')
-  results.fig6b = fig6b()
-  process.stderr.write('bench: 16 VMs x 2 GiB, 300 s, KSM and Hint ...\n')
-  results.large = largeScale()
+  const o = process.argv.indexOf('--only')
+  const only = o > 0 ? process.argv[o + 1] : undefined
+  if (only === undefined || only === 'fig6b') {
+    process.stderr.write('bench: paper-fig6b, 2400 s, KSM and Hint lanes on worker threads ...\n')
+    results.fig6b_parallel = await fig6bParallel()
+    process.stderr.write('bench: paper-fig6b, each lane alone in one thread ...\n')
+    results.fig6b = fig6b()
+  }
+  if (only === undefined || only === 'large') {
+    process.stderr.write('bench: 16 VMs x 2 GiB, 300 s, KSM and Hint ...\n')
+    results.large = largeScale()
+  }
+  if (only === undefined || only === 'sweep') {
+    process.stderr.write('bench: sweep-scan-rate, one seed, one worker per core ...\n')
+    results.sweep = await sweepScanRate()
+  }
   results.peak_rss_mib = round(process.resourceUsage().maxRSS / 1024)
   process.stdout.write(JSON.stringify(results, null, 2) + '\n')
   const i = process.argv.indexOf('--json')

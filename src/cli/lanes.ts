@@ -13,7 +13,9 @@ import { Engine, SUMMARY_SCHEMA_ID, type LaneSummary, type Summary } from '../co
 import { Series } from '../core/metrics.ts'
 import { runTasks, serveTasks } from './pool.ts'
 
-const ROLE = 'samepage-lane'
+/** Workers of this role run one lane each (also the sweep's tasks, src/cli/sweep.ts). */
+export const LANE_ROLE = 'samepage-lane'
+const ROLE = LANE_ROLE
 
 export interface LaneRun {
   name: string
@@ -24,7 +26,7 @@ export interface LaneRun {
   simSeconds: number
 }
 
-interface LaneTask {
+export interface LaneTask {
   config: Experiment
   index: number
   checkInvariants: boolean
@@ -32,7 +34,7 @@ interface LaneTask {
   assets?: Assets
 }
 
-interface LaneOutput {
+export interface LaneOutput {
   summary: LaneSummary
   columns: Float64Array[]
   totalPages: number
@@ -56,14 +58,19 @@ serveTasks<LaneTask, LaneOutput>(ROLE, runOneLane, (r) => r.columns.map((c) => c
 export async function runLanes(config: Experiment, opts: { checkInvariants: boolean; threads?: number; assets?: Assets }, onProgress: (f: number) => void): Promise<LaneRun[]> {
   const tasks = config.lanes.map((_, index) => ({ config, index, checkInvariants: opts.checkInvariants, assets: opts.assets }))
   const outputs = await runTasks<LaneTask, LaneOutput>(ROLE, new URL(import.meta.url), tasks, opts.threads ?? availableParallelism(), onProgress)
-  return outputs.map((o, i) => ({
-    name: config.lanes[i].name,
-    scanner: config.lanes[i].scanner.kind,
+  return outputs.map((o, i) => laneRunOf(config, i, o))
+}
+
+/** Lane `index` of `config` as its worker's output describes it. */
+export function laneRunOf(config: Experiment, index: number, o: LaneOutput): LaneRun {
+  return {
+    name: config.lanes[index].name,
+    scanner: config.lanes[index].scanner.kind,
     series: Series.fromColumns(o.columns),
     summary: o.summary,
     totalPages: o.totalPages,
     simSeconds: o.simSeconds
-  }))
+  }
 }
 
 /** summary.json from lanes run separately (the same document Engine.summary makes). */

@@ -23,6 +23,10 @@ import { cmdKernel, KERNEL_USAGE } from './kernel.ts'
 import { KernelUsageError } from '../kernel/run.ts'
 import { KsmError } from '../kernel/sysfs.ts'
 import { cmdPlace } from './place.ts'
+import { cmdSweep, SweepUsageError } from './sweep.ts'
+import { SweepError } from '../core/sweep/expand.ts'
+import { sweepJsonSchema } from '../core/sweep/schema.ts'
+import { SWEEP_PRESETS } from '../core/sweep/presets.ts'
 import { loadAssets, withAbsoluteAssetPaths } from '../host/node/assets.ts'
 import { FileReadError, readRegularTextSync } from '../host/node/read-file.ts'
 import { MAX_CONFIG_BYTES } from '../core/files.ts'
@@ -53,8 +57,11 @@ commands:
   dump import DUMP -o SNAPSHOT  hash a raw memory dump (pmemsave) or ELF core (dump-guest-memory)
                       per 4 KiB page into a snapshot a VM can start from (snapshot_file)
 ${KERNEL_USAGE}
+  sweep FILE|PRESET [--out DIR] [--jobs N] [--shard I/N] [--dry-run] [--json]
+                      run every point x seed of a sweep on a pool of workers; resumes from DIR
+  sweep merge DIR... [--out DIR]  join the shard folders of one sweep
   validate FILE       check an experiment file (exit 2 and one line per problem if invalid)
-  schema              print the JSON Schema of experiment files
+  schema [--sweep]    print the JSON Schema of experiment files (of sweep files)
   help                this text`
 
 /** Measured in docs/performance.md: typed arrays per simulated guest page per lane, with headroom. */
@@ -90,31 +97,38 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
         return await cmdKernel(rest, io)
       case 'place':
         return await cmdPlace(rest, io)
+      case 'sweep':
+        return await cmdSweep(rest, io)
       case 'presets':
         noArgs('presets', rest)
         printPresets(io)
         return 0
       case 'validate':
         return cmdValidate(rest, io)
-      case 'schema':
-        noArgs('schema', rest)
-        io.stdout(JSON.stringify(experimentJsonSchema(), null, 2) + '\n')
+      case 'schema': {
+        const sweep = rest.length === 1 && rest[0] === '--sweep'
+        if (!sweep) noArgs('schema', rest)
+        io.stdout(JSON.stringify(sweep ? sweepJsonSchema() : experimentJsonSchema(), null, 2) + '\n')
         return 0
+      }
       case 'help':
       case '--help':
       case '-h':
         io.stdout(USAGE + '\n')
         return 0
       case undefined:
-        throw new UsageError('no command given (commands: run, reproduce, calibrate, image, dump, kernel, place, presets, validate, schema, help; `samepage help` for more)')
+        throw new UsageError('no command given (commands: run, reproduce, calibrate, image, dump, kernel, place, sweep, presets, validate, schema, help; `samepage help` for more)')
       default:
-        throw new UsageError(`unknown command "${cmd}" (commands: run, reproduce, calibrate, image, dump, kernel, place, presets, validate, schema, help)`)
+        throw new UsageError(`unknown command "${cmd}" (commands: run, reproduce, calibrate, image, dump, kernel, place, sweep, presets, validate, schema, help)`)
     }
   } catch (e) {
     // Every message is one line: control characters in echoed values are escaped (oneLine).
-    if (e instanceof UsageError || e instanceof ImageUsageError || e instanceof ResultDirError || e instanceof KernelUsageError || e instanceof KsmError) {
-      io.stderr(`samepage: ${oneLine(e.message)}
-`)
+    if (e instanceof UsageError || e instanceof ImageUsageError || e instanceof ResultDirError || e instanceof KernelUsageError || e instanceof KsmError || e instanceof SweepUsageError) {
+      io.stderr(`samepage: ${oneLine(e.message)}\n`)
+      return 2
+    }
+    if (e instanceof SweepError) {
+      for (const i of e.issues) io.stderr(`samepage: ${oneLine(`sweep: ${i.path}: ${i.message}`)}\n`)
       return 2
     }
     if (e instanceof ConfigError) {
@@ -175,8 +189,11 @@ function cmdValidate(args: string[], io: CliIo): number {
 
 /** `samepage presets`: one per line, names padded to the longest. */
 function printPresets(io: CliIo): void {
-  const width = Math.max(...PRESETS.map((p) => p.name.length))
+  const all = [...PRESETS, ...SWEEP_PRESETS]
+  const width = Math.max(...all.map((p) => p.name.length))
   for (const p of PRESETS) io.stdout(`${p.name.padEnd(width)}  ${p.description}\n`)
+  // Sweep presets run with `samepage sweep NAME`.
+  for (const p of SWEEP_PRESETS) io.stdout(`${p.name.padEnd(width)}  (sweep) ${p.description}\n`)
 }
 
 /**
