@@ -35,7 +35,9 @@ function dataUrlBytes(url: string): Uint8Array {
 /** The spec made fixed-size, unanimated, on white, for the offscreen BasicPlatform. */
 function fixed(config: ChartConfig, scale: number): ChartConfiguration {
   const own = config as unknown as ChartConfiguration
-  own.options = { ...own.options, responsive: false, maintainAspectRatio: false, animation: false, devicePixelRatio: scale }
+  // No zoom plugin on a figure: it listens for events, and the SVG canvas has none.
+  own.options = { ...own.options, responsive: false, maintainAspectRatio: false, animation: false, devicePixelRatio: scale, events: [] }
+  own.options.plugins = { ...own.options.plugins, zoom: false } as never
   own.plugins = [...(own.plugins ?? []), WHITE_BACKGROUND]
   own.platform = BasicPlatform
   return own
@@ -57,7 +59,11 @@ export function renderChartPng(config: ChartConfig, width = PNG_WIDTH, height = 
 /** Renders a chart spec to an SVG document of width x height CSS px. */
 export function renderChartSvg(config: ChartConfig, width = PNG_WIDTH, height = PNG_HEIGHT): string {
   const canvas = new SvgCanvasElement({ width, height })
-  const chart = new Chart(canvas as unknown as HTMLCanvasElement, fixed(config, 1))
+  const own = fixed(config, 1)
+  // Chart.js strokes a line through a cached Path2D unless the dataset has `segment` options;
+  // svgcanvas records only direct path calls, so each line is given an (empty) segment.
+  if (own.type === 'line') own.data.datasets = own.data.datasets.map((d) => ({ ...d, segment: {} }))
+  const chart = new Chart(canvas as unknown as HTMLCanvasElement, own)
   try {
     // Read before destroy: Chart.js clears its canvas on destroy, which empties the SVG.
     return canvas.getContext('2d').getSerializedSvg(true)

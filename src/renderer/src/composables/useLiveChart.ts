@@ -152,7 +152,7 @@ export function useLiveChart(canvas: Ref<HTMLCanvasElement | null>, id: ChartId,
     el.dataset.points = String(points)
     el.dataset.lastT = String(lanes.length > 0 ? lastT(lanes) : 0)
     if (kind === 'line' && chart) {
-      const x = chart.options.scales?.x as { min?: number; max?: number } | undefined
+      const x = chart.scales.x as { min?: number; max?: number } | undefined
       el.dataset.xMin = String(x?.min ?? 0)
       el.dataset.xMax = String(x?.max ?? 0)
       el.dataset.zoomed = String(view.range.value !== null)
@@ -224,10 +224,11 @@ export function useLiveChart(canvas: Ref<HTMLCanvasElement | null>, id: ChartId,
     if (!chart || kind !== 'line') return
     if (range === null) return build()
     const x = (chart.options.scales as unknown as Scales).x
-    if (x.min === range.min && x.max === range.max) return
-    x.min = range.min
-    x.max = range.max
-    chart.update('none')
+    if (x.min !== range.min || x.max !== range.max) {
+      x.min = range.min
+      x.max = range.max
+      chart.update('none')
+    }
     mark(run.chartLanes())
   }
 
