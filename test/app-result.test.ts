@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { sharingChart } from '../src/core/charts.ts'
 import { parseExperiment } from '../src/core/config.ts'
 import { Engine } from '../src/core/engine.ts'
-import { experimentDocumentProblem, exportNameProblem, fileNameWithSuffix, isPngData, safeFileStem } from '../src/core/files.ts'
+import { experimentDocumentProblem, exportDataProblem, exportNameProblem, fileNameWithSuffix, isPngData, safeFileStem } from '../src/core/files.ts'
 import { METRIC_COLUMNS, METRIC_INDEX } from '../src/core/metrics.ts'
 import { buildResult, parseResultText, resultToText, validateResult, type ResultDocument } from '../src/core/result.ts'
 
@@ -104,6 +104,18 @@ describe('file rules shared by Electron and web mode', () => {
     expect(isPngData(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))).toBe(true)
     expect(isPngData('\x89PNG')).toBe(false)
     expect(isPngData(new Uint8Array([1, 2, 3]))).toBe(false)
+  })
+
+  it('a .pdf must hold PDF bytes and a .svg SVG text; figure names pass', () => {
+    for (const ok of ['paper-fig6b-sharing.svg', 'paper-fig6b-sharing.pdf']) expect(exportNameProblem(ok), ok).toBeNull()
+    expect(exportDataProblem('a.pdf', new TextEncoder().encode('%PDF-1.4\n'))).toBeNull()
+    expect(exportDataProblem('a.pdf', '%PDF-1.4')).toMatch(/does not hold PDF bytes/)
+    expect(exportDataProblem('a.svg', '<?xml version="1.0"?><svg width="1"></svg>')).toBeNull()
+    expect(exportDataProblem('a.svg', '<svg xmlns="http://www.w3.org/2000/svg"></svg>')).toBeNull()
+    expect(exportDataProblem('a.svg', new Uint8Array([0x3c]))).toMatch(/does not hold SVG text/)
+    expect(exportDataProblem('a.svg', '<html></html>')).toMatch(/does not hold SVG text/)
+    expect(exportDataProblem('a.png', '<svg></svg>')).toMatch(/PNG bytes/)
+    expect(exportDataProblem('series.csv', 'lane,t_s\n')).toBeNull()
   })
 
   it('Save takes experiment documents, drafts with field problems included', () => {

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createCanvas, loadImage } from '@napi-rs/canvas'
 import { describe, expect, it } from 'vitest'
-import { CHARTS, countersChart, cpuChart, hintChart, laneStyles, sharingChart, toPoints, typeBreakdownChart, type LaneData } from '../src/core/charts.ts'
+import { CHARTS, chartNote, coincidentLanes, countersChart, cpuChart, DASHES, figureFileName, formatTime, hintChart, laneStyles, OKABE_ITO, parseFormats, sharingChart, toPoints, tooltipCallbacks, typeBreakdownChart, type LaneData } from '../src/core/charts.ts'
 import type { MetricName } from '../src/core/metrics.ts'
-import { renderChartPng, writeChartPng } from '../src/cli/png.ts'
+import { renderChartPdf, renderChartPng, renderChartSvg, writeChartPng } from '../src/cli/png.ts'
 
 const N = 241
 const STEP_S = 10
@@ -55,10 +55,10 @@ describe('chart specs', () => {
     ])
   })
 
-  it('the sharing chart has one pre-shaped, unparsed line per lane: KSM blue, hint red', () => {
+  it('the sharing chart has one pre-shaped, unparsed line per lane: KSM blue, hint vermillion (Okabe-Ito)', () => {
     const c = seen(sharingChart([ksm, hint]))
     expect(c.data.datasets.map((d) => d.label)).toEqual(['KSM', 'Hint'])
-    expect(c.data.datasets.map((d) => d.borderColor)).toEqual(['#1f5fbf', '#d62728'])
+    expect(c.data.datasets.map((d) => d.borderColor)).toEqual([OKABE_ITO.blue, OKABE_ITO.vermillion])
     expect(c.data.datasets[0].data).toHaveLength(N)
     expect(c.data.datasets[1].data[10]).toEqual({ x: 10 * STEP_S, y: hint.column('sharing_ratio')[10] })
     expect(c.data.datasets.every((d) => d.pointRadius === 0)).toBe(true)
@@ -84,12 +84,68 @@ describe('chart specs', () => {
     expect(seen(sharingChart([ksm])).options.responsive).toBe(true)
   })
 
-  it('two lanes of one scanner kind differ in shade and dash', () => {
+  it('two lanes of one scanner kind get different palette colours, and every lane its own dash', () => {
     const [a, b, c] = laneStyles([ksm, fakeLane('KSM slow', 'ksm'), hint])
-    expect(a).toEqual({ color: '#1f5fbf', dash: [] })
+    expect(a).toMatchObject({ color: OKABE_ITO.blue, dash: [] })
     expect(b.color).not.toBe(a.color)
-    expect(b.dash).not.toEqual([])
-    expect(c).toEqual({ color: '#d62728', dash: [] })
+    expect(Object.values(OKABE_ITO)).toContain(b.color)
+    expect(b.dash).toEqual(DASHES[1])
+    expect(c).toMatchObject({ color: OKABE_ITO.vermillion, dash: DASHES[2] })
+  })
+
+  it('eight lanes of one kind all differ in colour and in dash', () => {
+    const styles = laneStyles(Array.from({ length: 8 }, (_, i) => fakeLane(`K${i}`, 'ksm')))
+    expect(new Set(styles.map((s) => s.color)).size).toBe(8)
+    expect(new Set(styles.map((s) => JSON.stringify(s.dash))).size).toBe(8)
+  })
+
+  it('later lanes are drawn wider, so a lane under an identical one still shows', () => {
+    const widths = laneStyles([ksm, hint, fakeLane('Hybrid', 'hybrid')]).map((s) => s.width)
+    expect(widths[0]).toBeLessThan(widths[1])
+    expect(widths[1]).toBeLessThan(widths[2])
+    expect(Math.max(...laneStyles(Array.from({ length: 12 }, (_, i) => fakeLane(`L${i}`, 'ksm'))).map((s) => s.width))).toBeLessThanOrEqual(4.5)
+  })
+
+  it('lanes that coincide are named in the subtitle; lanes that differ are not', () => {
+    const twin = fakeLane('Hint again', 'hint', { sharing_ratio: (t) => 0.3 + 0.4 * (1 - Math.exp(-t / 500)) })
+    expect(coincidentLanes([ksm, hint, twin], 'sharing_ratio')).toEqual([['Hint', 'Hint again']])
+    const sub = (sharingChart([ksm, hint, twin]).options?.plugins as { subtitle: { display: boolean; text: string } }).subtitle
+    expect(sub).toMatchObject({ display: true, text: 'Hint and Hint again coincide (the later lane drawn wider, underneath)' })
+    expect(chartNote('sharing', [ksm, hint])).toBe('')
+    expect((sharingChart([ksm, hint]).options?.plugins as { subtitle: { display: boolean } }).subtitle.display).toBe(false)
+  })
+
+  it('the CPU chart on a log scale starts at a nice floor below the smallest positive sample', () => {
+    const { y } = seen(cpuChart([ksm, hint], { yLog: true })).options.scales
+    expect(y.type).toBe('logarithmic')
+    expect(y.min).toBeLessThanOrEqual(1.72) // the hint lane's 1.72 %
+    expect(y.max).toBe(5)
+    expect(y.max / y.min).toBeGreaterThanOrEqual(10) // at least one decade
+  })
+
+  it('the counters chart draws only the picked counters, each with its own dash', () => {
+    const c = seen(countersChart([ksm, hint], { counters: ['pages_volatile', 'pages_sharing'] }))
+    expect(c.data.datasets.map((d) => d.label)).toEqual(['KSM: pages_sharing', 'KSM: pages_volatile', 'Hint: pages_sharing', 'Hint: pages_volatile'])
+    expect(c.data.datasets[0].borderDash).toEqual(DASHES[1])
+    expect(c.data.datasets[1].borderDash).toEqual(DASHES[3])
+  })
+
+  it('tooltips say "t = 330 s" and the value with its unit', () => {
+    const cb = tooltipCallbacks('cpu')
+    const item = { parsed: { x: 330, y: 3.4912 }, dataset: { label: 'KSM', yAxisID: 'y' } }
+    expect(cb.title([item])).toBe('t = 330 s')
+    expect(cb.label(item)).toBe('KSM: 3.49 % of one core')
+    expect(tooltipCallbacks('counters').label({ parsed: { x: 0, y: 12345 }, dataset: { label: 'KSM: pages_sharing' } })).toBe('KSM: pages_sharing: 12,345 pages')
+    expect(tooltipCallbacks('sharing').label({ parsed: { x: 0, y: 0.41234 }, dataset: { label: 'Hint' } })).toBe('Hint: 0.412')
+    expect(formatTime(2700.25)).toBe('t = 2,700.3 s')
+  })
+
+  it('figure files carry the experiment and the chart; formats are checked by name', () => {
+    expect(figureFileName('paper-fig6b', 'sharing', 'svg')).toBe('paper-fig6b-sharing.svg')
+    expect(figureFileName('my run / v2', 'cpu', 'pdf')).toBe('my-run-v2-cpu.pdf')
+    expect(parseFormats('png, SVG,pdf,png')).toEqual(['png', 'svg', 'pdf'])
+    expect(() => parseFormats('png,jpeg')).toThrow('"jpeg" is not a figure format (png, svg or pdf)')
+    expect(() => parseFormats(' , ')).toThrow('at least one')
   })
 
   it('the CPU axis starts at 0 and is fixed above the highest sample', () => {
@@ -104,8 +160,8 @@ describe('chart specs', () => {
     expect(Object.keys(c.options.scales).sort()).toEqual(['x', 'y', 'y1'])
   })
 
-  it('the counters chart draws the four KSM counters per lane', () => {
-    expect(seen(countersChart([ksm, hint])).data.datasets).toHaveLength(8)
+  it('the counters chart draws pages_shared and pages_sharing per lane unless others are picked', () => {
+    expect(seen(countersChart([ksm, hint])).data.datasets.map((d) => d.label)).toEqual(['KSM: pages_shared', 'KSM: pages_sharing', 'Hint: pages_shared', 'Hint: pages_sharing'])
   })
 
   it('the page-type breakdown reads the last sample unless told otherwise', () => {
@@ -132,6 +188,29 @@ describe('chart specs', () => {
 
   it('a spec is plain data: it survives structuredClone', () => {
     for (const e of Object.values(CHARTS)) expect(() => structuredClone(e.build([ksm, hint]))).not.toThrow()
+  })
+})
+
+describe('vector export (SVG and PDF from the same spec)', () => {
+  it('an SVG of 900 x 500 with the lines as paths and the text as text', () => {
+    const svg = renderChartSvg(sharingChart([ksm, hint], { responsive: false })).toString('utf8')
+    expect(svg).toMatch(/<svg [^>]*width="900" height="500"/)
+    expect(svg).not.toContain('<image')
+    // the lanes' colours are on vector paths (Skia turns a dashed stroke into filled dash shapes)
+    expect(svg).toMatch(new RegExp(`<path[^>]*(stroke|fill)="${OKABE_ITO.vermillion}"`))
+    expect(svg).toContain('>Sharing</text>') // Skia writes a text run per word
+  })
+
+  it('a one-page PDF of 900 x 500 points; the same spec gives the same bytes', () => {
+    const spec = sharingChart([ksm, hint], { responsive: false })
+    const a = renderChartPdf(spec, { title: 'fig' })
+    expect(a.subarray(0, 5).toString()).toBe('%PDF-')
+    expect(a.toString('latin1')).toMatch(/\/MediaBox \[0 0 900 500\]/)
+    expect(a.toString('latin1').match(/\/Type \/Page\b/g)).toHaveLength(1)
+    expect(renderChartPdf(spec, { title: 'fig' }).equals(a)).toBe(true)
+    // Skia numbers SVG clip paths per process in hex (cl_9, cl_a, ...): equal up to those ids.
+    const ids = (b: Buffer) => b.toString('utf8').replace(/\bcl_[0-9a-f]+/g, 'cl')
+    expect(ids(renderChartSvg(spec))).toBe(ids(renderChartSvg(spec)))
   })
 })
 

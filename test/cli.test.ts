@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -108,13 +108,35 @@ describe('samepage command line', () => {
     const summary = JSON.parse(r.stdout)
     expect(summary.seed).toBe(5)
     expect(summary.lanes.every((l: { invariants_checked: boolean }) => l.invariants_checked)).toBe(true)
-    expect(readdirSync(out).sort()).toEqual(['.samepage-result', 'config.json', 'cpu.png', 'series.csv', 'sharing.png', 'summary.json'])
+    // Every chart, named after the experiment (the pair has a Hint lane, so the hint stack too).
+    expect(readdirSync(out).sort()).toEqual(['.samepage-result', 'config.json', 'series.csv', 'summary.json', 'tiny-counters.png', 'tiny-cpu.png', 'tiny-hints.png', 'tiny-saved.png', 'tiny-sharing.png', 'tiny-types.png'])
     expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'))).toEqual(summary)
     expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).lanes[0].scanner.pages_to_scan).toBe(100)
     const csv = readFileSync(join(out, 'series.csv'), 'utf8').trim().split('\n')
     expect(csv[0]).toMatch(/^lane,t_s,sharing_ratio,saved_mib,cpu_percent,pages_shared,pages_sharing,pages_unshared,pages_volatile,full_scans/)
     expect(csv).toHaveLength(1 + 2 * 5)
-    expect(readFileSync(join(out, 'sharing.png')).subarray(1, 4).toString()).toBe('PNG')
+    expect(readFileSync(join(out, 'tiny-sharing.png')).subarray(1, 4).toString()).toBe('PNG')
+  })
+
+  it('run --format png,svg,pdf writes every chart in each format from the same spec', async () => {
+    const out = join(dir, 'formats')
+    const r = await samepage('run', file('tiny-f.json', JSON.stringify(valid)), '--out', out, '--format', 'svg,pdf,png', '--duration', '10')
+    expect(r.code).toBe(0)
+    const names = readdirSync(out)
+    for (const chart of ['sharing', 'cpu', 'saved', 'counters', 'types']) for (const ext of ['png', 'svg', 'pdf']) expect(names).toContain(`tiny-${chart}.${ext}`)
+    const svg = readFileSync(join(out, 'tiny-sharing.svg'), 'utf8')
+    expect(svg).toMatch(/^<\?xml[^>]*\?><svg [^>]*width="900" height="500"/)
+    expect(svg).toContain('<path') // vector lines, not an embedded bitmap
+    expect(svg).not.toContain('<image')
+    const pdf = readFileSync(join(out, 'tiny-sharing.pdf'))
+    expect(pdf.subarray(0, 5).toString()).toBe('%PDF-')
+    expect(pdf.toString('latin1')).toMatch(/\/MediaBox \[0 0 900 500\]/)
+  })
+
+  it('run --format names a bad format in one line, exit 2, and writes nothing', async () => {
+    const out = join(dir, 'bad-format')
+    expectBadInput(await samepage('run', file('tiny-g.json', JSON.stringify(valid)), '--out', out, '--format', 'png,gif'), /--format: "gif" is not a figure format \(png, svg or pdf\)$/)
+    expect(existsSync(out)).toBe(false)
   })
 
   it('lanes run on worker threads give exactly the in-process result', async () => {

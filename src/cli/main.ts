@@ -14,8 +14,9 @@ import type { MetricName } from '../core/metrics.ts'
 import { composeSummary, runLanes, type LaneRun } from './lanes.ts'
 import { InvariantError } from '../core/lane.ts'
 import { DEFAULT_PRESET, findPreset, PRESETS } from '../core/presets.ts'
-import { cpuChart, sharingChart } from '../core/charts.ts'
-import { renderChartPng } from './png.ts'
+import { CHARTS, figureFileName, laneHasHints, parseFormats, type ChartId, type ExportFormat, type LaneData } from '../core/charts.ts'
+import type { ChartConfiguration } from 'chart.js'
+import { renderFigure } from './png.ts'
 import { ProgressBar } from './progress.ts'
 import { cmdImage, ImageUsageError } from './image.ts'
 import { cmdDump } from './dump.ts'
@@ -32,7 +33,7 @@ import { FileReadError, readRegularTextSync } from '../host/node/read-file.ts'
 import { MAX_CONFIG_BYTES } from '../core/files.ts'
 import { assetRefs, type Assets } from '../core/assets.ts'
 import { formatReport, outputs, parseParts, reproduce } from './reproduce.ts'
-import { prepareResultDirReporting, ResultDirError, writeResultDir } from '../host/node/result-dir.ts'
+import { prepareResultDirReporting, ResultDirError, writeResultDir, type ResultFile } from '../host/node/result-dir.ts'
 import { fitProfile, modelCpuPercent, OP_NAMES, type FitTarget } from '../core/calibrate.ts'
 import { XEON_X5560, XEON_X5560_PRIOR, type OpName } from '../core/cost.ts'
 import { PAPER_RATES, PAPER_TABLE1, table1Cells } from '../core/reproduce.ts'
@@ -43,8 +44,10 @@ export class UsageError extends Error {}
 const USAGE = `usage: samepage <command> [options]
 
 commands:
-  run [CONFIG.json | PRESET] [--out DIR] [--seed N] [--duration SECONDS] [--check-invariants] [--json]
-                      run an experiment (default preset: ${DEFAULT_PRESET})
+  run [CONFIG.json | PRESET] [--out DIR] [--format png,svg,pdf] [--seed N] [--duration SECONDS]
+      [--check-invariants] [--json]
+                      run an experiment (default preset: ${DEFAULT_PRESET}); --out writes its
+                      config, summary, series and every chart as NAME-CHART.FORMAT (default png)
   presets             list the presets
   reproduce [--only fig1,fig2,fig6,table1] [--out DIR] [--json] [--quick] [--seeds N]
                       run the paper's experiments and print its numbers beside ours
@@ -149,6 +152,7 @@ function noArgs(cmd: string, rest: string[]): void {
 
 const RUN_OPTIONS = {
   out: { type: 'string' },
+  format: { type: 'string' },
   seed: { type: 'string' },
   duration: { type: 'string' },
   'check-invariants': { type: 'boolean' },
@@ -241,6 +245,15 @@ async function cmdRun(args: string[], io: CliIo): Promise<number> {
     if (loaded.issues.length > 0) throw new ConfigError(loaded.issues)
     assets = loaded.assets
   }
+  let formats: ExportFormat[] = ['png']
+  if (values.format !== undefined) {
+    if (values.out === undefined) throw new UsageError('--format: give --out DIR too (the figures are written there)')
+    try {
+      formats = parseFormats(values.format)
+    } catch (e) {
+      throw new UsageError(`--format: ${(e as Error).message}`)
+    }
+  }
   const outDir = values.out !== undefined ? prepareOutDir(values.out, io) : null
 
   const bar = io.stderrIsTTY ? new ProgressBar(io.stderr, config.name) : null
@@ -250,7 +263,7 @@ async function cmdRun(args: string[], io: CliIo): Promise<number> {
   bar?.finish()
   const summary = composeSummary(config, lanes, (performance.now() - t0) / 1000)
   // config.json names the files it ran with by absolute path, so it runs again from the output folder.
-  if (outDir) await writeOutputs(outDir, withAbsoluteAssetPaths(config, baseDir), lanes, summary)
+  if (outDir) await writeOutputs(outDir, withAbsoluteAssetPaths(config, baseDir), lanes, summary, formats)
   io.stdout(values.json ? JSON.stringify(summary, null, 2) + '\n' : summaryTable(summary))
   return 0
 }
@@ -351,15 +364,24 @@ export function prepareOutDir(dir: string, io: CliIo): string {
   return path
 }
 
-async function writeOutputs(dir: string, config: Experiment, runs: LaneRun[], summary: Summary): Promise<void> {
+/** The charts `run --out` draws: every chart of CHARTS, the hint stack only when a lane has hints. */
+export function figureCharts(lanes: readonly LaneData[]): ChartId[] {
+  return (Object.keys(CHARTS) as ChartId[]).filter((id) => id !== 'hints' || lanes.some(laneHasHints))
+}
+
+async function writeOutputs(dir: string, config: Experiment, runs: LaneRun[], summary: Summary, formats: readonly ExportFormat[]): Promise<void> {
   const lanes = runs.map((l) => ({ name: l.name, scanner: l.scanner, series: l.series, column: (n: MetricName) => l.series.column(n) }))
-  await writeResultDir(dir, [
+  const files: ResultFile[] = [
     ['config.json', JSON.stringify(config, null, 2) + '\n'],
     ['summary.json', JSON.stringify(summary, null, 2) + '\n'],
-    ['series.csv', seriesCsv(lanes)],
-    ['sharing.png', await renderChartPng(sharingChart(lanes, { responsive: false }))],
-    ['cpu.png', await renderChartPng(cpuChart(lanes, { responsive: false }))]
-  ])
+    ['series.csv', seriesCsv(lanes)]
+  ]
+  // The same chart spec in every format (src/core/charts.ts), named after the experiment.
+  for (const id of figureCharts(lanes)) {
+    const spec = CHARTS[id].build(lanes, { responsive: false })
+    for (const f of formats) files.push([figureFileName(config.name, id, f), await renderFigure(spec as ChartConfiguration, f, { title: `${config.name}: ${CHARTS[id].title}` })])
+  }
+  await writeResultDir(dir, files)
 }
 
 /** cpu_ns_per_shared_page in µs, or "-" when the run saved no page. */

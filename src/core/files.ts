@@ -13,8 +13,8 @@ export const MAX_CONFIG_BYTES = 16 * 1024 * 1024
 export const MAX_RESULT_BYTES = 512 * 1024 * 1024
 
 /** Extensions an exported file may have. */
-export const EXPORT_EXTENSIONS = ['png', 'csv', 'json', 'txt'] as const
-const EXPORT_NAME = /^[A-Za-z0-9_][A-Za-z0-9 _.()+-]*\.(png|csv|json|txt)$/
+export const EXPORT_EXTENSIONS = ['png', 'svg', 'pdf', 'csv', 'json', 'txt'] as const
+const EXPORT_NAME = /^[A-Za-z0-9_][A-Za-z0-9 _.()+-]*\.(png|svg|pdf|csv|json|txt)$/
 const WINDOWS_RESERVED = /^(con|prn|aux|nul|com\d|lpt\d)(\.|$)/i
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]
 
@@ -24,7 +24,7 @@ const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]
  * exported on one system can be copied anywhere.
  */
 export function exportNameProblem(name: string): string | null {
-  if (name.length > 120 || !EXPORT_NAME.test(name)) return `"${name.slice(0, 120)}" is not a plain file name ending in .png, .csv, .json or .txt`
+  if (name.length > 120 || !EXPORT_NAME.test(name)) return `"${name.slice(0, 120)}" is not a plain file name ending in .png, .svg, .pdf, .csv, .json or .txt`
   if (WINDOWS_RESERVED.test(name)) return `"${name}" is a name Windows reserves`
   return null
 }
@@ -32,6 +32,27 @@ export function exportNameProblem(name: string): string | null {
 /** Whether a .png export holds PNG bytes (the signature). */
 export function isPngData(data: Uint8Array | string): boolean {
   return typeof data !== 'string' && PNG_SIGNATURE.every((b, i) => data[i] === b)
+}
+
+const PDF_SIGNATURE = [0x25, 0x50, 0x44, 0x46, 0x2d] // "%PDF-"
+
+/** Whether a .pdf export holds PDF bytes (the header). */
+export function isPdfData(data: Uint8Array | string): boolean {
+  return typeof data !== 'string' && PDF_SIGNATURE.every((b, i) => data[i] === b)
+}
+
+/** Whether a .svg export is SVG text (an <svg> root, after an optional XML declaration). */
+export function isSvgData(data: Uint8Array | string): boolean {
+  return typeof data === 'string' && /^\s*(<\?xml[^>]*\?>\s*)?<svg[\s>]/.test(data)
+}
+
+/** Why an export file's bytes do not match its extension (.png, .pdf, .svg), or null. */
+export function exportDataProblem(name: string, data: Uint8Array | string): string | null {
+  const ext = name.slice(name.lastIndexOf('.') + 1).toLowerCase()
+  if (ext === 'png' && !isPngData(data)) return `"${name}" does not hold PNG bytes`
+  if (ext === 'pdf' && !isPdfData(data)) return `"${name}" does not hold PDF bytes`
+  if (ext === 'svg' && !isSvgData(data)) return `"${name}" does not hold SVG text`
+  return null
 }
 
 /**

@@ -2,10 +2,10 @@
 // handler sees them. Limits are generous for real use and small enough that a hostile page
 // cannot make main allocate without bound.
 import { z } from 'zod'
-import { exportNameProblem, isPngData, MAX_CONFIG_BYTES, MAX_RESULT_BYTES } from '../core/files.ts'
+import { exportDataProblem, exportNameProblem, MAX_CONFIG_BYTES, MAX_RESULT_BYTES } from '../core/files.ts'
 
 export { MAX_CONFIG_BYTES, MAX_RESULT_BYTES }
-/** Charts and CSVs of one run. */
+/** Charts (six in up to three formats) and data of one run. */
 export const MAX_EXPORT_FILES = 64
 export const MAX_EXPORT_BYTES = 512 * 1024 * 1024
 export const MAX_TITLE_CHARS = 300
@@ -18,7 +18,10 @@ export const EXPORT_NAME = z.string().superRefine((name, ctx) => {
 
 export const ExportFileSchema = z
   .object({ name: EXPORT_NAME, data: z.union([z.string(), z.instanceof(Uint8Array)]) })
-  .refine((f) => !f.name.toLowerCase().endsWith('.png') || isPngData(f.data), { message: 'a .png file must hold PNG bytes', path: ['data'] })
+  .superRefine((f, ctx) => {
+    const problem = exportDataProblem(f.name, f.data)
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: problem, path: ['data'] })
+  })
 
 export const ExportFilesSchema = z
   .array(ExportFileSchema)

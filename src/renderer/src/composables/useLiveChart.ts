@@ -9,18 +9,27 @@
  *   rebuild while samples stream;
  * - when the set of lanes changes (a new run, reset, an overlay) or the spec's datasets do not
  *   line up any more, the chart is built again from scratch;
- * - a chart scrolled out of view skips its turns and catches up when it is seen again.
- * The canvas carries `data-points` (points held) and `data-last-t` for tests and screen readers
- * that inspect it.
+ * - a chart scrolled out of view skips its turns and catches up when it is seen again;
+ * - time charts zoom and pan on the time axis with chartjs-plugin-zoom (wheel or pinch to zoom,
+ *   drag to pan, double-click to see the whole run again), all to the same range (ChartView),
+ *   and draw one crosshair at the same t as the pointer on any of them;
+ * - tooltips say "t = 330 s" and each value with its unit (tooltipCallbacks, src/core/charts.ts).
+ * The canvas carries `data-points` (points held), `data-last-t`, `data-x-min`/`data-x-max` (the
+ * time range shown) and `data-crosshair-t` for tests and screen readers that inspect it.
  */
 import { onBeforeUnmount, onMounted, watch, type Ref } from 'vue'
-import { CHARTS, type ChartConfig, type ChartId, type LaneData, type LineChartConfig, type Point } from '../../../core/charts.ts'
+import type { Plugin } from 'chart.js'
+import { chartNote, CHARTS, formatTime, tooltipCallbacks, type ChartConfig, type ChartId, type LaneData, type LineChartConfig, type Point } from '../../../core/charts.ts'
 import type { MetricName } from '../../../core/metrics.ts'
+import type { ChartView } from '../stores/chartView.ts'
 import type { RunStore } from '../stores/run.ts'
 import { Chart } from './chartjs.ts'
 
 const DARK_TEXT = '#c9d1d9'
 const DARK_GRID = 'rgba(240, 246, 252, 0.14)'
+/** The crosshair: a thin grey line (and its time at the top), over the lines. */
+const CROSSHAIR_LIGHT = 'rgba(60, 60, 60, 0.75)'
+const CROSSHAIR_DARK = 'rgba(230, 237, 243, 0.8)'
 
 type Scales = Record<string, { min?: number; max?: number; ticks?: object; title?: object; grid?: object; border?: object }>
 
@@ -29,6 +38,8 @@ export function applyDarkTheme(cfg: ChartConfig): void {
   const o = cfg.options as { plugins?: { title?: object; legend?: { labels?: object } }; scales?: Scales }
   const plugins = (o.plugins ??= {})
   plugins.title = { ...plugins.title, color: DARK_TEXT }
+  const sub = (plugins as { subtitle?: object }).subtitle
+  if (sub) (plugins as { subtitle?: object }).subtitle = { ...sub, color: DARK_TEXT }
   plugins.legend = { ...plugins.legend, labels: { ...plugins.legend?.labels, color: DARK_TEXT } }
   for (const s of Object.values(o.scales ?? {})) {
     s.ticks = { ...s.ticks, color: DARK_TEXT }
@@ -48,7 +59,7 @@ function sliceOf(col: ArrayLike<number>, from: number): ArrayLike<number> {
   return Array.prototype.slice.call(col, from) as number[]
 }
 
-export function useLiveChart(canvas: Ref<HTMLCanvasElement | null>, id: ChartId, run: RunStore, dark: Ref<boolean>) {
+export function useLiveChart(canvas: Ref<HTMLCanvasElement | null>, id: ChartId, run: RunStore, dark: Ref<boolean>, view: ChartView) {
   let chart: Chart | null = null
   /** The point arrays the chart draws (line charts), one per dataset, appended in place. */
   let own: Point[][] = []
@@ -63,10 +74,73 @@ export function useLiveChart(canvas: Ref<HTMLCanvasElement | null>, id: ChartId,
     drawn = []
   }
 
+  /** The time range the chart shows now (after a zoom or pan, the plugin's). */
+  function shownRange(c: Chart): { min: number; max: number } {
+    const x = c.scales.x
+    return { min: x.min, max: x.max }
+  }
+
+  const crosshair: Plugin<'line'> = {
+    id: 'samepageCrosshair',
+    afterEvent(c, args) {
+      const e = args.event
+      if (e.type === 'mousemove' && args.inChartArea && e.x !== null) view.setCursor(c.scales.x.getValueForPixel(e.x) ?? null)
+      else if (e.type === 'mouseout' || (e.type === 'mousemove' && !args.inChartArea)) view.setCursor(null)
+    },
+    afterDatasetsDraw(c) {
+      const t = view.cursor()
+      const el = c.canvas as HTMLCanvasElement
+      const x = t === null ? NaN : c.scales.x.getPixelForValue(t)
+      const { left, right, top, bottom } = c.chartArea
+      if (t === null || !(x >= left && x <= right)) {
+        delete el.dataset.crosshairT
+        return
+      }
+      el.dataset.crosshairT = String(Math.round(t * 10) / 10)
+      const ctx = c.ctx
+      const color = dark.value ? CROSSHAIR_DARK : CROSSHAIR_LIGHT
+      ctx.save()
+      ctx.strokeStyle = color
+      ctx.lineWidth = 1
+      ctx.setLineDash([])
+      ctx.beginPath()
+      ctx.moveTo(x, top)
+      ctx.lineTo(x, bottom)
+      ctx.stroke()
+      ctx.fillStyle = color
+      ctx.font = '11px sans-serif'
+      ctx.textAlign = x > (left + right) / 2 ? 'right' : 'left'
+      ctx.textBaseline = 'top'
+      ctx.fillText(formatTime(t), x + (ctx.textAlign === 'right' ? -4 : 4), top + 2)
+      ctx.restore()
+    }
+  }
+
+  /** The live chart's additions to a spec: theme, tooltips, zoom and pan, the crosshair. */
   function spec(lanes: readonly LaneData[]): ChartConfig {
-    const cfg = CHARTS[id].build(lanes, { responsive: true, maintainAspectRatio: false })
+    const cfg = CHARTS[id].build(lanes, view.optsFor(id, { responsive: true, maintainAspectRatio: false }))
     if (dark.value) applyDarkTheme(cfg)
+    const o = cfg.options as { plugins: Record<string, unknown> }
+    o.plugins.tooltip = { callbacks: tooltipCallbacks(id) }
+    if (cfg.type === 'line') {
+      const done = ({ chart: c }: { chart: Chart }) => view.setRange(shownRange(c))
+      o.plugins.zoom = {
+        zoom: { wheel: { enabled: true }, pinch: { enabled: true }, mode: 'x', onZoomComplete: done },
+        pan: { enabled: true, mode: 'x', onPanComplete: done },
+        limits: { x: { min: 0, max: lastT(lanes), minRange: 1 } }
+      }
+      cfg.plugins = [crosshair]
+    }
     return cfg
+  }
+
+  function lastT(lanes: readonly LaneData[]): number {
+    let t = 0
+    for (const l of lanes) {
+      const c = l.column('t_s')
+      if (c.length > 0) t = Math.max(t, c[c.length - 1])
+    }
+    return t > 0 ? t : 1
   }
 
   function mark(lanes: readonly LaneData[]): void {
@@ -75,13 +149,14 @@ export function useLiveChart(canvas: Ref<HTMLCanvasElement | null>, id: ChartId,
     let points = 0
     if (kind === 'line') for (const a of own) points += a.length
     else for (const d of chart?.data.datasets ?? []) points += (d.data as unknown[]).length
-    let lastT = 0
-    for (const l of lanes) {
-      const t = l.column('t_s')
-      if (t.length > 0) lastT = Math.max(lastT, t[t.length - 1])
-    }
     el.dataset.points = String(points)
-    el.dataset.lastT = String(lastT)
+    el.dataset.lastT = String(lanes.length > 0 ? lastT(lanes) : 0)
+    if (kind === 'line' && chart) {
+      const x = chart.scales.x as { min?: number; max?: number } | undefined
+      el.dataset.xMin = String(x?.min ?? 0)
+      el.dataset.xMax = String(x?.max ?? 0)
+      el.dataset.zoomed = String(view.range.value !== null)
+    }
   }
 
   function build(): void {
@@ -118,20 +193,57 @@ export function useLiveChart(canvas: Ref<HTMLCanvasElement | null>, id: ChartId,
         for (const p of d.data) target.push(p)
       })
       widenBounds(chart.options.scales as unknown as Scales, cfg.options?.scales as unknown as Scales)
+      const plugins = chart.options.plugins as { subtitle?: { text?: string; display?: boolean }; zoom?: { limits?: { x?: { max?: number } } } }
+      const note = chartNote(id, lanes)
+      if (plugins.subtitle) {
+        plugins.subtitle.text = note
+        plugins.subtitle.display = note !== ''
+      }
+      if (plugins.zoom?.limits?.x) plugins.zoom.limits.x.max = lastT(lanes)
     }
     drawn = rows
     chart.update('none')
     mark(lanes)
   }
 
-  /** Fixed bounds that only grow: the right end of time and the nice maximum of each y axis. */
+  /**
+   * Fixed bounds that only widen: the right end of time (unless zoomed: the range is the
+   * user's), the nice maximum of each y axis and, on a log axis, its lower end.
+   */
   function widenBounds(scales: Scales, next: Scales): void {
     for (const [key, s] of Object.entries(next ?? {})) {
       const cur = scales[key]
-      if (!cur || s.max === undefined) continue
-      if (cur.max === undefined || s.max > cur.max) cur.max = s.max
+      if (!cur || (key === 'x' && view.range.value !== null)) continue
+      if (s.max !== undefined && (cur.max === undefined || s.max > cur.max)) cur.max = s.max
+      if (key !== 'x' && s.min !== undefined && cur.min !== undefined && s.min < cur.min) cur.min = s.min
     }
   }
+
+  /** Shows `range` (another chart's zoom, or null: the whole run). */
+  function applyRange(range: { min: number; max: number } | null): void {
+    if (!chart || kind !== 'line') return
+    if (range === null) return build()
+    const x = (chart.options.scales as unknown as Scales).x
+    if (x.min !== range.min || x.max !== range.max) {
+      x.min = range.min
+      x.max = range.max
+      chart.update('none')
+    }
+    mark(run.chartLanes())
+  }
+
+  // The crosshair follows the pointer on any chart: one redraw per frame at most.
+  let crossPending = false
+  function onCursor(): void {
+    if (crossPending || !chart || kind !== 'line') return
+    crossPending = true
+    requestAnimationFrame(() => {
+      crossPending = false
+      chart?.draw()
+    })
+  }
+
+  const onDblClick = () => view.resetRange()
 
   // A chart scrolled out of view waits: it catches up in one step when it comes back.
   let visible = true
@@ -148,9 +260,12 @@ export function useLiveChart(canvas: Ref<HTMLCanvasElement | null>, id: ChartId,
   }
 
   let off: (() => void) | null = null
+  let offCursor: (() => void) | null = null
   onMounted(() => {
     build()
     off = run.ticker.on(onFrame)
+    offCursor = view.onCursor(onCursor)
+    canvas.value?.addEventListener('dblclick', onDblClick)
     if (typeof IntersectionObserver === 'function' && canvas.value) {
       observer = new IntersectionObserver((entries) => {
         visible = entries.some((e) => e.isIntersecting)
@@ -159,9 +274,12 @@ export function useLiveChart(canvas: Ref<HTMLCanvasElement | null>, id: ChartId,
       observer.observe(canvas.value)
     }
   })
-  watch([run.lanesVersion, dark], build)
+  watch([run.lanesVersion, dark, view.version], build)
+  watch(view.range, applyRange)
   onBeforeUnmount(() => {
     off?.()
+    offCursor?.()
+    canvas.value?.removeEventListener('dblclick', onDblClick)
     observer?.disconnect()
     destroy()
   })

@@ -9,7 +9,7 @@
  * file names; files read are validated and come back with their issues.
  */
 import { parseExperimentText, type ConfigIssue } from '../../../core/config.ts'
-import { CONFIG_FILE_SUFFIX, experimentDocumentProblem, exportNameProblem, fileNameWithSuffix, isPngData, MAX_CONFIG_BYTES, MAX_RESULT_BYTES } from '../../../core/files.ts'
+import { CONFIG_FILE_SUFFIX, experimentDocumentProblem, exportNameProblem, fileNameWithSuffix, exportDataProblem, MAX_CONFIG_BYTES, MAX_RESULT_BYTES } from '../../../core/files.ts'
 import { parseResultText, RESULT_FILE_SUFFIX } from '../../../core/result.ts'
 import type { ExportFile, OpenedFile, Platform, SavedFile } from './types.ts'
 import { WorkerLabClient, webWorkerChannel } from './worker-client.ts'
@@ -22,6 +22,8 @@ const REVOKE_AFTER_MS = 60_000
 
 const MIME: Record<string, string> = {
   png: 'image/png',
+  svg: 'image/svg+xml',
+  pdf: 'application/pdf',
   csv: 'text/csv',
   json: 'application/json',
   txt: 'text/plain'
@@ -93,7 +95,8 @@ function checkExportFiles(files: ExportFile[]): void {
   for (const f of files) {
     const problem = exportNameProblem(f.name)
     if (problem !== null) throw new Error(`export: ${problem}`)
-    if (f.name.toLowerCase().endsWith('.png') && !isPngData(f.data)) throw new Error(`export: "${f.name}" does not hold PNG bytes`)
+    const bad = exportDataProblem(f.name, f.data)
+    if (bad !== null) throw new Error(`export: ${bad}`)
     if (seen.has(f.name.toLowerCase())) throw new Error(`export: two files are named "${f.name}"`)
     seen.add(f.name.toLowerCase())
   }

@@ -4,10 +4,11 @@
  * once per app with the Platform it runs on and handed to components by provide/inject.
  */
 import { computed, inject, ref, watch, type InjectionKey } from 'vue'
-import { CHARTS, type ChartId } from '../../../core/charts.ts'
+import { CHARTS, figureFileName, type ChartId, type ExportFormat } from '../../../core/charts.ts'
 import { seriesCsv } from '../../../core/engine.ts'
 import type { ExportFile, MenuAction, Platform } from '../platform/types.ts'
-import { renderChartPng } from '../composables/chartjs.ts'
+import { renderFigure } from '../composables/chartjs.ts'
+import { createChartView } from './chartView.ts'
 import { createExperimentStore, fileNameFor, formatIssue } from './experiment.ts'
 import { createNotices } from './notices.ts'
 import { parseResultText, resultText, type LoadedResult } from './resultFile.ts'
@@ -22,6 +23,8 @@ export function createLab(platform: Platform) {
   const notices = createNotices()
   const experiment = createExperimentStore(platform, notices)
   const run = createRunStore(platform.client, notices)
+  /** Zoom, crosshair, log axes and picked counters: what the charts show, and export. */
+  const charts = createChartView()
   /** Short confirmation of the last file operation, for a status line. */
   const status = ref('')
 
@@ -183,18 +186,28 @@ export function createLab(platform: Platform) {
     }
   }
 
-  /** Each chart (or the ones given) as `<id>.png`: 900 x 500 at 2x on white, as the CLI. */
-  async function exportPng(ids: ChartId[] = CHART_IDS): Promise<void> {
+  /**
+   * Each chart (or the ones given) as a figure file named after the experiment and the chart
+   * (`paper-fig6b-sharing.svg`): the spec the chart shows (its zoom, log axis and counters),
+   * 900 x 500 on white as the CLI draws it; PNG at 2x, SVG and PDF as vectors.
+   */
+  async function exportFigures(format: ExportFormat, ids: ChartId[] = CHART_IDS): Promise<void> {
     const lanes = run.chartLanes()
+    const name = run.runConfig.value?.name ?? experiment.draft.value.name
     const files: ExportFile[] = []
     try {
-      for (const id of ids) files.push({ name: `${id}.png`, data: renderChartPng(CHARTS[id].build(lanes, { responsive: false })) })
+      for (const id of ids) {
+        const spec = CHARTS[id].build(lanes, charts.optsFor(id, { responsive: false }))
+        files.push({ name: figureFileName(name, id, format), data: await renderFigure(spec, format, `${name}: ${CHARTS[id].title}`) })
+      }
     } catch (e) {
       notices.error('Cannot draw the charts', [e instanceof Error ? e.message : String(e)])
       return
     }
     await exportAll(files)
   }
+
+  const exportPng = (ids?: ChartId[]) => exportFigures('png', ids)
 
   function csvFile(): ExportFile {
     return { name: 'series.csv', data: seriesCsv([...run.lanes()]) }
@@ -262,6 +275,7 @@ export function createLab(platform: Platform) {
     notices,
     experiment,
     run,
+    charts,
     status,
     locked,
     runBlocker,
@@ -282,6 +296,7 @@ export function createLab(platform: Platform) {
     overlayResult,
     saveResult,
     exportPng,
+    exportFigures,
     exportCsv,
     exportSummary,
     exportData,

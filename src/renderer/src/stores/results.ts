@@ -14,6 +14,8 @@ export interface ResultRow {
   scanner: string
   /** From a saved result drawn for comparison. */
   saved: boolean
+  /** That saved result's short name ('' for the run's own lanes). */
+  savedFrom: string
   sharing: Stat3
   savedMib: Stat3
   cpuMean: number
@@ -37,7 +39,7 @@ export interface ResultRow {
   sharingVsFirst: number | null
 }
 
-type RowCore = Omit<ResultRow, 'cpuVsFirst' | 'sharingVsFirst'>
+type RowCore = Omit<ResultRow, 'cpuVsFirst' | 'sharingVsFirst' | 'savedFrom'>
 
 /** Mean CPU % over the run from the per-interval samples, weighted by interval length. */
 export function meanCpuFromSamples(t: ArrayLike<number>, cpu: ArrayLike<number>): number {
@@ -125,12 +127,21 @@ function rowsOf(lanes: readonly LiveLane[], summary: Summary | null, saved: bool
   return rows
 }
 
+/** A saved result drawn with the run: its lanes, summary and short name. */
+export interface SavedRows {
+  lanes: readonly LiveLane[]
+  summary: Summary
+  name?: string
+}
+
 /**
- * The table: the run's lanes, then the overlay's (marked saved). Ratios are to the first row
- * of the run, so a saved lane compares with the same baseline.
+ * The table: the run's lanes, then each shown saved result's (marked saved). Ratios are to
+ * the first row of the run, so a saved lane compares with the same baseline.
  */
-export function resultRows(lanes: readonly LiveLane[], summary: Summary | null, overlay?: { lanes: readonly LiveLane[]; summary: Summary } | null): ResultRow[] {
-  const rows = [...rowsOf(lanes, summary, false), ...(overlay ? rowsOf(overlay.lanes, overlay.summary, true) : [])]
+export function resultRows(lanes: readonly LiveLane[], summary: Summary | null, saved?: SavedRows | readonly SavedRows[] | null): ResultRow[] {
+  const others: readonly SavedRows[] = saved == null ? [] : Array.isArray(saved) ? saved : [saved as SavedRows]
+  const rows: (RowCore & { savedFrom: string })[] = rowsOf(lanes, summary, false).map((r) => ({ ...r, savedFrom: '' }))
+  for (const o of others) for (const r of rowsOf(o.lanes, o.summary, true)) rows.push({ ...r, savedFrom: o.name ?? 'saved' })
   const first = rows[0]
   return rows.map((r) => ({
     ...r,

@@ -3,8 +3,8 @@
  * controls send. Samples go into LiveLanes outside Vue's reactivity; the frame ticker then
  * redraws the charts and bumps `frame` once per animation frame for the live table.
  *
- * A run's data comes from a live session or from an opened result file (`source`); an overlay
- * is one saved result drawn with it for comparison.
+ * A run's data comes from a live session or from an opened result file (`source`); saved
+ * results drawn with it for comparison are the run history (`compare`, stores/compare.ts).
  */
 import { computed, ref, shallowRef } from 'vue'
 import type { LaneData } from '../../../core/charts.ts'
@@ -14,6 +14,7 @@ import type { LabClient, SessionEvent, SessionState, Speed } from '../../../core
 import { EtaEstimator } from './eta.ts'
 import { FrameTicker } from './frames.ts'
 import { LiveLane } from './liveLane.ts'
+import { createCompare } from './compare.ts'
 import type { Notices } from './notices.ts'
 import type { LoadedResult } from './resultFile.ts'
 
@@ -36,19 +37,23 @@ export function createRunStore(client: LabClient, notices: Notices) {
   const runConfig = shallowRef<Experiment | null>(null)
   const source = ref<'live' | 'result'>('live')
   const resultLabel = ref('')
-  const overlay = shallowRef<LoadedResult | null>(null)
-  /** Bumped when the set of lanes changes (a new run, reset, a result opened, an overlay). */
+  /** Bumped when the set of lanes changes (a new run, reset, a result opened, a comparison). */
   const lanesVersion = ref(0)
   /** Bumped at most once per animation frame after new samples. */
   const frame = ref(0)
   let lanes: LiveLane[] = []
-  /** The overlay's lanes as the charts show them, named "(saved)". */
-  let overlayLanes: LaneData[] = []
   const etaEstimator = new EtaEstimator()
   /** Wall seconds left as last estimated (smoothed: stores/eta.ts); null: none yet. */
   const eta = ref<number | null>(null)
   /** The warm-up's progress while the state is 'preparing'. */
   const preparing = shallowRef<{ phase: 'boot' | 'share'; booted: number; vms: number } | null>(null)
+  /** Saved results drawn with the run: the run history. */
+  const compare = createCompare(() => {
+    lanesVersion.value++
+    ticker.request()
+  })
+  /** The last result added for comparison (null when none). */
+  const overlay = computed<LoadedResult | null>(() => compare.entries.value.at(-1)?.result ?? null)
 
   ticker.on(() => {
     frame.value++
@@ -198,11 +203,10 @@ export function createRunStore(client: LabClient, notices: Notices) {
     setLanes(r.lanes)
   }
 
+  /** Adds a saved result to the comparison, or (null) removes every one. */
   function setOverlay(r: LoadedResult | null): void {
-    overlay.value = r
-    overlayLanes = (r?.lanes ?? []).map((l) => ({ name: `${l.name} (saved)`, scanner: l.scanner, column: (m) => l.column(m) }))
-    lanesVersion.value++
-    ticker.request()
+    if (r === null) compare.clear()
+    else compare.add(r)
   }
 
   return {
@@ -219,6 +223,7 @@ export function createRunStore(client: LabClient, notices: Notices) {
     source,
     resultLabel,
     overlay,
+    compare,
     lanesVersion,
     frame,
     inProgress,
@@ -229,8 +234,8 @@ export function createRunStore(client: LabClient, notices: Notices) {
     stoppedAt,
     /** The run's lanes (not reactive: read them under `frame` or `lanesVersion`). */
     lanes: (): readonly LiveLane[] => lanes,
-    /** What the charts draw: the run's lanes, then the overlay's. */
-    chartLanes: (): LaneData[] => [...lanes, ...overlayLanes],
+    /** What the charts draw: the run's lanes, then the shown saved results'. */
+    chartLanes: (): LaneData[] => [...lanes, ...compare.chartLanes()],
     run,
     pause,
     resume,
