@@ -7,10 +7,11 @@
  * convertToBlob as idle tasks, which a busy (or headless) page may not give it for a second.
  */
 import { BasicPlatform, Chart, registerables, type ChartConfiguration } from 'chart.js'
+import annotationPlugin from 'chartjs-plugin-annotation'
 import type { ChartConfig } from '../../../core/charts.ts'
 import { PNG_HEIGHT, PNG_SCALE, PNG_WIDTH, WHITE_BACKGROUND } from '../../../core/charts.ts'
 
-Chart.register(...registerables)
+Chart.register(...registerables, annotationPlugin)
 
 export { Chart }
 

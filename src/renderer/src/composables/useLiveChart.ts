@@ -18,6 +18,24 @@ import { CHARTS, type ChartConfig, type ChartId, type LaneData, type LineChartCo
 import type { MetricName } from '../../../core/metrics.ts'
 import type { RunStore } from '../stores/run.ts'
 import { Chart } from './chartjs.ts'
+import { withEventMarkers } from '../../../core/chart-events.ts'
+import type { TimelineEvent } from '../../../core/events.ts'
+
+/** An event line's label shows while the pointer is on the line (chartjs-plugin-annotation's enter and leave). */
+function withHoverLabels<T extends { options?: object }>(cfg: T): T {
+  const a = (cfg.options as { plugins?: { annotation?: { annotations?: Record<string, { enter?: unknown; leave?: unknown }> } } } | undefined)?.plugins?.annotation?.annotations
+  for (const line of Object.values(a ?? {})) {
+    line.enter = (ctx: { element: { label?: { options: { display: boolean } } } }) => {
+      if (ctx.element.label) ctx.element.label.options.display = true
+      return true
+    }
+    line.leave = (ctx: { element: { label?: { options: { display: boolean } } } }) => {
+      if (ctx.element.label) ctx.element.label.options.display = false
+      return true
+    }
+  }
+  return cfg
+}
 
 const DARK_TEXT = '#c9d1d9'
 const DARK_GRID = 'rgba(240, 246, 252, 0.14)'
@@ -48,7 +66,14 @@ function sliceOf(col: ArrayLike<number>, from: number): ArrayLike<number> {
   return Array.prototype.slice.call(col, from) as number[]
 }
 
-export function useLiveChart(canvas: Ref<HTMLCanvasElement | null>, id: ChartId, run: RunStore, dark: Ref<boolean>) {
+/** Timeline events drawn as markers (chart-events.ts): the events, the VMs' names, and a ref that changes with them. */
+export interface ChartMarkers {
+  events(): readonly TimelineEvent[]
+  vmNames(): readonly string[]
+  version: Ref<unknown>
+}
+
+export function useLiveChart(canvas: Ref<HTMLCanvasElement | null>, id: ChartId, run: RunStore, dark: Ref<boolean>, markers?: ChartMarkers) {
   let chart: Chart | null = null
   /** The point arrays the chart draws (line charts), one per dataset, appended in place. */
   let own: Point[][] = []
@@ -66,7 +91,18 @@ export function useLiveChart(canvas: Ref<HTMLCanvasElement | null>, id: ChartId,
   function spec(lanes: readonly LaneData[]): ChartConfig {
     const cfg = CHARTS[id].build(lanes, { responsive: true, maintainAspectRatio: false })
     if (dark.value) applyDarkTheme(cfg)
+    if (markers) withHoverLabels(withEventMarkers(cfg, markers.events(), markers.vmNames()))
     return cfg
+  }
+
+  /** New events: only the annotation options change. */
+  function redrawMarkers(): void {
+    if (!chart || !markers || kind !== 'line') return
+    const cfg = withHoverLabels(withEventMarkers({ type: 'line', options: { scales: { x: { type: 'linear' } } } }, markers.events(), markers.vmNames()))
+    const plugins = (chart.options.plugins ?? {}) as Record<string, unknown>
+    plugins.annotation = (cfg.options as unknown as { plugins: Record<string, unknown> }).plugins.annotation
+    chart.options.plugins = plugins as never
+    chart.update('none')
   }
 
   function mark(lanes: readonly LaneData[]): void {
@@ -160,6 +196,7 @@ export function useLiveChart(canvas: Ref<HTMLCanvasElement | null>, id: ChartId,
     }
   })
   watch([run.lanesVersion, dark], build)
+  if (markers) watch(markers.version, redrawMarkers)
   onBeforeUnmount(() => {
     off?.()
     observer?.disconnect()

@@ -12,6 +12,7 @@ import { createExperimentStore, fileNameFor, formatIssue } from './experiment.ts
 import { createNotices } from './notices.ts'
 import { parseResultText, resultText, type LoadedResult } from './resultFile.ts'
 import { createRunStore } from './run.ts'
+import { createTimelineStore } from './timeline.ts'
 
 export const CHART_IDS = Object.keys(CHARTS) as ChartId[]
 
@@ -22,6 +23,7 @@ export function createLab(platform: Platform) {
   const notices = createNotices()
   const experiment = createExperimentStore(platform, notices)
   const run = createRunStore(platform.client, notices)
+  const timeline = createTimelineStore({ client: platform.client, summary: run.summary, runConfig: run.runConfig })
   /** Short confirmation of the last file operation, for a status line. */
   const status = ref('')
 
@@ -247,6 +249,7 @@ export function createLab(platform: Platform) {
     notices,
     experiment,
     run,
+    timeline,
     status,
     locked,
     runBlocker,
@@ -273,6 +276,7 @@ export function createLab(platform: Platform) {
       offMenu()
       stopTitle()
       run.dispose()
+      timeline.dispose()
     }
   }
 }
