@@ -26,8 +26,8 @@ function twoBuilds(seed = 5, duration = 40): ExperimentInput {
     host: { cpu_profile: 'xeon-x5560' },
     warmup: { boot: true, share: false },
     vms: [
-      { name: 'early', vcpus: 1, memory_mib: 32, image: 'debian-7', workload },
-      { name: 'late', vcpus: 1, memory_mib: 32, image: 'debian-7', start_s: 2, workload }
+      { name: 'early', vcpus: 1, memory_mib: 128, image: 'debian-7', workload },
+      { name: 'late', vcpus: 1, memory_mib: 128, image: 'debian-7', start_s: 2, workload }
     ],
     lanes: [
       { name: 'KSM', scanner: { kind: 'ksm', pages_to_scan: 500, sleep_millisecs: 20 } },
