@@ -63,6 +63,10 @@ function laneSummary(name: string, scanner: string, over: Partial<LaneSummary>):
     pages_skipped: 0,
     invariants_checked: false,
     workload_done_s: [null, null],
+    events: [],
+    events_omitted: 0,
+    vms: [],
+    vm_shared_pages: [],
     ...over
   }
 }

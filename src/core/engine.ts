@@ -6,6 +6,8 @@ import { assetRefs, checkAssets, type Assets } from './assets.ts'
 import { ConfigError, type Experiment } from './config.ts'
 import { Lane } from './lane.ts'
 import { METRIC_COLUMNS, stat3, type Stat3 } from './metrics.ts'
+import type { TimelineEvent } from './events.ts'
+import type { VmShare } from './vmshares.ts'
 
 export const SUMMARY_SCHEMA_ID = 'samepage-lab/summary@1'
 
@@ -47,6 +49,14 @@ export interface LaneSummary {
   invariants_checked: boolean
   /** Simulated second at which each VM's workload finished (null: still running). */
   workload_done_s: (number | null)[]
+  /** What happened when, from t = 0 (events.ts); empty in results written before the field existed. */
+  events: TimelineEvent[]
+  /** full_scan events past MAX_FULL_SCAN_EVENTS, counted but not listed. */
+  events_omitted: number
+  /** Per-VM sharing at the end (vmshares.ts), one entry per VM in config order. */
+  vms: VmShare[]
+  /** vm_shared_pages[a][b]: pages of VM a on a frame VM b also maps, at the end (diagonal: within VM a). */
+  vm_shared_pages: number[][]
 }
 
 export interface Summary {
@@ -213,8 +223,16 @@ function laneSummary(lane: Lane, t: number): LaneSummary {
     ksm_zero_pages: st.ksm_zero_pages,
     pages_skipped: last('pages_skipped'),
     invariants_checked: lane.invariantsChecked,
-    workload_done_s: lane.workloadDoneTimes().map((x) => (x === null ? null : round6(x)))
+    workload_done_s: lane.workloadDoneTimes().map((x) => (x === null ? null : round6(x))),
+    events: lane.events.list(),
+    events_omitted: lane.events.omitted,
+    ...vmPart(lane)
   }
+}
+
+function vmPart(lane: Lane): { vms: VmShare[]; vm_shared_pages: number[][] } {
+  const v = lane.vmShares()
+  return { vms: v.vms, vm_shared_pages: v.matrix }
 }
 
 /** Scanner CPU (ns) per page saved, rounded to 0.1 ns; null when no page was saved. */

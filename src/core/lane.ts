@@ -18,6 +18,8 @@ import { HintStack } from './hintstack.ts'
 import { FLAG_SHARED, FLAG_ZERO, HostMemory } from './memory.ts'
 import { METRIC_COLUMNS, METRIC_INDEX, Series } from './metrics.ts'
 import { hash32, Rng } from './rng.ts'
+import { EV_FULL_SCAN, EV_HINTS_DROPPING, EV_VM_BOOTED, EV_VM_STARTED, EV_WORKLOAD_DONE, EventLog } from './events.ts'
+import { vmShares, type LaneVmShares } from './vmshares.ts'
 export { InvariantError } from './invariants.ts'
 import { EsxScanner } from './scanners/esx.ts'
 import { HintScanner } from './scanners/hint.ts'
@@ -64,6 +66,9 @@ const CATEGORY_SLOT = (() => {
   return t
 })()
 
+const QUANTUM_BOOTED = 1
+const QUANTUM_DONE = 2
+
 class VmRun {
   started = false
   booted = false
@@ -104,20 +109,26 @@ class VmRun {
     return w ? Math.min(this.cfg.vcpus, w.cpuDemand()) : 0
   }
 
-  runQuantum(t: number): void {
+  /** Run one workload quantum; returns QUANTUM_BOOTED or QUANTUM_DONE when that happened in it, else 0. */
+  runQuantum(t: number): number {
     if (!this.booted) {
       this.boot.step()
       if (this.boot.done()) {
         this.booted = true
         this.main = makeWorkload(this.cfg, this.ctx, this.assets)
+        return QUANTUM_BOOTED
       }
-      return
+      return 0
     }
     const w = this.main as Workload
     if (!w.done()) {
       w.step()
-      if (w.done() && this.doneAt < 0) this.doneAt = t
+      if (w.done() && this.doneAt < 0) {
+        this.doneAt = t
+        return QUANTUM_DONE
+      }
     }
+    return 0
   }
 }
 
@@ -207,6 +218,11 @@ export class Lane implements AttributeSink, DiskIoSink {
   readonly cores: number
   readonly totalPages: number
   readonly series = new Series()
+  /** What happened when (events.ts), in simulated time from t = 0. */
+  readonly events = new EventLog()
+  /** Hints dropped when the last drop was seen, and when (-Infinity: none since t = 0). */
+  private dropsSeen = 0
+  private lastDropT = -Infinity
   /** Simulated time, seconds. */
   t = 0
   /** Ticks since t = 0 (t is derived from it, so no rounding error accumulates). */
@@ -222,6 +238,8 @@ export class Lane implements AttributeSink, DiskIoSink {
   private readonly vmBase: Int32Array
   /** Counters at t = 0, so that event counts cover the measured run only. */
   private base = { cpuNs: 0, pages_scanned: 0, full_scans: 0, cow: 0, exits: 0, pushed: 0, popped: 0, dropped: 0, skipped: 0, pagesSharing: 0 }
+  /** Each VM's CoW faults at t = 0. */
+  private cowBase: Float64Array
   invariantsChecked = false
   private opsBase: Record<OpName, number>
   /** Satori lanes: the scanner, and each VM's disk image (equal ids: the same base image). */
@@ -250,6 +268,7 @@ export class Lane implements AttributeSink, DiskIoSink {
       base += v.memory_mib * 256
     })
     this.vmBase[exp.vms.length] = base
+    this.cowBase = new Float64Array(exp.vms.length)
     const sc = cfg.scanner
     const rate = { pages_to_scan: pagesToScan(sc), sleep_millisecs: sc.sleep_millisecs }
     this.hints = null
@@ -441,6 +460,15 @@ export class Lane implements AttributeSink, DiskIoSink {
     this.opsBase = this.scanner.ops.snapshot()
     this.lastSampleCpuNs = this.scanner.cpuNs
     this.lastSampleT = 0
+    this.vms.forEach((v, i) => {
+      this.cowBase[i] = v.guest.cowFaults
+      // What the warm-up did is the state at t = 0.
+      if (v.started) this.events.push(0, EV_VM_STARTED, i, -1)
+      if (v.booted) this.events.push(0, EV_VM_BOOTED, i, -1)
+      if (v.doneAt >= 0) this.events.push(0, EV_WORKLOAD_DONE, i, -1)
+    })
+    this.dropsSeen = this.hints?.dropped ?? 0
+    this.lastDropT = -Infinity
   }
 
   /** Scanner operations per simulated second over the measured run (the calibration's input). */
@@ -466,21 +494,29 @@ export class Lane implements AttributeSink, DiskIoSink {
     const s = this.scanner
     while (s.nextWake < t1) {
       const before = s.cpuNs
-      s.wake(Math.max(s.nextWake, t0))
+      const passes = s.full_scans
+      const at = Math.max(s.nextWake, t0)
+      s.wake(at)
       this.scannerBusyCarry += (s.cpuNs - before) * 1e-9
+      if (!warmup) for (let p = passes; p < s.full_scans; p++) this.events.push(at, EV_FULL_SCAN, -1, p + 1 - this.base.full_scans)
     }
     const busy = Math.min(this.scannerBusyCarry, TICK_S)
     this.scannerBusyCarry -= busy
     const scannerUtil = busy / TICK_S
     let demand = 0
-    for (const v of this.vms) {
-      if (!v.started && !warmup && t0 >= v.cfg.start_s) v.started = true
+    for (let i = 0; i < this.vms.length; i++) {
+      const v = this.vms[i]
+      if (!v.started && !warmup && t0 >= v.cfg.start_s) {
+        v.started = true
+        this.events.push(t0, EV_VM_STARTED, i, -1)
+      }
       if (warmup && v.cfg.start_s === 0) v.started = true
       if (v.started) demand += v.cpuDemand()
     }
     const avail = this.cores - scannerUtil
     const speed = demand <= avail ? 1 : Math.max(0, avail / demand)
-    for (const v of this.vms) {
+    for (let i = 0; i < this.vms.length; i++) {
+      const v = this.vms[i]
       if (!v.started) continue
       let work = TICK_S * speed
       const g = v.guest
@@ -491,9 +527,17 @@ export class Lane implements AttributeSink, DiskIoSink {
       }
       v.workClock += work
       while (v.workClock >= v.nextQuantum) {
-        v.runQuantum(t1)
+        const happened = v.runQuantum(t1)
         v.nextQuantum += QUANTUM_S
+        if (happened !== 0 && !warmup) this.events.push(t1, happened === QUANTUM_BOOTED ? EV_VM_BOOTED : EV_WORKLOAD_DONE, i, -1)
       }
+    }
+    const hints = this.hints
+    if (hints !== null && hints.dropped !== this.dropsSeen && !warmup) {
+      // A drop after a quiet sample interval starts a dropping episode.
+      if (t1 - this.lastDropT > this.exp.sample_every_s) this.events.push(t1, EV_HINTS_DROPPING, -1, hints.dropped - this.base.dropped)
+      this.dropsSeen = hints.dropped
+      this.lastDropT = t1
     }
     this.ticks++
     this.t = t1
@@ -597,6 +641,12 @@ export class Lane implements AttributeSink, DiskIoSink {
   /** Pages saved (ground truth: further mappings of KSM pages, and zero-page mappings) now minus at t = 0: what the measured run saved (negative if it lost some). */
   pagesSharingGained(): number {
     return this.stable.savedPages + this.stable.ksm_zero_pages - this.base.pagesSharing
+  }
+
+  /** Per-VM sharing and the VM x VM matrix now (vmshares.ts). */
+  vmShares(): LaneVmShares {
+    const cow = this.vms.map((v, i) => v.guest.cowFaults - this.cowBase[i])
+    return vmShares({ mem: this.mem, nodeIds: this.stable.idCount, vmBase: this.vmBase, names: this.exp.vms.map((v) => v.name), cow }, this.t)
   }
 
   /** When each VM's main workload finished (simulated seconds), or null. */

@@ -5,6 +5,8 @@
  */
 import type { ConfigIssue, Experiment } from './config.ts'
 import type { Summary, WarmupProgress } from './engine.ts'
+import type { TimelineEvent } from './events.ts'
+import type { LaneVmShares } from './vmshares.ts'
 
 /** Simulated seconds per wall second, or 'max' for as fast as the machine goes. */
 export type Speed = number | 'max'
@@ -40,6 +42,8 @@ export interface SampleBatch {
   lane: number
   from: number
   columns: Float64Array[]
+  /** Timeline events of the lane since the last batch (events.ts); absent when none. */
+  events?: TimelineEvent[]
 }
 
 /** Events, as sent back by a session host. */
@@ -52,6 +56,8 @@ export type SessionEvent =
   | ({ type: 'preparing' } & WarmupProgress)
   | { type: 'samples'; batches: SampleBatch[] }
   | { type: 'summary'; summary: Summary }
+  /** Per-VM sharing of every lane at the simulated time a run paused at (vmshares.ts). */
+  | { type: 'vmShares'; simSeconds: number; lanes: LaneVmShares[] }
   | { type: 'error'; message: string }
 
 /** What the renderer uses, whatever the transport behind it. */

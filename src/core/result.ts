@@ -18,6 +18,7 @@ import { formatPath, parseJsonText, validateExperiment, type ConfigIssue, type E
 // Electron main process must not load it).
 import type { SUMMARY_SCHEMA_ID, Summary } from './engine.ts'
 import { METRIC_COLUMNS, METRIC_INDEX, type MetricName } from './metrics.ts'
+import { EVENT_KINDS } from './events.ts'
 
 export const RESULT_SCHEMA_ID = 'samepage-lab/result@1'
 /** engine.ts's SUMMARY_SCHEMA_ID (the type makes this fail to compile if the two differ). */
@@ -69,6 +70,22 @@ const laterNullable = z
   .optional()
   .transform((v) => (v === undefined ? Number.NaN : v))
 
+const EventSchema = z.object({
+  t_s: z.number(),
+  kind: z.enum(EVENT_KINDS),
+  vm: z.number().int().min(0).nullable(),
+  count: z.number().nullable()
+})
+
+const VmShareSchema = z.object({
+  vm: z.string(),
+  pages: num,
+  shared_pages: num,
+  sharing_ratio: num,
+  saved_mib: num,
+  cow_breaks: num
+})
+
 const LaneSummarySchema = z.object({
   name: z.string(),
   scanner: z.string(),
@@ -93,7 +110,12 @@ const LaneSummarySchema = z.object({
   ksm_zero_pages: laterNum,
   pages_skipped: laterNum,
   invariants_checked: z.boolean(),
-  workload_done_s: z.array(z.number().nullable())
+  workload_done_s: z.array(z.number().nullable()),
+  // Timeline events and per-VM results (issue 15): missing in older files, read as empty.
+  events: z.array(EventSchema).optional().transform((v) => v ?? []),
+  events_omitted: z.number().int().min(0).optional().transform((v) => v ?? 0),
+  vms: z.array(VmShareSchema).optional().transform((v) => v ?? []),
+  vm_shared_pages: z.array(z.array(num)).optional().transform((v) => v ?? [])
 })
 
 const SummarySchema = z.object({

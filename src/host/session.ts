@@ -84,6 +84,7 @@ export class Session {
   private timer: unknown = null
   private lastFrame = 0
   private sent: number[] = []
+  private sentEvents: number[] = []
   private wallStart = 0
   private wallSeconds = 0
   /** Simulated time at which a step ends (pause there), or null. */
@@ -173,6 +174,7 @@ export class Session {
       if (!this.config) throw new Error('no experiment loaded')
       this.engine = new Engine(this.config, { assets: this.assets })
       this.sent = this.engine.lanes.map(() => 0)
+      this.sentEvents = this.engine.lanes.map(() => 0)
       this.wallSeconds = 0
     }
     return this.engine
@@ -193,6 +195,7 @@ export class Session {
     this.accountWall()
     this.flushSamples()
     this.emitProgress()
+    this.emitVmShares()
     this.setState('paused')
   }
 
@@ -303,6 +306,7 @@ export class Session {
       } else if (this.stepUntil !== null && engine.t >= this.stepUntil - 1e-9) {
         this.stepUntil = null
         this.accountWall()
+        this.emitVmShares()
         this.setState('paused')
       } else {
         this.schedule()
@@ -319,16 +323,26 @@ export class Session {
     this.setState('done')
   }
 
-  /** Send every lane's samples not sent yet, one batch per lane. */
+  /** Per-VM sharing of every lane now: the matrix at the cursor of a paused run. */
+  private emitVmShares(): void {
+    const engine = this.engine
+    if (engine) this.emit({ type: 'vmShares', simSeconds: engine.t, lanes: engine.lanes.map((l) => l.vmShares()) })
+  }
+
+  /** Send every lane's samples and events not sent yet, one batch per lane. */
   private flushSamples(): void {
     const engine = this.engine
     if (!engine) return
     const batches: SampleBatch[] = []
     engine.lanes.forEach((lane, i) => {
       const from = this.sent[i]
-      if (lane.series.length > from) {
-        batches.push({ lane: i, from, columns: lane.series.slice(from) })
+      const eventsFrom = this.sentEvents[i]
+      if (lane.series.length > from || lane.events.length > eventsFrom) {
+        const batch: SampleBatch = { lane: i, from, columns: lane.series.slice(from) }
+        if (lane.events.length > eventsFrom) batch.events = lane.events.list(eventsFrom)
+        batches.push(batch)
         this.sent[i] = lane.series.length
+        this.sentEvents[i] = lane.events.length
       }
     })
     if (batches.length > 0) this.emit({ type: 'samples', batches })

@@ -13,12 +13,13 @@
  *   both libraries are loaded on the first PDF export only.
  */
 import { BasicPlatform, Chart, registerables, type ChartConfiguration } from 'chart.js'
+import annotationPlugin from 'chartjs-plugin-annotation'
 import zoomPlugin from 'chartjs-plugin-zoom'
 import { Element as SvgCanvasElement } from 'svgcanvas'
 import type { ChartConfig, ExportFormat } from '../../../core/charts.ts'
 import { PNG_HEIGHT, PNG_SCALE, PNG_WIDTH, WHITE_BACKGROUND } from '../../../core/charts.ts'
 
-Chart.register(...registerables, zoomPlugin)
+Chart.register(...registerables, zoomPlugin, annotationPlugin)
 
 export { Chart }
 

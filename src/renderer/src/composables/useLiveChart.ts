@@ -24,6 +24,24 @@ import type { MetricName } from '../../../core/metrics.ts'
 import type { ChartView } from '../stores/chartView.ts'
 import type { RunStore } from '../stores/run.ts'
 import { Chart } from './chartjs.ts'
+import { withEventMarkers } from '../../../core/chart-events.ts'
+import type { TimelineEvent } from '../../../core/events.ts'
+
+/** An event line's label shows while the pointer is on the line (chartjs-plugin-annotation's enter and leave). */
+function withHoverLabels<T extends { options?: object }>(cfg: T): T {
+  const a = (cfg.options as { plugins?: { annotation?: { annotations?: Record<string, { enter?: unknown; leave?: unknown }> } } } | undefined)?.plugins?.annotation?.annotations
+  for (const line of Object.values(a ?? {})) {
+    line.enter = (ctx: { element: { label?: { options: { display: boolean } } } }) => {
+      if (ctx.element.label) ctx.element.label.options.display = true
+      return true
+    }
+    line.leave = (ctx: { element: { label?: { options: { display: boolean } } } }) => {
+      if (ctx.element.label) ctx.element.label.options.display = false
+      return true
+    }
+  }
+  return cfg
+}
 
 const DARK_TEXT = '#c9d1d9'
 const DARK_GRID = 'rgba(240, 246, 252, 0.14)'
@@ -59,7 +77,14 @@ function sliceOf(col: ArrayLike<number>, from: number): ArrayLike<number> {
   return Array.prototype.slice.call(col, from) as number[]
 }
 
-export function useLiveChart(canvas: Ref<HTMLCanvasElement | null>, id: ChartId, run: RunStore, dark: Ref<boolean>, view: ChartView) {
+/** Timeline events drawn as markers (chart-events.ts): the events, the VMs' names, and a ref that changes with them. */
+export interface ChartMarkers {
+  events(): readonly TimelineEvent[]
+  vmNames(): readonly string[]
+  version: Ref<unknown>
+}
+
+export function useLiveChart(canvas: Ref<HTMLCanvasElement | null>, id: ChartId, run: RunStore, dark: Ref<boolean>, view: ChartView, markers?: ChartMarkers) {
   let chart: Chart | null = null
   /** The point arrays the chart draws (line charts), one per dataset, appended in place. */
   let own: Point[][] = []
@@ -131,6 +156,7 @@ export function useLiveChart(canvas: Ref<HTMLCanvasElement | null>, id: ChartId,
       }
       cfg.plugins = [crosshair]
     }
+    if (markers) withHoverLabels(withEventMarkers(cfg, markers.events(), markers.vmNames()))
     return cfg
   }
 
@@ -141,6 +167,16 @@ export function useLiveChart(canvas: Ref<HTMLCanvasElement | null>, id: ChartId,
       if (c.length > 0) t = Math.max(t, c[c.length - 1])
     }
     return t > 0 ? t : 1
+  }
+
+  /** New events: only the annotation options change. */
+  function redrawMarkers(): void {
+    if (!chart || !markers || kind !== 'line') return
+    const cfg = withHoverLabels(withEventMarkers({ type: 'line', options: { scales: { x: { type: 'linear' } } } }, markers.events(), markers.vmNames()))
+    const plugins = (chart.options.plugins ?? {}) as Record<string, unknown>
+    plugins.annotation = (cfg.options as unknown as { plugins: Record<string, unknown> }).plugins.annotation
+    chart.options.plugins = plugins as never
+    chart.update('none')
   }
 
   function mark(lanes: readonly LaneData[]): void {
@@ -276,6 +312,7 @@ export function useLiveChart(canvas: Ref<HTMLCanvasElement | null>, id: ChartId,
   })
   watch([run.lanesVersion, dark, view.version], build)
   watch(view.range, applyRange)
+  if (markers) watch(markers.version, redrawMarkers)
   onBeforeUnmount(() => {
     off?.()
     offCursor?.()

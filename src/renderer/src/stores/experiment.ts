@@ -4,7 +4,8 @@
  * whether it has unsaved changes. Files go through the Platform; nothing here knows whether it
  * runs in Electron or a browser.
  */
-import { computed, reactive, ref, shallowRef, toRaw } from 'vue'
+import { computed, reactive, ref, shallowRef, toRaw, watch } from 'vue'
+import { createHistory } from './history.ts'
 import { MAX_LANES, MAX_VMS, nominalRate, pagesToScan, parseExperimentText, validateExperiment, type ConfigIssue, type Experiment, type ExperimentInput } from '../../../core/config.ts'
 import { DEFAULT_PRESET, PRESETS, findPreset } from '../../../core/presets.ts'
 import type { OpenedFile, Platform, SavedFile } from '../platform/types.ts'
@@ -60,6 +61,9 @@ export function friendlyMessage(message: string): string {
   return message
 }
 
+/** A lane's default name for each scanner (Add lane, and the rename on a scanner switch). */
+export const SCANNER_NAMES: Readonly<Record<ScannerKind, string>> = { ksm: 'KSM', hint: 'Hint', xlh: 'XLH', esx: 'ESX', hybrid: 'Hybrid', none: 'None' }
+
 export function createExperimentStore(platform: Platform, notices: Notices) {
   const draft = ref<Experiment>(defaultPresetConfig())
   const file = shallowRef<SavedFile | null>(null)
@@ -100,6 +104,26 @@ export function createExperimentStore(platform: Platform, notices: Notices) {
     file.value = opts.file
     preset.value = opts.preset
     savedText.value = opts.saved ? serializeConfig(next) : ''
+    history.reset(serializeConfig(next))
+  }
+
+  // Undo and redo of edits (Ctrl+Z, Ctrl+Shift+Z): every change of the document text is a step;
+  // a new document, a preset or an opened file starts a new history.
+  const history = createHistory(serializeConfig(draft.value))
+  watch(text, (t) => history.record(t))
+  const canUndo = computed(() => history.canUndo.value)
+  const canRedo = computed(() => history.canRedo.value)
+  function undo(): boolean {
+    const t = history.undo()
+    if (t === null) return false
+    draft.value = JSON.parse(t) as Experiment
+    return true
+  }
+  function redo(): boolean {
+    const t = history.redo()
+    if (t === null) return false
+    draft.value = JSON.parse(t) as Experiment
+    return true
   }
 
   /** A fresh document (the default preset's setup, untitled), with nothing to save yet. */
@@ -110,14 +134,17 @@ export function createExperimentStore(platform: Platform, notices: Notices) {
     replace(cfg, { file: null, saved: true, preset: '' })
   }
 
-  /** Load a preset: a new, unsaved experiment. */
+  /**
+   * Load a preset: a new experiment with no file yet. Picking it is not an unsaved change (the
+   * preset is there to pick again); the first edit is.
+   */
   function loadPreset(name: string): boolean {
     const p = findPreset(name)
     if (!p) {
       notices.error(`Unknown preset "${name}"`)
       return false
     }
-    replace(filled(p.config), { file: null, saved: false, preset: p.name })
+    replace(filled(p.config), { file: null, saved: true, preset: p.name })
     return true
   }
 
@@ -212,7 +239,7 @@ export function createExperimentStore(platform: Platform, notices: Notices) {
     if (lanes.length >= MAX_LANES) return
     const last = lanes[lanes.length - 1]
     const kind: ScannerKind = last?.scanner.kind === 'ksm' ? 'hint' : 'ksm'
-    const base = kind === 'ksm' ? 'KSM' : 'Hint'
+    const base = SCANNER_NAMES[kind]
     lanes.push({ name: uniqueName(base, lanes.map((l) => l.name)), scanner: scannerOfKind(kind, last?.scanner), isolate_tenants: last?.isolate_tenants ?? false })
   }
 
@@ -224,9 +251,18 @@ export function createExperimentStore(platform: Platform, notices: Notices) {
     removeKeepingOne(draft.value.lanes, i)
   }
 
+  /**
+   * Switch lane i's scanner. A lane still named after its scanner ("KSM", "KSM-copy", "KSM-2",
+   * as Add lane and Duplicate name them) is renamed after the new one; a name the user gave stays.
+   */
   function setScannerKind(i: number, kind: ScannerKind): void {
     const lane = draft.value.lanes[i]
-    if (lane && lane.scanner.kind !== kind) lane.scanner = scannerOfKind(kind, lane.scanner)
+    if (!lane || lane.scanner.kind === kind) return
+    const old = SCANNER_NAMES[lane.scanner.kind]
+    lane.scanner = scannerOfKind(kind, lane.scanner)
+    if (old && new RegExp(`^${old}(-copy)*(-\\d+)?$`).test(lane.name)) {
+      lane.name = uniqueName(SCANNER_NAMES[kind] ?? kind, draft.value.lanes.filter((_, k) => k !== i).map((l) => l.name))
+    }
   }
 
   /**
@@ -275,6 +311,10 @@ export function createExperimentStore(platform: Platform, notices: Notices) {
     removeLane,
     setScannerKind,
     setRateMode,
+    undo,
+    redo,
+    canUndo,
+    canRedo,
     maxVms: MAX_VMS,
     maxLanes: MAX_LANES
   }

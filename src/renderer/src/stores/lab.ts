@@ -13,6 +13,7 @@ import { createExperimentStore, fileNameFor, formatIssue } from './experiment.ts
 import { createNotices } from './notices.ts'
 import { parseResultText, resultText, type LoadedResult } from './resultFile.ts'
 import { createRunStore } from './run.ts'
+import { createTimelineStore } from './timeline.ts'
 
 export const CHART_IDS = Object.keys(CHARTS) as ChartId[]
 
@@ -25,6 +26,7 @@ export function createLab(platform: Platform) {
   const run = createRunStore(platform.client, notices)
   /** Zoom, crosshair, log axes and picked counters: what the charts show, and export. */
   const charts = createChartView()
+  const timeline = createTimelineStore({ client: platform.client, summary: run.summary, runConfig: run.runConfig })
   /** Short confirmation of the last file operation, for a status line. */
   const status = ref('')
 
@@ -276,6 +278,7 @@ export function createLab(platform: Platform) {
     experiment,
     run,
     charts,
+    timeline,
     status,
     locked,
     runBlocker,
@@ -305,6 +308,7 @@ export function createLab(platform: Platform) {
       offMenu()
       stopTitle()
       run.dispose()
+      timeline.dispose()
     }
   }
 }
