@@ -6,6 +6,7 @@
 import { app, BrowserWindow, dialog, ipcMain, Menu, MessageChannelMain, screen, session, shell } from 'electron'
 import type { WebContents } from 'electron'
 import { readFileSync } from 'node:fs'
+import { workerResourceLimits } from '../host/node/worker-limits.ts'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
@@ -41,7 +42,7 @@ let quitting = false
 
 const sessions = new SessionHub({
   createChannel: () => new MessageChannelMain(),
-  createSession: () => new WorkerSession(() => new Worker(SESSION_WORKER_PATH))
+  createSession: () => new WorkerSession(() => new Worker(SESSION_WORKER_PATH, { resourceLimits: workerResourceLimits() }))
 })
 
 function userDataFile(name: string): string {
