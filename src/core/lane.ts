@@ -124,7 +124,7 @@ class VmRun {
  * up to the VM's memory: a guest cannot cache more than it has, and a boot that read a 1 GB image
  * (128 Mi pages) into a 1 GiB VM only churned its page cache at 5.5 GB of host memory (issue 13).
  */
-function loadRealImage(ctx: VmContext, index: ImageIndex, workingSet: string[] | undefined, vmPages: number): Int32Array {
+export function loadRealImage(ctx: VmContext, index: ImageIndex, workingSet: string[] | undefined, vmPages: number): Int32Array {
   const files = ctx.guest.files
   for (const f of index.files) ctx.realFiles.set(f.path, files.addReal(ctx.paths.id(f.path), f.fps, f.elf))
   const want = workingSet ? new Set(workingSet) : null
