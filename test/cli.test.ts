@@ -59,7 +59,7 @@ describe('samepage command line', () => {
   })
 
   it('invalid JSON is bad input', async () => {
-    expectBadInput(await samepage('run', file('broken.json', '{ "schema": ')), /not valid JSON/)
+    expectBadInput(await samepage('run', file('broken.json', '{ "schema": ')), /broken\.json:1:13: invalid JSON: unexpected end of the file/)
   })
 
   it('an invalid field is reported by its path', async () => {

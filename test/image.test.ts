@@ -470,3 +470,38 @@ function paxRecord(key: string, value: string): Uint8Array {
   while (String(len).length + bodyLen !== len) len++
   return new TextEncoder().encode(`${len}${body}`)
 }
+
+describe('amplification caps (docs/file-formats.md, "Limits")', () => {
+  it('a small archive of many hard links to one file is refused, not a huge image', async () => {
+    // 1 MiB of content and 2,000 links to it: 512,000 pages through links from a 1 MiB file.
+    const entries = [{ name: 'big.bin', type: '0', data: pattern(1 << 20, 9) }]
+    for (let i = 0; i < 2000; i++) entries.push({ name: `l${i}`, type: '1', data: new Uint8Array(0), link: 'big.bin' } as never)
+    writeFileSync(join(dir, 'links-bomb.tar.gz'), gzipSync(ustar(entries)))
+    const io = memIo()
+    await expect(buildImage(join(dir, 'links-bomb.tar.gz'), join(dir, 'bomb.img'), io)).rejects.toThrow(/its hard links would add more pages than its files hold .*refusing an image that expands past twice its content/)
+    expect(existsSync(join(dir, 'bomb.img'))).toBe(false)
+    expect(readdirSync(dir).filter((f) => f.startsWith('.bomb.img'))).toEqual([])
+  })
+
+  it('a few hard links (a normal tree) are still recorded', async () => {
+    const entries = [{ name: 'a.bin', type: '0', data: pattern(1 << 16, 9) }, ...Array.from({ length: 5 }, (_, i) => ({ name: `l${i}`, type: '1', data: new Uint8Array(0), link: 'a.bin' }))]
+    writeFileSync(join(dir, 'few-links.tar'), ustar(entries))
+    expect(await buildImage(join(dir, 'few-links.tar'), join(dir, 'few.img'), memIo())).toMatchObject({ files: 6, skipped: 0 })
+  })
+
+  it('an ELF core whose PT_LOAD segments share file bytes is refused', async () => {
+    const { dumpLayout } = await import('../src/core/snapshot.ts')
+    const { elfCore } = await import('./bytes.ts')
+    const core = elfCore([
+      { paddr: 0, bytes: pattern(8192, 1) },
+      { paddr: 1 << 20, bytes: pattern(8192, 2) }
+    ])
+    // Point the second segment at the first one's bytes (as 1,100 headers over one 64 MiB did).
+    const dv = new DataView(core.buffer)
+    const p1 = 64 + 56
+    const p2 = 64 + 2 * 56
+    dv.setUint32(p2 + 8, dv.getUint32(p1 + 8, true), true)
+    expect(() => dumpLayout(core.subarray(0, 4096), core.length)).toThrow(/PT_LOAD segments overlap in the file/)
+    expect(dumpLayout(elfCore([{ paddr: 0, bytes: pattern(8192, 1) }, { paddr: 1 << 20, bytes: pattern(8192, 2) }]).subarray(0, 4096), core.length).regions).toHaveLength(2)
+  })
+})

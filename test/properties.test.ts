@@ -1,7 +1,7 @@
 // Property tests: whatever the guests write and whichever scanner runs, a guest always reads
 // back what it last wrote, no mapped frame has map count 0, and the counters add up.
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { parseExperiment } from '../src/core/config.ts'
 import { ZERO_FP_HI, ZERO_FP_LO } from '../src/core/content.ts'
 import { Engine } from '../src/core/engine.ts'
@@ -24,6 +24,23 @@ function framesAcrossTenants(mem: HostMemory, tenantOf: Uint8Array | null): numb
   }
   return bad
 }
+
+/**
+ * `npm run test:soak` (scripts/soak.mjs) multiplies the step-by-step properties' runs by
+ * SAMEPAGE_SOAK_SCALE and skips the whole-engine ones; every property counts its steps (one
+ * operation checked), printed at the end with the seed.
+ */
+const SOAK_SCALE = Math.max(1, Number(process.env.SAMEPAGE_SOAK_SCALE ?? 1) || 1)
+const SOAK = SOAK_SCALE > 1
+const runs = (n: number): number => n * SOAK_SCALE
+let steps = 0
+function stepCheck(r: Parameters<typeof deepCheck>[0]): void {
+  steps++
+  deepCheck(r)
+}
+afterAll(() => {
+  if (SOAK) process.stderr.write(`soak: ${steps} property steps (seed ${process.env.FC_SEED ?? 'random'})\n`)
+})
 
 const PAGES = 24
 const tenantsArb = fc.array(fc.integer({ min: 0, max: 2 }), { minLength: PAGES, maxLength: PAGES })
@@ -50,10 +67,10 @@ describe('invariants under random guest activity', () => {
           if (o.kind === 'write') r.write(o.gp, o.v)
           else if (o.kind === 'scan') r.ksm.scanPages(o.n)
           r.check()
-          deepCheck(r)
+          stepCheck(r)
         }
       }),
-      { numRuns: 300 }
+      { numRuns: runs(300) }
     )
   })
 
@@ -67,11 +84,11 @@ describe('invariants under random guest activity', () => {
           else if (o.kind === 'hint') r.stack.push(o.gp)
           else r.scanner.wake((t += 0.02))
           r.check()
-          deepCheck(r)
+          stepCheck(r)
         }
         if (isolate) expect(r.stable.cross_tenant_merges).toBe(0)
       }),
-      { numRuns: 300 }
+      { numRuns: runs(300) }
     )
   })
 
@@ -109,7 +126,7 @@ describe('invariants under random guest activity', () => {
               } else r.scanner.linear.scanPages(o.n)
             } else r.scanner.wake((t += 0.02))
             r.check()
-            deepCheck(r)
+            stepCheck(r)
           }
           expect(r.stable.cross_tenant_merges).toBe(crossExpected())
           if (isolate) {
@@ -118,7 +135,7 @@ describe('invariants under random guest activity', () => {
           }
         }
       ),
-      { numRuns: 300 }
+      { numRuns: runs(300) }
     )
   })
 
@@ -132,18 +149,18 @@ describe('invariants under random guest activity', () => {
           else if (o.kind === 'write') r.write(o.gp, o.v)
           else if (o.kind === 'scan') r.ksm.scanPages(o.n)
           r.check()
-          deepCheck(r)
+          stepCheck(r)
         }
         if (isolate) {
           expect(r.stable.cross_tenant_merges).toBe(0)
           expect(framesAcrossTenants(r.mem, r.stable.tenantOf)).toBe(0)
         }
       }),
-      { numRuns: 300 }
+      { numRuns: runs(300) }
     )
   })
 
-  it('whole engine, every scanner, random tenants: isolation never merges across tenants', () => {
+  it.skipIf(SOAK)('whole engine, every scanner, random tenants: isolation never merges across tenants', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: 0xffff }),
@@ -182,7 +199,7 @@ describe('invariants under random guest activity', () => {
     )
   })
 
-  it('whole engine: guests with real workloads never read what they did not write', () => {
+  it.skipIf(SOAK)('whole engine: guests with real workloads never read what they did not write', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 0xffff }), fc.constantFrom('ksm', 'hint', 'xlh', 'esx', 'hybrid', 'satori'), fc.integer({ min: 100, max: 5000 }), fc.boolean(), (seed, kind, rate, later) => {
         // The later kernels' options where the scanner has a linear walk (ksm, xlh, hybrid).
@@ -208,7 +225,7 @@ describe('invariants under random guest activity', () => {
     )
   })
 
-  it('trace replay on snapshot VMs: random allocs, writes, frees and file pages keep the invariants', () => {
+  it.skipIf(SOAK)('trace replay on snapshot VMs: random allocs, writes, frees and file pages keep the invariants', () => {
     const fp = (v: number) => (v === 0 ? 'ac869b6f32d8bbdb' : v.toString(16).padStart(16, '0'))
     const event = fc.oneof(
       fc.record({ op: fc.constantFrom('alloc', 'write', 'free'), gfn: fc.integer({ min: 0, max: 15 }), v: fc.integer({ min: 0, max: 3 }) }),
@@ -247,7 +264,7 @@ describe('invariants under random guest activity', () => {
     )
   })
 
-  it('whole engine, scenario and idle workloads: every cached file page holds its file, template pages included', () => {
+  it.skipIf(SOAK)('whole engine, scenario and idle workloads: every cached file page holds its file, template pages included', () => {
     const weight = fc.integer({ min: 0, max: 3 })
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 0xffff }), fc.constantFrom('ksm', 'hint'), fc.tuple(weight, weight, weight, weight), (seed, kind, w) => {

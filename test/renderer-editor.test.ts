@@ -111,6 +111,20 @@ describe('experiment editor validation', () => {
     expect(rig.wrapper.get('button[aria-label="Remove vm1"]').attributes('disabled')).toBeDefined()
   })
 
+  it('a disabled Remove or Add VM says why (tooltip and accessible description)', async () => {
+    rig = setup()
+    await rig.wrapper.get('button[aria-label="Remove vm2"]').trigger('click')
+    const remove = rig.wrapper.get('button[aria-label="Remove vm1"]')
+    expect(remove.attributes('disabled')).toBeDefined()
+    expect(remove.attributes('aria-description')).toBe('An experiment needs at least one VM')
+    expect(remove.attributes('title')).toBe('Remove vm1: An experiment needs at least one VM')
+    expect(button(rig, 'Add VM').attributes('title')).toBeUndefined()
+    rig.lab.experiment.draft.value.vms = Array.from({ length: 256 }, (_, i) => ({ ...rig!.lab.experiment.draft.value.vms[0], name: `v${i}` }))
+    await flushPromises()
+    expect(button(rig, 'Add VM').attributes('disabled')).toBeDefined()
+    expect(button(rig, 'Add VM').attributes('aria-description')).toBe('An experiment has at most 256 VMs')
+  })
+
   it("changing a VM's workload shows that workload's parameters at their defaults", async () => {
     rig = setup()
     await input(rig, 'vms[0].workload.kind').setValue('mem-micro')

@@ -27,6 +27,7 @@ import {
 } from '../core/image.ts'
 import { beyondStats, COMPRESS_MAX_BYTES_DEFAULT, encodeBeyond, formatBeyondStats, PATCH_MAX_BYTES_DEFAULT, type PageBeyond } from '../core/beyond.ts'
 import { analyzingH64, newAnalyzer } from './codecs.ts'
+import { MAX_PAGES_PER_LANE } from '../core/config.ts'
 import { decodeSnapshot, headerSchema, SNAPSHOT_SCHEMA, SnapshotFormatError } from '../core/snapshot.ts'
 import { FileReadError, readRegularFile } from '../host/node/read-file.ts'
 import { oneLine } from '../core/messages.ts'
@@ -46,6 +47,10 @@ const BUILD_USAGE = 'usage: samepage image build SOURCE -o IMAGE [--beyond], SOU
 const STATS_USAGE = 'usage: samepage image stats IMAGE... [--json] [--beyond], IMAGE an image or a memory snapshot'
 
 const READ_CHUNK = 1 << 20
+/** Pages hard links may add however small the archive's own files are (1 GiB of content). */
+const MIN_LINKED_PAGES = 1 << 18
+/** Most pages one image may index: what one lane can simulate (MAX_PAGES_PER_LANE, 128 GiB). */
+export const MAX_IMAGE_PAGES = MAX_PAGES_PER_LANE
 
 export async function cmdImage(args: string[], io: ImageIo): Promise<number> {
   const [sub, ...rest] = args
@@ -180,6 +185,7 @@ export async function buildImage(source: string, out: string, io: ImageIo, beyon
   const sink: Sink = async (file) => {
     result.files++
     result.pages += pagesOf(file.size)
+    if (result.pages > MAX_IMAGE_PAGES) throw new ImageUsageError(`${source}: more than ${MAX_IMAGE_PAGES} pages (${MAX_IMAGE_PAGES / 262144} GiB) of files, the most one image may index (docs/file-formats.md, "Limits")`)
     analyzer?.commitFile(pagesOf(file.size))
     await writer.add(file)
     progress.tick(result.files, file.size)
@@ -611,6 +617,8 @@ async function readTar(
   if (gz) file.on('error', (e) => stream.destroy(e))
   const r = new ByteReader(stream[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>, archive)
   const seen = new Set<string>()
+  let linkedPages = 0
+  let linkedPagesIn = 0
   try {
     let longName: string | undefined
     let longLink: string | undefined
@@ -669,7 +677,15 @@ async function readTar(
           result.skipped++
           continue
         }
+        // Amplification cap: a link is a second name for content already counted, so links may
+        // add at most as many pages as the archive's own files hold (2,000 links in a 273 KB
+        // archive made a 1.05 GB image).
+        linkedPages += pagesOf(file.size)
+        if (linkedPages > Math.max(MIN_LINKED_PAGES, result.pages - linkedPagesIn)) {
+          throw new ImageUsageError(`${archive}: its hard links would add more pages than its files hold (${linkedPages} pages through links); refusing an image that expands past twice its content (docs/file-formats.md, "Limits")`)
+        }
         seen.add(path as string)
+        linkedPagesIn += pagesOf(file.size)
         await sink({ ...file, path: path as string })
         continue
       }

@@ -5,10 +5,12 @@
  */
 import { existsSync } from 'node:fs'
 import { totalmem } from 'node:os'
+import { getHeapStatistics } from 'node:v8'
 import { dirname, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ConfigError, experimentJsonSchema, formatIssueLine, overrideDuration, parseExperimentText, parseJsonText, validateExperiment, type Experiment } from '../core/config.ts'
 import { oneLine, quoteValue } from '../core/messages.ts'
+import { costWarning, memoryProblem } from '../core/estimate.ts'
 import { seriesCsv, type Summary } from '../core/engine.ts'
 import type { MetricName } from '../core/metrics.ts'
 import { composeSummary, runLanes, type LaneRun } from './lanes.ts'
@@ -30,6 +32,7 @@ import { sweepJsonSchema } from '../core/sweep/schema.ts'
 import { SWEEP_PRESETS } from '../core/sweep/presets.ts'
 import { loadAssets, withAbsoluteAssetPaths } from '../host/node/assets.ts'
 import { FileReadError, readRegularTextSync } from '../host/node/read-file.ts'
+import { WorkerMemoryError } from '../host/node/worker-limits.ts'
 import { MAX_CONFIG_BYTES } from '../core/files.ts'
 import { assetRefs, type Assets } from '../core/assets.ts'
 import { formatReport, outputs, parseParts, reproduce } from './reproduce.ts'
@@ -66,9 +69,6 @@ ${KERNEL_USAGE}
   validate FILE       check an experiment file (exit 2 and one line per problem if invalid)
   schema [--sweep]    print the JSON Schema of experiment files (of sweep files)
   help                this text`
-
-/** Measured in docs/performance.md: typed arrays per simulated guest page per lane, with headroom. */
-const BYTES_PER_PAGE_ESTIMATE = 80
 
 export interface CliIo {
   stdout: (s: string) => void
@@ -137,6 +137,10 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
     if (e instanceof ConfigError) {
       for (const i of e.issues) io.stderr(`samepage: ${formatIssueLine(i, e.file)}\n`)
       return 2
+    }
+    if (e instanceof WorkerMemoryError) {
+      io.stderr(`samepage: ${oneLine(e.message)}\n`)
+      return 1
     }
     if (e instanceof InvariantError) {
       io.stderr(`samepage: invariant violated: ${oneLine(e.message)}\n`)
@@ -238,7 +242,7 @@ async function cmdRun(args: string[], io: CliIo): Promise<number> {
   const v = validateExperiment(doc)
   if (!v.ok) throw new ConfigError(v.issues)
   const config = v.config
-  checkMachineFits(config)
+  checkMachineFits(config, io)
   let assets: Assets | undefined
   if (assetRefs(config).length > 0) {
     const loaded = loadAssets(config, baseDir)
@@ -259,7 +263,7 @@ async function cmdRun(args: string[], io: CliIo): Promise<number> {
   const bar = io.stderrIsTTY ? new ProgressBar(io.stderr, config.name) : null
   const t0 = performance.now()
   // Lanes run side by side on worker threads (lanes.ts): the same results, both cores busy.
-  const lanes = await runLanes(config, { checkInvariants: Boolean(values['check-invariants']), assets }, (f) => bar?.update(f, (performance.now() - t0) / 1000))
+  const lanes = await runLanes(config, { checkInvariants: Boolean(values['check-invariants']), assets }, (f) => bar?.update(f, (performance.now() - t0) / 1000, f * config.duration_s))
   bar?.finish()
   const summary = composeSummary(config, lanes, (performance.now() - t0) / 1000)
   // config.json names the files it ran with by absolute path, so it runs again from the output folder.
@@ -341,17 +345,18 @@ async function cmdCalibrate(args: string[], io: CliIo): Promise<number> {
   return 0
 }
 
-function checkMachineFits(config: Experiment): void {
-  const pages = config.vms.reduce((s, v) => s + v.memory_mib * 256, 0) * config.lanes.length
-  const need = pages * BYTES_PER_PAGE_ESTIMATE
-  const have = totalmem() * 0.75
-  if (need > have) {
-    throw new UsageError(`vms: ${config.lanes.length} lanes x ${pages / config.lanes.length / 256} MiB of guest memory need about ${gib(need)} GiB to simulate; this machine has ${gib(totalmem())} GiB`)
-  }
-}
-
-function gib(bytes: number): string {
-  return (bytes / 2 ** 30).toFixed(1)
+/**
+ * Refuses a run that does not fit this machine (src/core/estimate.ts: guest pages, workload
+ * sizes, samples x lanes x columns) before anything runs, naming the estimate and the field to
+ * change; warns when its work is large.
+ */
+function checkMachineFits(config: Experiment, io: CliIo): void {
+  const budget = { machineBytes: totalmem() * 0.75, heapBytes: getHeapStatistics().heap_size_limit * 0.5 }
+  const problem = memoryProblem(config, budget)
+  if (problem) throw new ConfigError([problem])
+  const reference = validateExperiment(findPreset('paper-fig6b')?.config)
+  const warning = reference.ok ? costWarning(config, reference.config) : null
+  if (warning) io.stderr(`samepage: warning: ${warning}\n`)
 }
 
 /**

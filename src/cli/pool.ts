@@ -4,7 +4,8 @@
  * registers its task handler with `serveTasks(role, handler)`, which does nothing outside a
  * worker of that role, and `runTasks(role, ...)` starts workers of that role.
  */
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
+import { isMainThread, parentPort, Worker, workerData, type ResourceLimits } from 'node:worker_threads'
+import { isWorkerOutOfMemory, WorkerMemoryError, workerResourceLimits } from '../host/node/worker-limits.ts'
 import { InvariantError } from '../core/invariants.ts'
 
 type Message<R> =
@@ -40,12 +41,14 @@ export function serveTasks<T, R>(role: string, handler: (task: T, onProgress: (f
  * resolves with the results in task order. `onProgress` gets the mean fraction done. A task's
  * error rejects the whole run (an InvariantError stays one).
  */
-export async function runTasks<T, R>(role: string, moduleUrl: URL, tasks: T[], threads: number, onProgress: (fraction: number) => void): Promise<R[]> {
+export async function runTasks<T, R>(role: string, moduleUrl: URL, tasks: T[], threads: number, onProgress: (fraction: number) => void, limits?: ResourceLimits): Promise<R[]> {
   const results = new Array<R>(tasks.length)
   const progress = tasks.map(() => 0)
   let next = 0
   const report = () => onProgress(progress.reduce((a, b) => a + b, 0) / Math.max(1, tasks.length))
-  const workers = Array.from({ length: Math.max(1, Math.min(threads, tasks.length)) }, () => new Worker(moduleUrl, { workerData: { role } }))
+  const count = Math.max(1, Math.min(threads, tasks.length))
+  const resourceLimits = limits ?? workerResourceLimits(count)
+  const workers = Array.from({ length: count }, () => new Worker(moduleUrl, { workerData: { role }, resourceLimits }))
   try {
     await Promise.all(
       workers.map(
@@ -69,7 +72,8 @@ export async function runTasks<T, R>(role: string, moduleUrl: URL, tasks: T[], t
                 reject(m.invariant ? new InvariantError(m.message) : new Error(m.message))
               }
             })
-            w.on('error', reject)
+            // Out of memory: one line (exit 1) instead of a stack trace; this process lives on.
+            w.on('error', (e) => reject(isWorkerOutOfMemory(e) ? new WorkerMemoryError(resourceLimits.maxOldGenerationSizeMb) : e))
             w.on('exit', (code) => reject(new Error(`a worker exited with code ${code}`)))
             feed()
           })

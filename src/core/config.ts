@@ -34,6 +34,23 @@ export const SAMPLE_EVERY_DEFAULT_S = 10
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max)
 
+/**
+ * Most a workload's anonymous memory (heap, working set; jobs x heap for a build) may exceed its
+ * VM's memory by: past it the guest only reclaims and faults (a 2^20 MiB heap in a 512 MiB VM
+ * ran the worker out of memory in issue 13), which is no experiment.
+ */
+export const WORKLOAD_OVERCOMMIT_MAX = 4
+
+/** Anonymous memory a workload asks for, MiB, and the field that sets it; null for the others. */
+function workloadAnonMib(w: { kind: string } & Record<string, unknown>): [number, string] | null {
+  const n = (k: string): number => (typeof w[k] === 'number' ? (w[k] as number) : 0)
+  if (w.kind === 'web-app') return [n('heap_mib') + n('app_mib'), 'heap_mib']
+  if (w.kind === 'kernel-build') return [n('heap_mib') * Math.max(1, n('jobs')), 'heap_mib']
+  if (w.kind === 'mem-micro') return [n('working_set_mib'), 'working_set_mib']
+  if (w.kind === 'cpu-micro') return [n('heap_mib'), 'heap_mib']
+  return null
+}
+
 /** Most samples one lane may hold (duration_s / sample_every_s). */
 export const MAX_SAMPLES_PER_LANE = 1_000_000
 
@@ -348,6 +365,14 @@ export const ExperimentSchema = z
         ctx.addIssue({ code: 'custom', path: ['vms', i, 'snapshot_file'], message: 'a VM starts from a snapshot or boots from image_file, not both' })
       }
       const w = v.workload
+      const anon = w ? workloadAnonMib(w as never) : null
+      if (anon && Number.isInteger(v.memory_mib) && anon[0] > v.memory_mib * WORKLOAD_OVERCOMMIT_MAX) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['vms', i, 'workload', anon[1]],
+          message: `the workload asks for ${quantity(anon[0], 'MiB')}, more than ${WORKLOAD_OVERCOMMIT_MAX}x the VM's memory (${quantity(v.memory_mib, 'MiB')}): the guest would only thrash; make it smaller or give the VM more memory`
+        })
+      }
       if (w.kind === 'file-cases' && FILE_CASES.every((c) => w[c] === 0)) {
         ctx.addIssue({ code: 'custom', path: ['vms', i, 'workload', FILE_CASES[0]], message: 'the four case weights are all 0: give at least one case a weight' })
       }

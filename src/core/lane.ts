@@ -90,7 +90,7 @@ class VmRun {
       ctx.fromSnapshot = true
       this.boot = new SnapshotBoot(ctx, snap.snapshot.extents)
     } else if (image?.kind === 'image') {
-      this.boot = new BootWorkload(ctx, { files: loadRealImage(ctx, image.index, cfg.working_set), modelMemory: cfg.model_memory ?? true })
+      this.boot = new BootWorkload(ctx, { files: loadRealImage(ctx, image.index, cfg.working_set, cfg.memory_mib * 256), modelMemory: cfg.model_memory ?? true })
     } else {
       this.boot = new BootWorkload(ctx)
     }
@@ -134,14 +134,22 @@ class VmRun {
 
 /**
  * Registers every file of a real image in the guest's file table at its real path (ids shared
- * by the lane's VMs) and returns those the boot loads: the working set's, or all, in image order.
+ * by the lane's VMs) and returns those the boot loads: the working set's, or all, in image order,
+ * up to the VM's memory: a guest cannot cache more than it has, and a boot that read a 1 GB image
+ * (128 Mi pages) into a 1 GiB VM only churned its page cache at 5.5 GB of host memory (issue 13).
  */
-function loadRealImage(ctx: VmContext, index: ImageIndex, workingSet: string[] | undefined): Int32Array {
+export function loadRealImage(ctx: VmContext, index: ImageIndex, workingSet: string[] | undefined, vmPages: number): Int32Array {
   const files = ctx.guest.files
   for (const f of index.files) ctx.realFiles.set(f.path, files.addReal(ctx.paths.id(f.path), f.fps, f.elf))
   const want = workingSet ? new Set(workingSet) : null
   const boot: number[] = []
-  for (const f of index.files) if (f.size > 0 && (!want || want.has(f.path))) boot.push(ctx.realFiles.get(f.path) as number)
+  let pages = 0
+  for (const f of index.files) {
+    if (f.size === 0 || (want && !want.has(f.path))) continue
+    pages += f.fps.length / 2
+    if (pages > vmPages) break
+    boot.push(ctx.realFiles.get(f.path) as number)
+  }
   return Int32Array.from(boot)
 }
 

@@ -260,3 +260,15 @@ export function dropSafeIntegerNoise<T extends SchemaIssue>(issues: readonly T[]
 export function oneLine(s: string): string {
   return escapeControl(s)
 }
+
+/**
+ * Why the editor's Add / Duplicate / Remove of a VM or lane is disabled, or undefined when it is
+ * not: the button's tooltip and accessible description.
+ */
+export function addDisabledReason(what: 'VM' | 'lane', count: number, max: number): string | undefined {
+  return count >= max ? `An experiment has at most ${max} ${what}s` : undefined
+}
+
+export function removeDisabledReason(what: 'VM' | 'lane', count: number): string | undefined {
+  return count <= 1 ? `An experiment needs at least one ${what}` : undefined
+}

@@ -229,6 +229,12 @@ export function dumpLayout(head: Uint8Array, fileSize: number): { format: DumpFo
     if (offset + filesz > fileSize) throw new SnapshotFormatError(`ELF core: segment ${i} runs past the end of the file (truncated dump?)`)
     regions.push({ offset, bytes: filesz, gfn: Math.floor(paddr / 2 ** PAGE_SHIFT) })
   }
+  // Segments must not share file bytes: 1,100 headers over the same 64 MiB would have the
+  // importer hash 70 GiB from a 64 MiB file. Non-overlapping, they total at most the file's size.
+  const byOffset = regions.map((r, k) => [r.offset, r.bytes, k] as const).sort((a, b) => a[0] - b[0])
+  for (let k = 1; k < byOffset.length; k++) {
+    if (byOffset[k][0] < byOffset[k - 1][0] + byOffset[k - 1][1]) throw new SnapshotFormatError(`ELF core: PT_LOAD segments overlap in the file (at byte ${byOffset[k][0]}); a dump's segments hold distinct bytes`)
+  }
   regions.sort((a, b) => a.gfn - b.gfn)
   const problem = checkExtents(regions.map((r) => ({ gfn: r.gfn, pages: Math.ceil(r.bytes / PAGE_SIZE) })))
   if (problem) throw new SnapshotFormatError(`ELF core: ${problem}`)

@@ -6,6 +6,7 @@
 import { app, BrowserWindow, dialog, ipcMain, Menu, MessageChannelMain, screen, session, shell } from 'electron'
 import type { WebContents } from 'electron'
 import { readFileSync } from 'node:fs'
+import { workerResourceLimits } from '../host/node/worker-limits.ts'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
@@ -42,8 +43,9 @@ let quitting = false
 
 const sessions = new SessionHub({
   createChannel: () => new MessageChannelMain(),
-  // One worker thread per lane (src/core/parallel.ts), as `samepage run` runs lanes.
-  createSession: () => new ParallelLabClient(() => new WorkerSession(() => new Worker(SESSION_WORKER_PATH)))
+  // One worker thread per lane (src/core/parallel.ts), as `samepage run` runs lanes; each with
+  // resource limits, so a lane that runs out of memory is an error event, not a dead main process.
+  createSession: () => new ParallelLabClient(() => new WorkerSession(() => new Worker(SESSION_WORKER_PATH, { resourceLimits: workerResourceLimits() })))
 })
 
 function userDataFile(name: string): string {

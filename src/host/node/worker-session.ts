@@ -9,6 +9,7 @@
  * one accepted, so the user can run again without re-opening anything.
  */
 import type { Worker } from 'node:worker_threads'
+import { isWorkerOutOfMemory, WorkerMemoryError } from './worker-limits.ts'
 import { CommandClient, type Command, type SessionEvent } from '../../core/protocol.ts'
 
 export type WorkerFactory = () => Worker
@@ -56,7 +57,8 @@ export class WorkerSession extends CommandClient {
       if (event.type === 'loaded') this.lastLoaded = event.config
       this.emit(event)
     })
-    w.on('error', (err: Error) => this.crashed(w, err.message))
+    // Out of memory (resourceLimits): an error event in words; the owner (main) lives on.
+    w.on('error', (err: Error) => this.crashed(w, isWorkerOutOfMemory(err) ? new WorkerMemoryError().message : err.message))
     w.on('exit', (code: number) => this.crashed(w, `the simulation worker stopped unexpectedly (exit code ${code})`))
     return w
   }
