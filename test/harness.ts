@@ -1,7 +1,7 @@
 // A bare host for scanner tests: memory, the stable tree and one scanner, with guest pages
 // written directly (no guest OS), so a test controls exactly what each page holds.
 import { synthFp } from '../src/core/content.ts'
-import { XEON_X5560 } from '../src/core/cost.ts'
+import { XEON_X5560, type CpuProfile } from '../src/core/cost.ts'
 import { HintStack } from '../src/core/hintstack.ts'
 import { checkMemoryInvariants } from '../src/core/invariants.ts'
 import { HostMemory } from '../src/core/memory.ts'
@@ -19,15 +19,30 @@ export const fp = (v: number): [number, number] => {
   return [out[0], out[1]]
 }
 
+/**
+ * n visits of KSM's walk across pass ends, as consecutive wake-ups make them (a pass end returns
+ * from ksm_do_scan, the next call starts the new pass); stops early if the walk finds no page.
+ */
+export function visit(walk: KsmScanner, n: number): number {
+  let done = 0
+  let idle = 0
+  while (done < n && idle < 16) {
+    const got = walk.scanPages(n - done)
+    done += got
+    idle = got === 0 ? idle + 1 : 0
+  }
+  return done
+}
+
 export class KsmRig {
   readonly mem: HostMemory
   readonly stable: StableTree
   readonly ksm: KsmScanner
 
-  constructor(pages: number, opts: { pagesToScan?: number; maxPageSharing?: number; pruneMs?: number; tenants?: readonly number[]; isolate?: boolean; ksm?: Partial<KsmParams> } = {}) {
+  constructor(pages: number, opts: { pagesToScan?: number; maxPageSharing?: number; pruneMs?: number; tenants?: readonly number[]; isolate?: boolean; ksm?: Partial<KsmParams>; profile?: CpuProfile } = {}) {
     this.mem = new HostMemory(pages, true)
     this.stable = new StableTree(this.mem, opts.maxPageSharing ?? 256, opts.pruneMs ?? 0, rigTenants(opts.tenants, opts.isolate ?? false))
-    this.ksm = new KsmScanner(this.mem, this.stable, XEON_X5560, { pages_to_scan: opts.pagesToScan ?? pages, sleep_millisecs: 20, ...opts.ksm })
+    this.ksm = new KsmScanner(this.mem, this.stable, opts.profile ?? XEON_X5560, { pages_to_scan: opts.pagesToScan ?? pages, sleep_millisecs: 20, ...opts.ksm })
   }
 
   write(gp: number, v: number): void {
@@ -39,9 +54,9 @@ export class KsmRig {
     this.mem.write(gp, hi, lo)
   }
 
-  /** Visit every present page once: one full pass (the pass ends at the next visit). */
+  /** The rest of the current pass: every present page from the cursor on, then the pass ends. */
   pass(): void {
-    this.ksm.scanPages(this.mem.presentPages)
+    this.ksm.scanPages(this.mem.totalPages + 1)
   }
 
   check(): void {
@@ -168,7 +183,7 @@ export class EsxRig {
 
   constructor(pages: number, opts: RigOpts & { vms?: number; shareScanTime?: number; seed?: number } = {}) {
     this.mem = new HostMemory(pages, true)
-    this.stable = new StableTree(this.mem, opts.maxPageSharing ?? 256, opts.pruneMs ?? 0, rigTenants(opts.tenants, opts.isolate ?? false))
+    this.stable = new StableTree(this.mem, opts.maxPageSharing ?? 256, opts.pruneMs ?? 0, rigTenants(opts.tenants, opts.isolate ?? false), false)
     const vms = opts.vms ?? 2
     const base = new Int32Array(vms + 1)
     for (let v = 0; v <= vms; v++) base[v] = Math.floor((pages * v) / vms)

@@ -6,7 +6,7 @@ import { ZERO_FP_HI, ZERO_FP_LO } from '../src/core/content.ts'
 import { Engine } from '../src/core/engine.ts'
 import { PT_PAGECACHE, PT_TEXT } from '../src/core/guest.ts'
 import { Lane } from '../src/core/lane.ts'
-import { EsxRig, fp, HintRig, HybridRig, KsmRig, XlhRig } from './harness.ts'
+import { EsxRig, fp, HintRig, HybridRig, KsmRig, visit, XlhRig } from './harness.ts'
 
 const zero = (r: KsmRig, gp: number) => r.mem.write(gp, ZERO_FP_HI, ZERO_FP_LO)
 
@@ -66,14 +66,14 @@ describe('KSM use_zero_pages', () => {
     r.pass() // pages 0 and 1 go to the zero page
     expect(r.stable.ksm_zero_pages).toBe(2)
     expect(r.ksm.records).toBe(3)
-    r.ksm.scanPages(1) // the next pass passes pages 0 and 1: their rmap items are freed
+    visit(r.ksm, 1) // the next pass passes pages 0 and 1: their rmap items are freed
     expect(r.ksm.records).toBe(1)
     expect(r.volatile()).toBe(0) // page 2 is in the unstable tree; no record left for pages 0, 1
     zero(r, 0) // a CoW break from the zero page, writing zeros: a new record, volatile once
-    r.ksm.scanPages(2) // next pass: page 0 (a new record: volatile), page 2
+    visit(r.ksm, 2) // next pass: page 0 (a new record: volatile), page 2
     expect(r.stable.ksm_zero_pages).toBe(1)
     expect(r.ksm.records).toBe(2)
-    r.ksm.scanPages(1) // next pass: page 0 unchanged, back to the zero page
+    visit(r.ksm, 1) // next pass: page 0 unchanged, back to the zero page
     expect(r.stable.ksm_zero_pages).toBe(2)
     r.check()
   })
@@ -87,11 +87,11 @@ describe('KSM use_zero_pages', () => {
     r.pass()
     r.pass()
     const scanned = r.ksm.pages_scanned
-    r.ksm.scanPages(3)
+    visit(r.ksm, 3)
     expect(r.ksm.pages_scanned - scanned).toBe(3)
     // Only page 2 is left to visit: three visits, three passes.
     const passes = r.ksm.full_scans
-    r.ksm.scanPages(3)
+    visit(r.ksm, 3)
     expect(r.ksm.full_scans - passes).toBe(3)
   })
 })
@@ -103,7 +103,7 @@ describe('KSM smart scan (Linux 6.7+)', () => {
     // Visits at ages 0-3 scan; then age 4 skips, 5 scans, 6-7 skip, 8 scans, 9-12 skip, 13 scans.
     const scans: [number, number][] = []
     for (let i = 0; i < 7; i++) {
-      r.ksm.scanPages(1)
+      visit(r.ksm, 1)
       scans.push([r.ksm.pages_scanned, r.ksm.pages_skipped])
     }
     expect(scans).toEqual([
@@ -120,7 +120,7 @@ describe('KSM smart scan (Linux 6.7+)', () => {
   it('is off by default (the paper presets model Linux 3.0) and never skips KSM pages', () => {
     const off = new KsmRig(1)
     off.write(0, 1)
-    for (let i = 0; i < 20; i++) off.ksm.scanPages(1)
+    for (let i = 0; i < 20; i++) visit(off.ksm, 1)
     expect(off.ksm.pages_skipped).toBe(0)
     const r = new KsmRig(2, { ksm: { smart_scan: true } })
     r.write(0, 4)
@@ -133,9 +133,9 @@ describe('KSM smart scan (Linux 6.7+)', () => {
   it('a skipped page leaves the unstable tree', () => {
     const r = new KsmRig(1, { ksm: { smart_scan: true } })
     r.write(0, 1)
-    for (let i = 0; i < 4; i++) r.ksm.scanPages(1)
+    for (let i = 0; i < 4; i++) visit(r.ksm, 1)
     expect(r.ksm.pages_unshared).toBe(1)
-    r.ksm.scanPages(1) // skips age 4, scans age 5 (which removes and reinserts)
+    visit(r.ksm, 1) // skips age 4, scans age 5 (which removes and reinserts)
     expect(r.ksm.pages_skipped).toBe(1)
     expect(r.ksm.pages_unshared).toBe(1)
     r.check()
@@ -171,14 +171,15 @@ describe('KSM scan-time advisor (Linux 6.8+)', () => {
   it('starts at advisor_min_pages_to_scan and moves pages_to_scan so a pass takes about the target', () => {
     const r = rig({ target_scan_time: 2 })
     expect(r.ksm.pagesToScanNow).toBe(500)
-    const times = passTimes(r, 6)
+    const times = passTimes(r, 8)
     expect(r.ksm.pagesToScanNow).toBeGreaterThan(500)
-    // 500 pages per 20 ms wake-up: the first pass takes over 5 s; the advisor brings it near 2 s.
+    // 500 pages per 20 ms wake-up: the first pass takes over 5 s; the advisor brings it near 2 s
+    // (it sees whole seconds of pass time and batches that last whole jiffies, so it hovers).
     expect(times[0]).toBeGreaterThan(5)
-    const last = times[times.length - 1]
-    expect(Math.abs(last - 2)).toBeLessThan(Math.abs(times[0] - 2))
-    expect(last).toBeGreaterThan(1)
-    expect(last).toBeLessThan(3)
+    const late = times.slice(4).reduce((a, b) => a + b, 0) / 4
+    expect(Math.abs(late - 2)).toBeLessThan(Math.abs(times[0] - 2))
+    expect(late).toBeGreaterThan(1)
+    expect(late).toBeLessThan(3.5)
   })
 
   it('is capped by advisor_max_pages_to_scan', () => {
@@ -312,14 +313,14 @@ describe('XLH and hybrid: a page both halves see', () => {
       const r = kind === 'xlh' ? new XlhRig(3, { maxPageSharing: 2 }) : new HybridRig(3, { maxPageSharing: 2 })
       for (const gp of [0, 1, 2]) r.write(gp, 5)
       const walk = r.scanner.linear
-      walk.scanPages(3) // pass 1: every page gets its checksum (volatile on a first visit)
-      walk.scanPages(1) // pass 2: page 0 goes into the unstable tree
+      visit(walk, 3) // pass 1: every page gets its checksum (volatile on a first visit)
+      visit(walk, 1) // pass 2: page 0 goes into the unstable tree
       expect(walk.pages_unshared).toBe(1)
       r.scanner.hinted.scanHinted(1) // page 1 takes the hash table entry
       r.scanner.hinted.scanHinted(0) // page 0 matches it: a KSM page with 2 mappings (full)
       expect(r.stable.pages_sharing).toBe(1)
       expect(walk.pages_unshared).toBe(0)
-      walk.scanPages(2) // page 1 (a KSM page), then page 2: stable tree full, unstable tree empty
+      visit(walk, 2) // page 1 (a KSM page), then page 2: stable tree full, unstable tree empty
       r.check()
       expect(r.stable.pages_shared).toBe(1)
     })
@@ -354,11 +355,11 @@ describe('hash tables: one entry a page, never a KSM page', () => {
       r.scanner.hinted.scanHinted(0) // page 0 takes a hash entry
       expect(r.scanner.pages_unshared).toBe(1)
       const walk = r.scanner.linear
-      walk.scanPages(2) // pass 1: checksums; page 0 left the hash table
+      visit(walk, 2) // pass 1: checksums; page 0 left the hash table
       expect(r.scanner.pages_unshared).toBe(0)
-      walk.scanPages(1) // pass 2: page 0 into the unstable tree, once
+      visit(walk, 1) // pass 2: page 0 into the unstable tree, once
       expect(r.scanner.pages_unshared).toBe(1)
-      walk.scanPages(1) // page 1 merges with it
+      visit(walk, 1) // page 1 merges with it
       expect(r.stable.pages_sharing).toBe(1)
       expect(r.scanner.pages_unshared).toBe(0)
       r.check()

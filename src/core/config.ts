@@ -250,7 +250,11 @@ export const VmSchema = z.strictObject({
 export const HostSchema = z.strictObject({
   cpu_profile: z.string().refine((p) => p in CPU_PROFILES, { message: `unknown CPU profile; known: ${Object.keys(CPU_PROFILES).join(', ')}` }).default('xeon-x5560'),
   /** Cores; defaults to the CPU profile's. */
-  cores: int(1, 1024).optional()
+  cores: int(1, 1024).optional(),
+  /** The host kernel's CONFIG_HZ; defaults to the CPU profile's (250 for the paper's host). */
+  hz: int(10, 10_000).optional(),
+  /** The host kernel's timer wheel: `cascading` (before Linux 4.8) or `non-cascading` (4.8+). */
+  timer_wheel: z.enum(['cascading', 'non-cascading']).optional()
 })
 
 export const ExperimentSchema = z

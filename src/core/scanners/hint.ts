@@ -21,6 +21,7 @@ import { OpCounts, type CpuProfile } from '../cost.ts'
 import type { HintStack } from '../hintstack.ts'
 import type { HostMemory } from '../memory.ts'
 import type { StableTree } from '../stable.ts'
+import { wakeAfterSleep } from '../timer.ts'
 import type { Scanner } from './scanner.ts'
 
 export const HASH_TABLE_SIZE_DEFAULT = 1 << 18
@@ -79,9 +80,9 @@ export class HintScanner implements Scanner {
   }
 
   wake(now: number): void {
-    const sleep = this.params.sleep_millisecs / 1000
+    const sleepMs = this.params.sleep_millisecs
     if (this.stack.depth === 0) {
-      this.nextWake = now + sleep
+      this.nextWake = wakeAfterSleep(now, sleepMs, this.cost)
       return
     }
     const before = this.cpuNs
@@ -92,7 +93,7 @@ export class HintScanner implements Scanner {
       if (gp < 0) break
       this.scanHinted(gp)
     }
-    this.nextWake = now + (this.cpuNs - before) * 1e-9 + sleep
+    this.nextWake = wakeAfterSleep(now + (this.cpuNs - before) * 1e-9, sleepMs, this.cost)
   }
 
   /**
@@ -128,14 +129,14 @@ export class HintScanner implements Scanner {
     const hi = mem.hi(f)
     const lo = mem.lo(f)
     const kh = st.keyHi(gp, hi)
-    st.tree.steps = 0
-    if (mem.ksmNode(f) >= 0) {
-      st.tree.search(kh, lo)
-      this.ops.tree_step += st.tree.steps
-      return
-    }
+    // Already a KSM page (merged, its record listed from it): no tree search, as in ksmd.
+    if (mem.ksmNode(f) >= 0) return
+    st.resetSteps()
+    // remove_rmap_item_from_tree: a record still listed from the KSM page this page left by CoW
+    // leaves it now, and only now do pages_shared / pages_sharing drop.
+    st.unlist(gp)
     const node = st.search(kh, lo)
-    this.ops.tree_step += st.tree.steps
+    st.chargeTo(this.ops)
     if (node >= 0) {
       this.ops.page_compare++
       if (st.mergeInto(gp, node)) {
@@ -156,7 +157,9 @@ export class HintScanner implements Scanner {
         this.slotOf[e] = 0
         this.pages_unshared--
         if (this.track) this.track(e)
-        st.mergeTwo(e, gp)
+        st.resetSteps()
+        st.mergeTwo(e, gp) // stable_tree_insert's walk is charged too
+        st.chargeTo(this.ops)
         this.ops.merge += 2
         return
       }

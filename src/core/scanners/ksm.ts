@@ -3,7 +3,8 @@
  *
  * ksm_scan_thread: run ksm_do_scan(pages_to_scan), then sleep sleep_millisecs.
  * scan_get_next_rmap_item: the next present guest page in address order, VM by VM; passing the
- *   end of the last VM ends a full pass (seqnr++, full_scans++) and the next pass starts with an
+ *   end of the last VM ends a full pass (seqnr++, full_scans++) and ksm_do_scan returns with the
+ *   rest of its budget unused; the next wake-up starts the new pass at the first page with an
  *   empty unstable tree (the old nodes are abandoned, not freed).
  * cmp_and_merge_page(page, rmap_item):
  *   1. remove_rmap_item_from_tree: an item in the unstable tree of this pass is erased from it;
@@ -37,6 +38,7 @@ import { OpCounts, type CpuProfile } from '../cost.ts'
 import type { HostMemory } from '../memory.ts'
 import { RbTree } from '../rbtree.ts'
 import type { StableTree } from '../stable.ts'
+import { wakeAfterSleep } from '../timer.ts'
 import type { Scanner } from './scanner.ts'
 
 export const PAGES_TO_SCAN_DEFAULT = 100 // Documentation/admin-guide/mm/ksm.rst
@@ -152,11 +154,15 @@ export class KsmScanner implements Scanner {
     this.stable.nowMs = now * 1000
     this.now = now
     this.scanPages(this.pagesToScanNow)
-    const used = this.cpuNs - before
-    this.nextWake = now + used * 1e-9 + this.params.sleep_millisecs / 1000
+    // ksmd sleeps msecs_to_jiffies(sleep_millisecs) after the batch: the timer wheel sets the period.
+    this.nextWake = wakeAfterSleep(now + (this.cpuNs - before) * 1e-9, this.params.sleep_millisecs, this.cost)
   }
 
-  /** ksm_do_scan: up to n present pages through cmp_and_merge_page; returns how many. */
+  /**
+   * ksm_do_scan: up to n present pages through cmp_and_merge_page; returns how many. It returns
+   * early when scan_get_next_rmap_item reaches the end of a pass (or finds no page at all): the
+   * rest of this wake-up's budget is not used, and the next call starts the new pass at page 0.
+   */
   scanPages(n: number): number {
     for (let i = 0; i < n; i++) {
       const gp = this.nextPage()
@@ -168,16 +174,16 @@ export class KsmScanner implements Scanner {
 
   /**
    * scan_get_next_rmap_item: the next present page (not the kernel zero page; with smart scan,
-   * not one it skips), or -1 if there is none at all.
+   * not one it skips), or -1 when the walk passes the end of the last VM: the pass ends there
+   * (seqnr++, full_scans++) and the caller returns, as ksm_do_scan does on a NULL rmap_item.
    */
   private nextPage(): number {
     const mem = this.mem
     const total = mem.totalPages
     const zf = mem.zeroFrame
-    // Smart scan may skip a page up to 8 passes in a row: then give up only after 9 passes.
-    const limit = this.smartScan ? 9 * total : total
-    for (let tries = 0; tries <= limit; tries++) {
-      if (this.cursor >= total) this.endPass()
+    // The start of a pass (ksm_scan.mm_slot at ksm_mm_head): root_unstable_tree = RB_ROOT.
+    if (this.cursor === 0) this.unstable.reset()
+    while (this.cursor < total) {
       const gp = this.cursor++
       const f = mem.pageFrame[gp]
       if (f >= 0 && f !== zf) {
@@ -190,6 +196,7 @@ export class KsmScanner implements Scanner {
       if (f >= 0 && this.rmapFlags[gp] & RMAP_EXISTS) this.freeRecord(gp)
       this.ops.page_skip++
     }
+    this.endPass()
     return -1
   }
 
@@ -249,7 +256,7 @@ export class KsmScanner implements Scanner {
     this.cursor = 0
     this.seqnr = (this.seqnr + 1) & 0xff
     this.full_scans++
-    this.unstable.reset()
+    this.unstable.reset() // and again at the next pass start, as mm/ksm.c resets it there
     if (this.advisor) this.scanTimeAdvisor(this.advisor)
     // A quiet pass merged nothing and found no page volatile: memory has nothing new for KSM.
     const merges = this.stable.merges
@@ -270,7 +277,17 @@ export class KsmScanner implements Scanner {
       flags = RMAP_EXISTS
       this.records++
     }
-    // 1. remove_rmap_item_from_tree
+    const f = mem.pageFrame[gp]
+    const hi = mem.hi(f)
+    const lo = mem.lo(f)
+    const kh = st.keyHi(gp, hi)
+    // Already a KSM page with its record in the stable tree: nothing to do, no tree search
+    // (3.0's ksm_do_scan skips PageKsm(page) && in_stable_tree(rmap_item); 6.x's
+    // cmp_and_merge_page returns when rmap_item->head == stable_node). Only the visit is paid.
+    if (st.listedOn(gp, f)) return
+    // 1. remove_rmap_item_from_tree: a record listed from a stable node (its page was written
+    // since it merged) leaves it now, and only now do pages_shared / pages_sharing drop.
+    st.unlist(gp)
     if (flags & RMAP_UNSTABLE) {
       if (this.rmapSeq[gp] === this.seqnr) this.unstable.erase(gp)
       this.pages_unshared--
@@ -278,20 +295,11 @@ export class KsmScanner implements Scanner {
     }
     this.rmapFlags[gp] = flags
     if (this.leaveOthers) this.leaveOthers(gp)
-    const f = mem.pageFrame[gp]
-    const hi = mem.hi(f)
-    const lo = mem.lo(f)
-    const kh = st.keyHi(gp, hi)
     // 2. stable tree
-    st.tree.steps = 0
-    if (mem.ksmNode(f) >= 0) {
-      // Already a KSM page: the search finds the page itself and nothing changes.
-      st.tree.search(kh, lo)
-      this.ops.tree_step += st.tree.steps
-      return
-    }
+    if (mem.ksmNode(f) >= 0) return // a KSM page (its record always listed from it here)
+    st.resetSteps()
     const node = st.search(kh, lo)
-    this.ops.tree_step += st.tree.steps
+    st.chargeTo(this.ops)
     if (node >= 0) {
       this.ops.page_compare++
       if (st.mergeInto(gp, node)) {
@@ -330,7 +338,10 @@ export class KsmScanner implements Scanner {
     u.erase(partner)
     this.rmapFlags[partner] &= ~RMAP_UNSTABLE
     this.pages_unshared--
+    // try_to_merge_two_pages, then stable_tree_insert walks the stable tree again: charged too.
+    st.resetSteps()
     st.mergeTwo(partner, gp)
+    st.chargeTo(this.ops)
     this.ops.merge += 2
   }
 

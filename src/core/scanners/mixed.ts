@@ -14,6 +14,7 @@ import { OpCounts, type CpuProfile } from '../cost.ts'
 import type { HintStack } from '../hintstack.ts'
 import type { HostMemory } from '../memory.ts'
 import type { StableTree } from '../stable.ts'
+import { wakeAfterSleep } from '../timer.ts'
 import { HintScanner } from './hint.ts'
 import { KsmScanner } from './ksm.ts'
 import type { Scanner } from './scanner.ts'
@@ -78,16 +79,16 @@ export abstract class LinearPlusHints implements Scanner {
   }
 
   wake(now: number): void {
-    const sleep = this.params.sleep_millisecs / 1000
+    const sleepMs = this.params.sleep_millisecs
     if (this.stack.depth === 0 && !this.walks()) {
-      this.nextWake = now + sleep
+      this.nextWake = wakeAfterSleep(now, sleepMs, this.cost)
       return
     }
     const before = this.cpuNs
     this.ops.wakeup++
     this.stable.nowMs = now * 1000
     this.batch(this.params.pages_to_scan)
-    this.nextWake = now + (this.cpuNs - before) * 1e-9 + sleep
+    this.nextWake = wakeAfterSleep(now + (this.cpuNs - before) * 1e-9, sleepMs, this.cost)
   }
 
   beginSettle(): void {

@@ -55,7 +55,7 @@ export class XlhScanner extends LinearPlusHints {
         }
         if (!walks) break
       }
-      if (this.linear.scanPages(1) === 0) break // no page present at all
+      if (this.linear.scanPages(1) === 0) break // the walk ended its pass: ksm_do_scan returns
     }
   }
 }
