@@ -239,8 +239,9 @@ export class Lane implements AttributeSink, DiskIoSink {
     this.cores = exp.host.cores ?? this.cost.cores
     this.totalPages = exp.vms.reduce((s, v) => s + v.memory_mib * 256, 0)
     this.mem = new HostMemory(this.totalPages, checkInvariants)
-    // Linux scanners update pages_shared / pages_sharing when they next visit a record; ESX at the fault.
-    this.stable = new StableTree(this.mem, cfg.scanner.max_page_sharing, cfg.scanner.stable_node_chains_prune_millisecs, tenantSetup(exp.vms, cfg.isolate_tenants), cfg.scanner.kind !== 'esx')
+    // Linux scanners update pages_shared / pages_sharing when they next visit a record; ESX and
+    // Satori (no scanner revisits a record) at the fault.
+    this.stable = new StableTree(this.mem, cfg.scanner.max_page_sharing, cfg.scanner.stable_node_chains_prune_millisecs, tenantSetup(exp.vms, cfg.isolate_tenants), cfg.scanner.kind !== 'esx' && cfg.scanner.kind !== 'satori')
     this.vmBase = new Int32Array(exp.vms.length + 1)
     let base = 0
     const paths = new PathNames()
