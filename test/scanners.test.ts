@@ -588,7 +588,7 @@ describe('tenant isolation', () => {
       if (l.scanner === 'hint') expect(l.pages_sharing + l.hints.pushed).toBe(0)
       else expect(l.pages_sharing, l.name).toBeGreaterThan(0)
     }
-  }, 240_000) // five lanes of 2400 s; slow on a shared 2-core machine
+  }, 240_000) // five lanes, slow on a shared 2-core machine
 })
 
 describe('memory saved', () => {

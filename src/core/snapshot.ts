@@ -13,7 +13,7 @@ import { isZeroFp, PAGE_SHIFT, PAGE_SIZE } from './content.ts'
 
 export const SNAPSHOT_SCHEMA = 'samepage-lab/snapshot@1'
 /** The dump formats a snapshot may come from (informative). */
-export type DumpFormat = 'raw' | 'elf-core'
+export type DumpFormat = 'raw' | 'elf-core' | 'host-capture'
 
 export class SnapshotFormatError extends Error {}
 
