@@ -45,7 +45,10 @@ commands:
   place PLAN.json [--json] [--out DIR] [--run]  place VMs on hosts by memory fingerprints (Memory
                       Buddies) against first-fit; --run runs each host as an experiment
   dump import DUMP -o SNAPSHOT  hash a raw memory dump (pmemsave) or ELF core (dump-guest-memory)
-                      per 4 KiB page into a snapshot a VM can start from (snapshot_file)
+                      per 4 KiB page into a snapshot a VM can start from (snapshot_file);
+                      all-zero pages are left out as never touched (--keep-zero keeps them)
+  dump capture --pid PID -o SNAPSHOT [--mapping ADDR]  a running QEMU's guest RAM as the host
+                      holds it (/proc/PID/pagemap and /proc/PID/mem; Linux, ptrace access)
   validate FILE       check an experiment file (exit 2 and one line per problem if invalid)
   schema              print the JSON Schema of experiment files
   help                this text`
