@@ -175,7 +175,9 @@ describe('beyond identical pages: files', () => {
     expect((await samepage('dump', 'import', raw, '-o', snap, '--beyond')).code).toBe(0)
     const r = await samepage('image', 'stats', snap, '--beyond', '--json')
     const got = (JSON.parse(r.stdout) as { beyond: { all: unknown } }).beyond.all
-    const files = [{ path: '/a', size: pages.length * PAGE, elf: false, fps: fpsOf(pages) }]
-    expect(got).toEqual(beyondStats([{ name: 'a', files, beyond: analyze(pages) }], T).all)
+    // dump import leaves the all-zero page out (never touched), and its entry with it.
+    const kept = pages.filter((p) => p.some((b) => b !== 0))
+    const files = [{ path: '/a', size: kept.length * PAGE, elf: false, fps: fpsOf(kept) }]
+    expect(got).toEqual(beyondStats([{ name: 'a', files, beyond: analyze(kept) }], T).all)
   })
 })

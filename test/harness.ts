@@ -215,7 +215,7 @@ interface HashInternals {
   tableGp: Int32Array
 }
 interface EsxInternals {
-  hintGp: Int32Array
+  hinted: Uint8Array
 }
 
 interface StableInternals {
@@ -329,7 +329,7 @@ export function deepCheck(r: KsmRig | HintRig | XlhRig | HybridRig | EsxRig): vo
     if (n !== r.scanner.pages_unshared) fail(`hash pages_unshared is ${r.scanner.pages_unshared} but the table has ${n} entries`)
     scanner = r.scanner
   } else {
-    const n = entries((r.scanner as unknown as EsxInternals).hintGp)
+    const n = (r.scanner as unknown as EsxInternals).hinted.reduce((a, b) => a + b, 0)
     if (n !== r.scanner.pages_unshared) fail(`ESX pages_unshared is ${r.scanner.pages_unshared} but the table has ${n} entries`)
     scanner = r.scanner
   }

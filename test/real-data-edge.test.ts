@@ -237,7 +237,7 @@ describe('snapshots and dumps at the edges', () => {
     const ooo = elfCore([{ paddr: 8 * PAGE, bytes: p(1) }, { paddr: 0, bytes: concat(p(2), p(3)) }])
     expect(dumpLayout(ooo, ooo.length).regions.map((r) => [r.gfn, r.bytes])).toEqual([[0, 2 * PAGE], [8, PAGE]])
     writeFileSync(join(dir, 'ooo.core'), ooo)
-    expect(await importDump(join(dir, 'ooo.core'), join(dir, 'ooo.spsnap'), quiet())).toMatchObject({ format: 'elf-core', pages: 3, end_gfn: 9 })
+    expect(await importDump(join(dir, 'ooo.core'), join(dir, 'ooo.spsnap'), quiet(), true)).toMatchObject({ format: 'elf-core', pages: 3, end_gfn: 9 })
     const refused: [Uint8Array, RegExp][] = [
       [elfCore([{ paddr: 0, bytes: concat(p(1), p(2)) }, { paddr: PAGE, bytes: p(3) }]), /overlap/],
       [elfCore([{ paddr: 0, bytes: new Uint8Array(PAGE + 1) }, { paddr: PAGE, bytes: p(3) }]), /overlap/],
@@ -248,7 +248,7 @@ describe('snapshots and dumps at the edges', () => {
     for (const [core, msg] of refused) {
       expect(() => dumpLayout(core, core.length)).toThrow(msg)
       writeFileSync(join(dir, 'bad.core'), core)
-      await expect(importDump(join(dir, 'bad.core'), join(dir, 'bad.spsnap'), quiet())).rejects.toThrow(ImageUsageError)
+      await expect(importDump(join(dir, 'bad.core'), join(dir, 'bad.spsnap'), quiet(), true)).rejects.toThrow(ImageUsageError)
     }
     // A core cut short: the segment runs past the end of the file.
     const cut = ooo.subarray(0, ooo.length - 10)
@@ -262,11 +262,11 @@ describe('snapshots and dumps at the edges', () => {
 
   it('a raw dump whose size is not a multiple of 4 KiB, an empty dump and a 1-byte dump', async () => {
     writeFileSync(join(dir, 'odd.raw'), pattern(PAGE + 1, 1))
-    expect(await importDump(join(dir, 'odd.raw'), join(dir, 'odd.spsnap'), quiet())).toMatchObject({ pages: 2, end_gfn: 2 })
+    expect(await importDump(join(dir, 'odd.raw'), join(dir, 'odd.spsnap'), quiet(), true)).toMatchObject({ pages: 2, end_gfn: 2 })
     writeFileSync(join(dir, 'one.raw'), new Uint8Array(1))
-    expect(await importDump(join(dir, 'one.raw'), join(dir, 'one.spsnap'), quiet())).toMatchObject({ pages: 1, zero: 1 })
+    expect(await importDump(join(dir, 'one.raw'), join(dir, 'one.spsnap'), quiet(), true)).toMatchObject({ pages: 1, zero: 1 })
     writeFileSync(join(dir, 'empty.raw'), new Uint8Array(0))
-    await expect(importDump(join(dir, 'empty.raw'), join(dir, 'empty.spsnap'), quiet())).rejects.toThrow(/empty\.raw: no guest memory in it/)
+    await expect(importDump(join(dir, 'empty.raw'), join(dir, 'empty.spsnap'), quiet(), true)).rejects.toThrow(/empty\.raw: no guest memory in it/)
   })
 
   it('a VM from a snapshot larger than its memory is refused on snapshot_file', () => {

@@ -261,8 +261,8 @@ describe('memory dumps and snapshots', () => {
 
   it('imports a raw dump: one xxhash64 per page, zero pages detected, the last page zero-padded', async () => {
     writeFileSync(join(dir, 'vm.raw'), raw)
-    const r = await importDump(join(dir, 'vm.raw'), join(dir, 'vm.spsnap'), quietIo())
-    expect(r).toEqual({ format: 'raw', pages: 12, zero: 4, distinct: 6, end_gfn: 12 })
+    const r = await importDump(join(dir, 'vm.raw'), join(dir, 'vm.spsnap'), quietIo(), true)
+    expect(r).toEqual({ format: 'raw', pages: 12, zero: 4, dropped_zero: 0, distinct: 6, end_gfn: 12 })
     const snap = decodeSnapshot(new Uint8Array(readFileSync(join(dir, 'vm.spsnap'))))
     expect(snap.extents).toHaveLength(1)
     expect(snap.extents[0].gfn).toBe(0)
@@ -280,18 +280,18 @@ describe('memory dumps and snapshots', () => {
   it('shows progress on stderr only on a TTY, and clears it', async () => {
     writeFileSync(join(dir, 'vm.raw'), raw)
     const tty = { ...quietIo(), stderrIsTTY: true }
-    await importDump(join(dir, 'vm.raw'), join(dir, 'tty.spsnap'), tty)
+    await importDump(join(dir, 'vm.raw'), join(dir, 'tty.spsnap'), tty, true)
     expect(tty.err[0]).toMatch(/^\rdump: 0\.0 \/ 0\.0 MiB/)
     expect(tty.err.at(-1)).toMatch(/^\r +\r$/)
     const quiet = quietIo()
-    await importDump(join(dir, 'vm.raw'), join(dir, 'tty.spsnap'), quiet)
+    await importDump(join(dir, 'vm.raw'), join(dir, 'tty.spsnap'), quiet, true)
     expect(quiet.err).toEqual([])
   })
 
   it('imports an ELF core: each PT_LOAD at its physical frame, holes not present', async () => {
     writeFileSync(join(dir, 'vm.core'), elfCore([{ paddr: 0, bytes: concat(pattern(PAGE, 1), pattern(PAGE, 2)) }, { paddr: 16 * PAGE, bytes: concat(new Uint8Array(PAGE), pattern(PAGE, 1)) }]))
-    const r = await importDump(join(dir, 'vm.core'), join(dir, 'core.spsnap'), quietIo())
-    expect(r).toEqual({ format: 'elf-core', pages: 4, zero: 1, distinct: 3, end_gfn: 18 })
+    const r = await importDump(join(dir, 'vm.core'), join(dir, 'core.spsnap'), quietIo(), true)
+    expect(r).toEqual({ format: 'elf-core', pages: 4, zero: 1, dropped_zero: 0, distinct: 3, end_gfn: 18 })
     const snap = decodeSnapshot(new Uint8Array(readFileSync(join(dir, 'core.spsnap'))))
     expect(snap.extents.map((e) => [e.gfn, e.fps.length / 2])).toEqual([
       [0, 2],
@@ -300,14 +300,14 @@ describe('memory dumps and snapshots', () => {
     expect(snapshotStats(snap)).toEqual({ pages: 4, zero: 1, end_gfn: 18 })
     // Raw memory that happens to start with an ELF executable is still raw memory.
     writeFileSync(join(dir, 'elfish.raw'), concat(elf(2, 2, 5), new Uint8Array(PAGE)))
-    expect(await importDump(join(dir, 'elfish.raw'), join(dir, 'elfish.spsnap'), quietIo())).toEqual({ format: 'raw', pages: 3, zero: 1, distinct: 3, end_gfn: 3 })
+    expect(await importDump(join(dir, 'elfish.raw'), join(dir, 'elfish.spsnap'), quietIo(), true)).toEqual({ format: 'raw', pages: 3, zero: 1, dropped_zero: 0, distinct: 3, end_gfn: 3 })
     // A big-endian or 32-bit core is refused with one line.
     const be = elfCore([{ paddr: 0, bytes: pattern(PAGE, 1) }])
     be[5] = 2
     be[16] = 0
     be[17] = 4
     writeFileSync(join(dir, 'be.core'), be)
-    await expect(importDump(join(dir, 'be.core'), join(dir, 'be.spsnap'), quietIo())).rejects.toThrow(/be\.core: ELF core: only 64-bit little-endian cores are supported/)
+    await expect(importDump(join(dir, 'be.core'), join(dir, 'be.spsnap'), quietIo(), true)).rejects.toThrow(/be\.core: ELF core: only 64-bit little-endian cores are supported/)
   })
 
   it('the snapshot format round-trips and refuses truncated or foreign bytes', () => {
@@ -556,7 +556,7 @@ describe('bad references', () => {
     expect(d.code).toBe(2)
     expect(d.stderr).toBe(`samepage: cannot read ${join(dir, 'no.raw')}: ENOENT\n`)
     writeFileSync(join(dir, 'dump2.raw'), raw2())
-    const ok = await samepage('dump', 'import', join(dir, 'dump2.raw'), '-o', join(dir, 'dump2.spsnap'))
+    const ok = await samepage('dump', 'import', join(dir, 'dump2.raw'), '-o', join(dir, 'dump2.spsnap'), '--keep-zero')
     expect(ok.code).toBe(0)
     expect(ok.stdout).toMatch(/dump2\.spsnap: 3 pages \(0\.01 MiB\) from a raw dump, 2 zero, 2 distinct/)
     // image stats takes snapshots too: the ideal sharing of a dump.

@@ -5,19 +5,27 @@
  * (`snapshot_file`). The dump is streamed in 1 MiB reads; only the fingerprints are kept
  * (8 bytes a page). The snapshot is written to a temporary file beside SNAPSHOT and renamed over
  * it when complete.
+ *
+ * A raw dump holds every guest page, but guest RAM the guest never touched is not allocated on
+ * the host, and KSM never sees it (follow_page finds no page). So all-zero pages are left out by
+ * default: they become not present in the snapshot (`--keep-zero` keeps them). A dump of only
+ * the pages the host holds comes from `samepage dump capture` (src/cli/capture.ts).
  */
 import { closeSync, constants, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs'
 import { basename } from 'node:path'
 import { parseArgs } from 'node:util'
 import { FpSet, loadH64Raw, PageHasher } from '../core/image.ts'
 import { dumpLayout, encodeSnapshot, makeSnapshotHeader, snapshotStats, SnapshotFormatError, type Snapshot, type SnapshotExtent } from '../core/snapshot.ts'
+import { ZERO_FP_HI, ZERO_FP_LO } from '../core/content.ts'
+import { cmdCapture } from './capture.ts'
+import { selectPages } from '../core/beyond.ts'
 import { analyzingH64, newAnalyzer } from './codecs.ts'
 import { ImageUsageError, usage, type ImageIo } from './image.ts'
 import { oneLine } from '../core/messages.ts'
 import { faultPoint, removeStaleTemps, tempPathFor } from '../host/node/temp-file.ts'
 
 /** Usage errors are one line (exit 2): the problem and the usage. */
-const USAGE = 'usage: samepage dump import DUMP -o SNAPSHOT [--beyond], DUMP raw memory (pmemsave) or an ELF core (dump-guest-memory)'
+const USAGE = 'usage: samepage dump import DUMP -o SNAPSHOT [--keep-zero] [--beyond], DUMP raw memory (pmemsave) or an ELF core (dump-guest-memory); samepage dump capture --pid PID -o SNAPSHOT [--mapping ADDR]'
 const READ_CHUNK = 1 << 20
 /** Bytes read to find an ELF core's program headers. */
 const HEAD_BYTES = 1 << 16
@@ -26,36 +34,63 @@ export interface DumpResult {
   format: string
   pages: number
   zero: number
+  /** All-zero pages left out as not present (0 with --keep-zero). */
+  dropped_zero: number
   distinct: number
   end_gfn: number
 }
 
 export async function cmdDump(args: string[], io: ImageIo): Promise<number> {
   const [sub, ...rest] = args
-  if (sub !== 'import') throw new ImageUsageError(`${sub === undefined ? 'dump needs a command' : `unknown dump command "${sub}"`}: import (${USAGE})`)
+  if (sub === 'capture') return cmdCapture(rest, io, USAGE)
+  if (sub !== 'import') throw new ImageUsageError(`${sub === undefined ? 'dump needs a command' : `unknown dump command "${sub}"`}: import, capture (${USAGE})`)
   const { values, positionals } = usage('dump import', () =>
-    parseArgs({ args: rest, options: { out: { type: 'string', short: 'o' }, json: { type: 'boolean' }, beyond: { type: 'boolean' } }, allowPositionals: true })
+    parseArgs({ args: rest, options: { out: { type: 'string', short: 'o' }, json: { type: 'boolean' }, 'keep-zero': { type: 'boolean' }, beyond: { type: 'boolean' } }, allowPositionals: true })
   )
   if (positionals.length !== 1) throw new ImageUsageError(`dump import takes one DUMP, got ${positionals.length} (${USAGE})`)
   if (typeof values.out !== 'string' || values.out === '') throw new ImageUsageError(`dump import needs -o SNAPSHOT (${USAGE})`)
-  const r = await importDump(positionals[0], values.out, io, values.beyond === true)
+  const r = await importDump(positionals[0], values.out, io, values['keep-zero'] ?? false, values.beyond === true)
   if (values.json) io.stdout(JSON.stringify(r, null, 2) + '\n')
   else {
+    const dropped = r.dropped_zero > 0 ? `, ${r.dropped_zero} all-zero pages left out as never touched (--keep-zero keeps them)` : ''
     io.stdout(
       `${values.out}: ${r.pages} pages (${((r.pages * 4096) / 1048576).toFixed(2)} MiB) from a ${r.format} dump, ` +
-        `${r.zero} zero, ${r.distinct} distinct; guest memory up to ${((r.end_gfn * 4096) / 1048576).toFixed(2)} MiB\n`
+        `${r.zero} zero, ${r.distinct} distinct${dropped}; guest memory up to ${((r.end_gfn * 4096) / 1048576).toFixed(2)} MiB\n`
     )
   }
   return 0
 }
 
 /**
- * Hashes DUMP into a snapshot at OUT; with `beyond`, also Difference Engine's per-page data
- * (src/core/beyond.ts: bounded memory, 13 bytes a page kept), in the snapshot's optional section.
+ * The extent's runs of pages that are not all-zero, as extents of their own: a host that never
+ * allocated a guest page holds none there, and a raw dump shows it as zeros.
  */
-export async function importDump(dump: string, out: string, io: ImageIo, beyond = false): Promise<DumpResult> {
+export function dropZeroPages(e: SnapshotExtent): SnapshotExtent[] {
+  const out: SnapshotExtent[] = []
+  const fps = e.fps
+  const n = fps.length / 2
+  let start = -1
+  for (let i = 0; i <= n; i++) {
+    const zero = i === n || (fps[2 * i] === ZERO_FP_HI && fps[2 * i + 1] === ZERO_FP_LO)
+    if (!zero && start < 0) start = i
+    else if (zero && start >= 0) {
+      out.push({ gfn: e.gfn + start, fps: fps.slice(2 * start, 2 * i) })
+      start = -1
+    }
+  }
+  return out
+}
+
+/**
+ * Hashes DUMP into a snapshot at OUT; all-zero pages are left out unless keepZero. With `beyond`,
+ * also Difference Engine's per-page data (src/core/beyond.ts: bounded memory, 13 bytes a page
+ * kept) for the pages kept, in the snapshot's optional section.
+ */
+export async function importDump(dump: string, out: string, io: ImageIo, keepZero = false, beyond = false): Promise<DumpResult> {
   const analyzer = beyond ? newAnalyzer() : null
   const h64 = analyzer ? analyzingH64(await loadH64Raw(), analyzer) : await loadH64Raw()
+  /** Per page the analyzer saw: 1 if the snapshot keeps it. */
+  const keep: number[] = []
   let fd: number
   try {
     // O_NONBLOCK: a FIFO opens at once (and is refused below) instead of waiting for a writer.
@@ -64,6 +99,7 @@ export async function importDump(dump: string, out: string, io: ImageIo, beyond 
     throw new ImageUsageError(`cannot read ${dump}: ${errText(e)}`)
   }
   let snapshot: Snapshot
+  let dropped = 0
   try {
     const st = fstatSync(fd)
     if (!st.isFile()) throw new ImageUsageError(`cannot read ${dump}: ${st.isDirectory() ? 'it is a folder' : 'not a regular file (a device, FIFO or socket)'}`)
@@ -85,6 +121,8 @@ export async function importDump(dump: string, out: string, io: ImageIo, beyond 
     const progress = new DumpProgress(io, total)
     const buf = new Uint8Array(READ_CHUNK)
     const extents: SnapshotExtent[] = []
+    let dumpPages = 0
+    let keptPages = 0
     try {
       for (const region of layout.regions) {
         const hasher = new PageHasher(h64)
@@ -102,13 +140,26 @@ export async function importDump(dump: string, out: string, io: ImageIo, beyond 
           done += n
           progress.tick(n)
         }
-        extents.push({ gfn: region.gfn, fps: hasher.finish('/').fps })
+        const extent = { gfn: region.gfn, fps: hasher.finish('/').fps }
+        if (analyzer) for (let i = 0; i < extent.fps.length; i += 2) keep.push(keepZero || extent.fps[i] !== ZERO_FP_HI || extent.fps[i + 1] !== ZERO_FP_LO ? 1 : 0)
+        if (keepZero) extents.push(extent)
+        else {
+          const kept = dropZeroPages(extent)
+          for (const k of kept) keptPages += k.fps.length / 2
+          dumpPages += extent.fps.length / 2
+          extents.push(...kept)
+        }
       }
     } finally {
       // Also when the read fails: the error line must not follow a half progress line.
       progress.clear()
     }
-    snapshot = { header: makeSnapshotHeader(basename(dump), layout.format), extents, ...(analyzer ? { beyond: analyzer.result() } : {}) }
+    snapshot = { header: makeSnapshotHeader(basename(dump), layout.format), extents }
+    if (analyzer) {
+      analyzer.commitFile(keep.length)
+      snapshot.beyond = selectPages(analyzer.result(), Uint8Array.from(keep))
+    }
+    dropped = dumpPages - keptPages
   } finally {
     closeSync(fd)
   }
@@ -118,10 +169,10 @@ export async function importDump(dump: string, out: string, io: ImageIo, beyond 
   const st = snapshotStats(snapshot)
   const distinct = new FpSet()
   for (const e of snapshot.extents) for (let i = 0; i < e.fps.length; i += 2) distinct.add(e.fps[i], e.fps[i + 1])
-  return { format: snapshot.header.format, pages: st.pages, zero: st.zero, distinct: distinct.size, end_gfn: st.end_gfn }
+  return { format: snapshot.header.format, pages: st.pages, zero: st.zero, dropped_zero: dropped, distinct: distinct.size, end_gfn: st.end_gfn }
 }
 
-function writeAtomic(out: string, bytes: Uint8Array): void {
+export function writeAtomic(out: string, bytes: Uint8Array): void {
   const tmp = tempPathFor(out)
   let fd: number
   try {
@@ -180,7 +231,7 @@ class DumpProgress {
   }
 }
 
-function errText(e: unknown): string {
+export function errText(e: unknown): string {
   const err = e as NodeJS.ErrnoException
   return err?.code ?? (err?.message || String(e))
 }

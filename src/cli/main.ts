@@ -61,7 +61,10 @@ commands:
   place PLAN.json [--json] [--out DIR] [--run]  place VMs on hosts by memory fingerprints (Memory
                       Buddies) against first-fit; --run runs each host as an experiment
   dump import DUMP -o SNAPSHOT  hash a raw memory dump (pmemsave) or ELF core (dump-guest-memory)
-                      per 4 KiB page into a snapshot a VM can start from (snapshot_file)
+                      per 4 KiB page into a snapshot a VM can start from (snapshot_file);
+                      all-zero pages are left out as never touched (--keep-zero keeps them)
+  dump capture --pid PID -o SNAPSHOT [--mapping ADDR]  a running QEMU's guest RAM as the host
+                      holds it (/proc/PID/pagemap and /proc/PID/mem; Linux, ptrace access)
 ${KERNEL_USAGE}
   sweep FILE|PRESET [--out DIR] [--jobs N] [--shard I/N] [--dry-run] [--json]
                       run every point x seed of a sweep on a pool of workers; resumes from DIR

@@ -192,6 +192,24 @@ export class BeyondAnalyzer {
   }
 }
 
+/** The entries of the pages with keep[i] = 1, in order (a dump's pages the snapshot keeps). */
+export function selectPages(b: PageBeyond, keep: Uint8Array): PageBeyond {
+  let n = 0
+  for (const k of keep) n += k
+  const out: PageBeyond = { k1: new Uint32Array(n), k2: new Uint32Array(n), zsize: new Uint16Array(n), patch: new Uint16Array(n), flags: new Uint8Array(n) }
+  let o = 0
+  for (let i = 0; i < keep.length; i++) {
+    if (!keep[i]) continue
+    out.k1[o] = b.k1[i]
+    out.k2[o] = b.k2[i]
+    out.zsize[o] = b.zsize[i]
+    out.patch[o] = b.patch[i]
+    out.flags[o] = b.flags[i]
+    o++
+  }
+  return out
+}
+
 // ---------------------------------------------------------------------------------------------
 // Encoding: an optional section after an image's or snapshot's trailer.
 

@@ -128,7 +128,14 @@ export const EsxScannerSchema = z.strictObject({
   ...ksmKnobs,
   hash_table_size: hashTableSize,
   /** Every VM is sampled at most its memory's worth per this many seconds (Mem.ShareScanTime). */
-  share_scan_time_s: z.number().min(1).max(MAX_DURATION_S).default(SHARE_SCAN_TIME_S_DEFAULT)
+  share_scan_time_s: z.number().min(1).max(MAX_DURATION_S).default(SHARE_SCAN_TIME_S_DEFAULT),
+  /**
+   * Page-sharing salt (VMware KB 2097593): `none` shares across all VMs (ESX before 5.5U2d/6.0,
+   * Waldspurger 2002; or Mem.ShareForceSalting 0); `vm` is ESXi 6.0+'s default (each VM its own
+   * salt: no sharing between VMs); `tenant` is the administrator's setting of one
+   * sched.mem.pshare.salt per tenant's VMs (as the lane's isolate_tenants).
+   */
+  salt: z.enum(['none', 'vm', 'tenant']).default('none')
 })
 /**
  * Satori (Miłoś et al., ATC 2009): sharing-aware virtual block devices share a page when a VM

@@ -82,15 +82,17 @@ export const XEON_X5560_PRIOR: CpuProfile = {
 export const XEON_X5560: CpuProfile = {
   ...XEON_X5560_PRIOR,
   label: 'Intel Xeon X5560, 2.80 GHz, 4 cores (the paper, section 5; costs fitted to Table 1)',
-  // `samepage calibrate` (seed 42, full 2400 s runs), 2026-11-27: docs/calibration.md.
-  page_visit_ns: 371,
-  checksum_ns: 979,
-  tree_step_ns: 264,
+  // `samepage calibrate` (seed 42, full 2400 s runs), 2026-12-01, after the fidelity fixes of
+  // docs/model.md (scan period, pass ends, no descent for merged pages, insert and chain walks,
+  // sysfs counters): docs/calibration.md.
+  page_visit_ns: 355,
+  checksum_ns: 788,
+  tree_step_ns: 270,
   page_compare_ns: 607,
-  hash_lookup_ns: 117,
-  merge_ns: 7999,
-  hint_lookup_ns: 1094,
-  wakeup_ns: 3448
+  hash_lookup_ns: 115,
+  merge_ns: 6601,
+  hint_lookup_ns: 863,
+  wakeup_ns: 3447
 }
 
 export const CPU_PROFILES: Record<string, CpuProfile> = {

@@ -183,6 +183,21 @@ function makeWorkload(cfg: VmConfig, ctx: VmContext, assets: Assets | undefined)
 /** Stream of the ESX scanner's sampling generator (the lane's seed, this stream). */
 const ESX_RNG_STREAM = 0xe5c
 
+/** ESX shared frames have a reference count, no mapping limit (Waldspurger 2002, section 3.2). */
+const ESX_NO_SHARING_LIMIT = 2 ** 30
+
+/** ESXi 6.0+'s default salting: every VM its own salt, so no page is shared between VMs. */
+function perVmSalt(vms: readonly VmConfig[]): TenantSetup | null {
+  if (vms.length < 2) return null
+  const of = new Uint8Array(vms.reduce((s, v) => s + v.memory_mib * 256, 0))
+  let base = 0
+  vms.forEach((v, i) => {
+    of.fill(i, base, base + v.memory_mib * 256)
+    base += v.memory_mib * 256
+  })
+  return { of, count: vms.length, isolate: true }
+}
+
 /**
  * Tenant index per guest page (tenants numbered by first appearance among the VMs), or null
  * when every VM has the same tenant.
@@ -266,8 +281,13 @@ export class Lane implements AttributeSink, DiskIoSink {
     this.cores = exp.host.cores ?? this.cost.cores
     this.totalPages = exp.vms.reduce((s, v) => s + v.memory_mib * 256, 0)
     this.mem = new HostMemory(this.totalPages, checkInvariants)
-    // Linux scanners update pages_shared / pages_sharing when they next visit a record; ESX at the fault.
-    this.stable = new StableTree(this.mem, cfg.scanner.max_page_sharing, cfg.scanner.stable_node_chains_prune_millisecs, tenantSetup(exp.vms, cfg.isolate_tenants), cfg.scanner.kind !== 'esx')
+    // Linux scanners update pages_shared / pages_sharing when they next visit a record; ESX and
+    // Satori (no scanner revisits a record) at the fault.
+    // ESX: no max_page_sharing (a shared frame takes any number of references), and its salt.
+    const esx = cfg.scanner.kind === 'esx' ? cfg.scanner : null
+    const maxSharing = esx ? ESX_NO_SHARING_LIMIT : cfg.scanner.max_page_sharing
+    const tenants = esx?.salt === 'vm' ? perVmSalt(exp.vms) : tenantSetup(exp.vms, cfg.isolate_tenants || esx?.salt === 'tenant')
+    this.stable = new StableTree(this.mem, maxSharing, cfg.scanner.stable_node_chains_prune_millisecs, tenants, !esx && cfg.scanner.kind !== 'satori')
     this.vmBase = new Int32Array(exp.vms.length + 1)
     let base = 0
     const paths = new PathNames()

@@ -15,7 +15,7 @@ import { concatBytes } from './image.ts'
 
 export const SNAPSHOT_SCHEMA = 'samepage-lab/snapshot@1'
 /** The dump formats a snapshot may come from (informative). */
-export type DumpFormat = 'raw' | 'elf-core'
+export type DumpFormat = 'raw' | 'elf-core' | 'host-capture'
 
 export class SnapshotFormatError extends Error {}
 

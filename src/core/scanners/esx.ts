@@ -5,21 +5,24 @@
  * match becomes a "hint" entry (hash, VM, guest page) and is not write-protected. When a later
  * page's hash matches a hint entry, the hint's page is rehashed first, since it may have changed:
  * an unchanged page is shared with the new one (both then map one shared frame); a changed one is
- * not shared, and its entry is rehashed (moved to its page's current hash).
+ * a stale hint: it is removed, and the new page becomes the hint.
  *
  * Model:
- * - Shared frame entries (hash, frame, refcount) are the StableTree's KSM pages, so CoW, counters
- *   and invariants are the same as for KSM; ESX finds them through the same hash table, so a
- *   lookup is charged one hash probe (no tree steps).
- * - Hint entries: a direct-mapped table of `hash_table_size` entries keyed by the 64-bit content
- *   hash (salted per tenant under isolation); a colliding insert replaces the older hint. A page
- *   sampled again leaves its old hint entry first, so a page has one entry at most.
+ * - Shared frame entries (hash, frame, refcount) are the StableTree's KSM pages, so CoW and
+ *   invariants are the same as for KSM (counters change at the fault: ESX is no Linux; and no
+ *   max_page_sharing: a shared frame takes any number of references); ESX finds them through the
+ *   same hash table, so a lookup is charged one hash probe (no tree steps).
+ * - Hint entries: one global hash table of `hash_table_size` buckets with chaining (section 3.2:
+ *   "a single global hash table"), keyed by the 64-bit content hash (salted under isolation);
+ *   each chained entry examined is a hash probe. A page sampled again leaves its old hint entry
+ *   first, so a page has one entry at most.
  * - Rates: the thread wakes every sleep_millisecs with a system-wide budget of pages_to_scan
  *   samples; each VM also has a cap of (its pages / share_scan_time_s) samples per second (ESX's
- *   Mem.ShareScanTime: every VM is scanned at most once per that time; default 60 minutes),
- *   with at most two wake-ups' worth saved up. When the caps ask for more than the budget, VMs
- *   are served in turn from a rotating start. Pages are drawn uniformly within the VM with the
- *   lane's seeded generator; a page the guest never touched costs a lookup and nothing else.
+ *   Mem.ShareScanTime: every VM is scanned once per that time; default 60 minutes), with at
+ *   most two wake-ups' worth saved up. When the caps ask for more than the budget, VMs are
+ *   served in turn from a rotating start. Each VM's pages are visited in a random permutation
+ *   (the lane's seeded generator, Fisher-Yates), a new one each time the last is used up, so a
+ *   share_scan_time_s covers every page once; a page the guest never touched costs a lookup.
  */
 import { OpCounts, type CpuProfile } from '../cost.ts'
 import type { HostMemory } from '../memory.ts'
@@ -55,12 +58,19 @@ export class EsxScanner implements Scanner {
   /** Samples taken per VM since the start. */
   readonly sampledPerVm: Float64Array
   private readonly tracked: Uint8Array
-  private readonly hintGp: Int32Array
+  /** Bucket heads of the hint table (a guest page, or -1). */
+  private readonly head: Int32Array
+  /** Per guest page with a hint entry: its hash and the chain links (next, prev; -1 ends). */
   private readonly hintHi: Uint32Array
   private readonly hintLo: Uint32Array
-  /** Per guest page: the slot of its hint entry + 1, or 0 (the entry may since have been replaced). */
-  private readonly slotOf: Int32Array
+  private readonly next: Int32Array
+  private readonly prev: Int32Array
+  /** Per guest page: 1 while it holds a hint entry. */
+  private readonly hinted: Uint8Array
   private readonly mask: number
+  /** Per VM: a permutation of its pages (VM-relative), and how far this period has used it. */
+  private readonly perm: Int32Array
+  private readonly permPos: Int32Array
   private readonly tokens: Float64Array
   private readonly vmRate: Float64Array
   private readonly want: Int32Array
@@ -79,13 +89,19 @@ export class EsxScanner implements Scanner {
   ) {
     let size = 1
     while (size < params.hash_table_size) size *= 2
-    this.hintGp = new Int32Array(size).fill(-1)
-    this.hintHi = new Uint32Array(size)
-    this.hintLo = new Uint32Array(size)
+    this.head = new Int32Array(size).fill(-1)
     this.mask = size - 1
-    this.tracked = new Uint8Array(mem.totalPages)
-    this.slotOf = new Int32Array(mem.totalPages)
+    const n = mem.totalPages
+    this.hintHi = new Uint32Array(n)
+    this.hintLo = new Uint32Array(n)
+    this.next = new Int32Array(n)
+    this.prev = new Int32Array(n)
+    this.hinted = new Uint8Array(n)
+    this.tracked = new Uint8Array(n)
+    this.perm = new Int32Array(n)
     const nVm = vmBase.length - 1
+    this.permPos = new Int32Array(nVm)
+    for (let v = 0; v < nVm; v++) this.permPos[v] = vmBase[v + 1] - vmBase[v] // used up: shuffle first
     this.tokens = new Float64Array(nVm)
     this.vmRate = new Float64Array(nVm)
     this.want = new Int32Array(nVm)
@@ -125,11 +141,27 @@ export class EsxScanner implements Scanner {
       if (n === 0) continue
       this.tokens[v] -= n
       this.sampledPerVm[v] += n
-      const base = this.vmBase[v]
-      const size = this.vmBase[v + 1] - base
-      for (let i = 0; i < n; i++) this.sample(base + this.rng.int(size))
+      for (let i = 0; i < n; i++) this.sample(this.nextOf(v))
     }
     this.nextWake = now + (this.cpuNs - before) * 1e-9 + sleep
+  }
+
+  /** VM v's next page of this period's permutation; a new permutation when it is used up. */
+  private nextOf(v: number): number {
+    const base = this.vmBase[v]
+    const size = this.vmBase[v + 1] - base
+    const perm = this.perm
+    if (this.permPos[v] >= size) {
+      for (let i = 0; i < size; i++) perm[base + i] = i
+      for (let i = size - 1; i > 0; i--) {
+        const j = this.rng.int(i + 1)
+        const t = perm[base + i]
+        perm[base + i] = perm[base + j]
+        perm[base + j] = t
+      }
+      this.permPos[v] = 0
+    }
+    return base + perm[base + this.permPos[v]++]
   }
 
   /** One sampled page: hash it, look it up, share it or leave a hint. */
@@ -163,18 +195,15 @@ export class EsxScanner implements Scanner {
         return
       }
     }
-    const b = hash32(kh, lo) & this.mask
-    const e = this.hintGp[b]
-    if (e >= 0 && e !== gp && this.hintHi[b] === kh && this.hintLo[b] === lo) {
+    const e = this.findHint(kh, lo, gp)
+    if (e >= 0) {
       // A hint matches: rehash its page before sharing.
       this.ops.checksum++
       const ef = mem.pageFrame[e]
       const candidate = ef >= 0 && ef !== mem.zeroFrame && mem.ksmNode(ef) < 0
       const ekh = candidate ? st.keyHi(e, mem.hi(ef)) : 0
       const elo = candidate ? mem.lo(ef) : 0
-      this.hintGp[b] = -1
-      this.slotOf[e] = 0
-      this.pages_unshared--
+      this.unlink(e)
       if (candidate && ekh === kh && elo === lo && st.mayMerge(e, gp)) {
         this.ops.page_compare++
         st.mergeTwo(e, gp)
@@ -182,39 +211,55 @@ export class EsxScanner implements Scanner {
         this.sinceMerge = 0
         return
       }
+      // The hint's page changed since it was hashed: a stale hint, removed (section 3.2).
       this.stale_hints++
-      if (candidate) this.putHint(e, ekh, elo)
     }
     this.putHint(gp, kh, lo)
   }
 
-  /** Page gp becomes the hint entry for its hash (replacing whatever hint held that slot). */
+  /** The hint entry for key (kh, lo) other than page gp, walking its bucket's chain, or -1. */
+  private findHint(kh: number, lo: number, gp: number): number {
+    for (let e = this.head[hash32(kh, lo) & this.mask]; e >= 0; e = this.next[e]) {
+      this.ops.hash_lookup++
+      if (e !== gp && this.hintHi[e] === kh && this.hintLo[e] === lo) return e
+    }
+    return -1
+  }
+
+  /** Page gp becomes a hint entry for key (kh, lo), at the head of its bucket's chain. */
   private putHint(gp: number, kh: number, lo: number): void {
     const b = hash32(kh, lo) & this.mask
-    const old = this.hintGp[b]
-    if (old < 0) this.pages_unshared++
-    else this.slotOf[old] = 0
-    this.hintGp[b] = gp
-    this.slotOf[gp] = b + 1
-    this.hintHi[b] = kh
-    this.hintLo[b] = lo
+    const h = this.head[b]
+    this.hintHi[gp] = kh
+    this.hintLo[gp] = lo
+    this.next[gp] = h
+    this.prev[gp] = -1
+    if (h >= 0) this.prev[h] = gp
+    this.head[b] = gp
+    this.hinted[gp] = 1
+    this.pages_unshared++
   }
 
-  /** Page gp's hint entry, if it still has one, leaves the table. */
+  /** Page gp's hint entry leaves the table. */
+  private unlink(gp: number): void {
+    const n = this.next[gp]
+    const p = this.prev[gp]
+    if (p >= 0) this.next[p] = n
+    else this.head[hash32(this.hintHi[gp], this.hintLo[gp]) & this.mask] = n
+    if (n >= 0) this.prev[n] = p
+    this.hinted[gp] = 0
+    this.pages_unshared--
+  }
+
+  /** Page gp's hint entry, if it has one, leaves the table. */
   private forget(gp: number): void {
-    const s = this.slotOf[gp]
-    if (s === 0) return
-    this.slotOf[gp] = 0
-    if (this.hintGp[s - 1] === gp) {
-      this.hintGp[s - 1] = -1
-      this.pages_unshared--
-    }
+    if (this.hinted[gp]) this.unlink(gp)
   }
 
-  /** The hint entry holding page gp's slot for key (kh, lo), for tests: the page, or -1. */
+  /** The hint entry for key (kh, lo), for tests: the page, or -1. */
   hintAt(kh: number, lo: number): number {
-    const b = hash32(kh, lo) & this.mask
-    return this.hintGp[b] >= 0 && this.hintHi[b] === kh && this.hintLo[b] === lo ? this.hintGp[b] : -1
+    for (let e = this.head[hash32(kh, lo) & this.mask]; e >= 0; e = this.next[e]) if (this.hintHi[e] === kh && this.hintLo[e] === lo) return e
+    return -1
   }
 
   beginSettle(): void {
@@ -227,6 +272,6 @@ export class EsxScanner implements Scanner {
   }
 
   byteSize(): number {
-    return this.tracked.byteLength + this.slotOf.byteLength + this.hintGp.byteLength * 3
+    return this.tracked.byteLength * 2 + this.head.byteLength + this.hintHi.byteLength * 5 + this.perm.byteLength
   }
 }

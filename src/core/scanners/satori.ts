@@ -6,8 +6,8 @@
  * content, so only VMs booted from one image (a copy-on-write overlay over one base image counts
  * as that image) ever match; a block the guest wrote lives in its own overlay and matches nothing.
  *
- * The host keeps a table from block to one guest page that holds it (direct-mapped, like the
- * hint scanner's hash table). A read of a block held elsewhere maps the reader onto that page's
+ * The host keeps a table from block to one guest page that holds it (hashed, in buckets of 8
+ * slots; a full bucket forgets the holder in its first slot). A read of a block held elsewhere maps the reader onto that page's
  * frame, which becomes a write-protected shared page (the StableTree's KSM page: copy-on-write on
  * a later guest write, max_page_sharing as everywhere); otherwise the reader becomes the block's
  * holder. Enlightenment in scope: the guest tells the host which page-cache pages it frees (one
@@ -28,6 +28,8 @@ import type { Scanner } from './scanner.ts'
  * forgets the older holder); 2^20 entries are 12 MiB per lane.
  */
 export const SATORI_TABLE_SIZE_DEFAULT = 1 << 20
+/** Slots per bucket of the block table (a block is looked for in its bucket only). */
+const BUCKET = 8
 
 export interface SatoriParams {
   hash_table_size: number
@@ -63,7 +65,7 @@ export class SatoriScanner implements Scanner {
     private readonly cost: CpuProfile,
     params: SatoriParams
   ) {
-    let size = 1
+    let size = BUCKET
     while (size < params.hash_table_size) size *= 2
     this.tableGp = new Int32Array(size).fill(-1)
     this.tableK1 = new Uint32Array(size)
@@ -102,9 +104,21 @@ export class SatoriScanner implements Scanner {
     // The block's name: disk image, file and block within it; a base-image block has one content.
     const k1 = hash32(image, pathId, offset)
     const k2 = hash32(hi, lo, k1)
-    const slot = (k1 ^ Math.imul(k2, 0x9e3779b1)) & this.mask
-    const holder = this.tableGp[slot]
-    if (holder >= 0 && holder !== gp && this.tableK1[slot] === k1 && this.tableK2[slot] === k2) {
+    // Buckets of BUCKET slots: the block's holder is in its bucket, or the block has none.
+    const first = (k1 ^ Math.imul(k2, 0x9e3779b1)) & this.mask & ~(BUCKET - 1)
+    let slot = -1
+    let free = -1
+    for (let s = first; s < first + BUCKET; s++) {
+      const g = this.tableGp[s]
+      if (g < 0) {
+        if (free < 0) free = s
+      } else if (this.tableK1[s] === k1 && this.tableK2[s] === k2) {
+        slot = s
+        break
+      }
+    }
+    const holder = slot >= 0 ? this.tableGp[slot] : -1
+    if (holder >= 0 && holder !== gp) {
       const hf = mem.pageFrame[holder]
       // The model's guard against a hash collision naming two blocks alike: equal content.
       if (hf >= 0 && mem.hi(hf) === hi && mem.lo(hf) === lo && st.mayMerge(holder, gp)) {
@@ -124,8 +138,10 @@ export class SatoriScanner implements Scanner {
         }
       }
     }
+    // A full bucket forgets its first holder (the table is bounded).
+    if (slot < 0) slot = free >= 0 ? free : first
     // No partner (or the holder's page is full): this page holds the block from now on.
-    if (holder >= 0) this.leave(slot)
+    if (this.tableGp[slot] >= 0) this.leave(slot)
     this.tableGp[slot] = gp
     this.tableK1[slot] = k1
     this.tableK2[slot] = k2
