@@ -183,7 +183,7 @@ export class EsxRig {
 
   constructor(pages: number, opts: RigOpts & { vms?: number; shareScanTime?: number; seed?: number } = {}) {
     this.mem = new HostMemory(pages, true)
-    this.stable = new StableTree(this.mem, opts.maxPageSharing ?? 256, opts.pruneMs ?? 0, rigTenants(opts.tenants, opts.isolate ?? false))
+    this.stable = new StableTree(this.mem, opts.maxPageSharing ?? 256, opts.pruneMs ?? 0, rigTenants(opts.tenants, opts.isolate ?? false), false)
     const vms = opts.vms ?? 2
     const base = new Int32Array(vms + 1)
     for (let v = 0; v <= vms; v++) base[v] = Math.floor((pages * v) / vms)

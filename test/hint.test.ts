@@ -105,3 +105,17 @@ describe('hint scanner (the paper)', () => {
     expect(r.stack.depth).toBe(90)
   })
 })
+
+describe('hint scanner: cost of an already-merged page', () => {
+  it('a hint for a page already merged costs its lookup and visit, no stable-tree descent', () => {
+    const r = new HintRig(40)
+    for (let i = 0; i < 40; i++) r.write(i, i < 2 ? 5 : 100 + i)
+    for (let i = 0; i < 40; i++) r.scanner.scanHinted(i)
+    expect(r.stable.pages_sharing).toBe(1)
+    const steps = r.scanner.ops.tree_step
+    r.scanner.scanHinted(0)
+    r.scanner.scanHinted(1)
+    expect(r.scanner.ops.tree_step - steps).toBe(0)
+    r.check()
+  })
+})

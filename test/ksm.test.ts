@@ -36,10 +36,11 @@ describe('KSM scanner (mm/ksm.c behaviour)', () => {
     const r = new KsmRig(4, { pagesToScan: 1 })
     for (let i = 0; i < 4; i++) r.write(i, 10 + i)
     r.pass()
-    r.pass()
+    visit(r.ksm, 4) // the second pass, up to its last page
     // After the second pass all four unique pages were inserted in that pass's tree.
     expect(r.ksm.unstable.inorder().sort()).toEqual([0, 1, 2, 3])
-    r.ksm.wake(0) // the next visit starts a new pass: the tree starts empty, then takes page 0
+    expect(r.ksm.scanPages(1)).toBe(0) // the walk reaches the end: the pass ends, nothing scanned
+    r.ksm.wake(0) // the new pass: the tree starts empty, then takes page 0
     expect(r.ksm.unstable.inorder()).toEqual([0])
     expect(r.ksm.pages_unshared).toBe(4) // items of the old pass still count until revisited
     visit(r.ksm, 3) // the rest of the pass
@@ -108,12 +109,12 @@ describe('KSM scanner (mm/ksm.c behaviour)', () => {
     expect(r.stable.pages_sharing).toBe(2)
     r.write(1, 6)
     expect(r.mem.cowBreaks).toBe(1)
-    expect(r.stable.pages_shared).toBe(1)
-    expect(r.stable.pages_sharing).toBe(1)
+    expect(r.stable.ksmPages).toBe(1)
+    expect(r.stable.savedPages).toBe(1)
     expect(r.mem.pageFrame[1]).not.toBe(r.mem.pageFrame[0])
     r.write(0, 7)
     r.write(2, 8) // the last mapping leaves: the KSM page and its stable node are freed
-    expect(r.stable.pages_shared).toBe(0)
+    expect(r.stable.ksmPages).toBe(0)
     expect(r.stable.tree.isEmpty()).toBe(true)
     r.check()
   })
@@ -146,5 +147,24 @@ describe('KSM scanner (mm/ksm.c behaviour)', () => {
     r.write(0, 1) // a page appears at the start of the first VM
     r.ksm.wake(0.5)
     expect(r.ksm.pages_scanned).toBe(1) // the new pass starts at page 0 and finds it
+  })
+})
+
+describe('cost of an already-merged page', () => {
+  it('a visit of a page already merged, its record in the stable tree, descends no tree (ksm_do_scan skips it)', () => {
+    const r = new KsmRig(64)
+    for (let i = 0; i < 32; i++) r.write(i, 5) // one KSM page for these
+    for (let i = 32; i < 64; i++) r.write(i, 100 + i) // a stable tree deep enough to cost steps
+    for (let i = 32; i < 64; i += 2) r.write(i + 1, 100 + i)
+    r.pass()
+    r.pass()
+    r.pass()
+    expect(r.mem.ksmNode(r.mem.pageFrame[0])).toBeGreaterThanOrEqual(0)
+    const steps = r.ksm.ops.tree_step
+    const checksums = r.ksm.ops.checksum
+    for (let i = 0; i < 32; i++) r.ksm.cmpAndMerge(i)
+    expect(r.ksm.ops.tree_step - steps).toBe(0)
+    expect(r.ksm.ops.checksum - checksums).toBe(0)
+    r.check()
   })
 })

@@ -43,6 +43,7 @@ function laneSummary(name: string, scanner: string, over: Partial<LaneSummary>):
     scanner,
     sharing_ratio: { mean: 0, max: 0, final: 0 },
     saved_mib: { mean: 0, max: 0, final: 0 },
+    general_profit: { mean: 0, max: 0, final: 0 },
     cpu_percent: { mean: 0, max: 0 },
     pages_shared: 0,
     pages_sharing: 0,

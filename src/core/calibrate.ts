@@ -7,7 +7,7 @@
  */
 import type { CpuProfile, OpName } from './cost.ts'
 
-export const OP_NAMES: OpName[] = ['page_visit', 'page_skip', 'checksum', 'tree_step', 'page_compare', 'hash_lookup', 'merge', 'wakeup', 'hint_lookup']
+export const OP_NAMES: OpName[] = ['page_visit', 'page_skip', 'checksum', 'tree_step', 'dup_step', 'page_compare', 'hash_lookup', 'merge', 'wakeup', 'hint_lookup']
 
 export interface FitTarget {
   label: string

@@ -23,6 +23,11 @@ export interface CpuProfile {
   checksum_ns: number
   /** One step of a content-ordered tree: kmap and a memcmp that stops at the first difference. */
   tree_step_ns: number
+  /**
+   * One dup of a stable-node chain examined by stable_node_dup (get_ksm_page on it: a struct
+   * page read and a reference taken and dropped).
+   */
+  dup_step_ns: number
   /** A full 4 KiB compare of two equal pages before a merge. */
   page_compare_ns: number
   /** One hash-table probe (hint scanner's checksum table). */
@@ -60,6 +65,7 @@ export const XEON_X5560_PRIOR: CpuProfile = {
   page_skip_ns: 15,
   checksum_ns: 1460,
   tree_step_ns: 180,
+  dup_step_ns: 20,
   page_compare_ns: 600,
   hash_lookup_ns: 120,
   merge_ns: 4000,
@@ -100,6 +106,7 @@ export class OpCounts {
   page_skip = 0
   checksum = 0
   tree_step = 0
+  dup_step = 0
   page_compare = 0
   hash_lookup = 0
   merge = 0
@@ -113,6 +120,7 @@ export class OpCounts {
       this.page_skip * p.page_skip_ns +
       this.checksum * p.checksum_ns +
       this.tree_step * p.tree_step_ns +
+      this.dup_step * p.dup_step_ns +
       this.page_compare * p.page_compare_ns +
       this.hash_lookup * p.hash_lookup_ns +
       this.merge * p.merge_ns +
@@ -122,8 +130,8 @@ export class OpCounts {
   }
 
   snapshot(): Record<OpName, number> {
-    return { page_visit: this.page_visit, page_skip: this.page_skip, checksum: this.checksum, tree_step: this.tree_step, page_compare: this.page_compare, hash_lookup: this.hash_lookup, merge: this.merge, wakeup: this.wakeup, hint_lookup: this.hint_lookup }
+    return { page_visit: this.page_visit, page_skip: this.page_skip, checksum: this.checksum, tree_step: this.tree_step, dup_step: this.dup_step, page_compare: this.page_compare, hash_lookup: this.hash_lookup, merge: this.merge, wakeup: this.wakeup, hint_lookup: this.hint_lookup }
   }
 }
 
-export type OpName = 'page_visit' | 'page_skip' | 'checksum' | 'tree_step' | 'page_compare' | 'hash_lookup' | 'merge' | 'wakeup' | 'hint_lookup'
+export type OpName = 'page_visit' | 'page_skip' | 'checksum' | 'tree_step' | 'dup_step' | 'page_compare' | 'hash_lookup' | 'merge' | 'wakeup' | 'hint_lookup'

@@ -14,6 +14,8 @@ export interface LaneSummary {
   scanner: string
   sharing_ratio: Stat3
   saved_mib: Stat3
+  /** mm/ksm.c general_profit in bytes: (pages_sharing + ksm_zero_pages) x 4 KiB - records x 64 B. NaN in older results. */
+  general_profit: Stat3
   cpu_percent: { mean: number; max: number }
   pages_shared: number
   pages_sharing: number
@@ -150,6 +152,7 @@ function laneSummary(lane: Lane, t: number): LaneSummary {
     scanner: lane.cfg.scanner.kind,
     sharing_ratio: round3(stat3(s.column('sharing_ratio'))),
     saved_mib: round3(stat3(s.column('saved_mib'))),
+    general_profit: round3(stat3(s.column('general_profit'))),
     cpu_percent: { mean: round6(t > 0 ? (lane.measuredCpuNs() / (t * 1e9)) * 100 : 0), max: round6(cpuMax) },
     pages_shared: st.pages_shared,
     pages_sharing: st.pages_sharing,

@@ -4,7 +4,8 @@
  * - every frame's map count equals the guest pages mapping it, and no mapped frame has count 0;
  * - only KSM frames (and the kernel zero page) are mapped more than once, and each KSM frame
  *   belongs to exactly one stable node; the zero page holds zeros and ksm_zero_pages maps it;
- * - pages_shared, pages_sharing and the shared-page count equal what the mappings say, and no
+ * - KSM pages, their further mappings and the shared-page count equal what the mappings say;
+ * - pages_shared and pages_sharing count the records listed from stable nodes (sysfs); no
  *   page is counted both unshared and shared (pages_volatile before its clamp is not negative);
  * - the hint stack's counts add up; the stable tree is a valid red-black tree.
  */
@@ -73,9 +74,11 @@ export function checkMemoryInvariants(where: string, mem: HostMemory, stable: St
     if (got !== want) fail(`${what} is ${got} but the mappings say ${want}`)
   }
   eq('frames in use', mem.framesInUse, inUse)
-  eq('pages_shared', stable.pages_shared, ksmFrames)
+  eq('KSM pages in use', stable.ksmPages, ksmFrames)
   eq('stable nodes owning a KSM page', nodes, ksmFrames)
-  eq('pages_sharing', stable.pages_sharing, sharing)
+  eq('further mappings of KSM pages', stable.savedPages, sharing)
+  const records = stable.checkRecords()
+  if (records !== null) fail(records)
   eq('guest pages on shared frames', stable.sharedGuestPages, sharedGuestPages)
   if (scanner && scanner.pages_unshared < 0) fail(`pages_unshared is ${scanner.pages_unshared}`)
   // pages_volatile = records - shared - sharing - unshared is clamped at 0 in sysfs; before the

@@ -41,6 +41,8 @@ import { WebAppWorkload } from './workloads/webapp.ts'
 import { QUANTUM_S, VmContext, type Workload } from './workloads/workload.ts'
 
 export const TICK_S = 0.01
+/** sizeof(struct ksm_rmap_item) on 64-bit (Documentation/admin-guide/mm/ksm.rst, general_profit). */
+const RMAP_ITEM_BYTES = 64
 /** Warm-up limit: a boot that has not finished after this much simulated time is an error. */
 const WARMUP_BOOT_LIMIT_S = 3600
 /** Warm-up sharing limit, in scanned pages per guest page. */
@@ -220,7 +222,8 @@ export class Lane implements AttributeSink, DiskIoSink {
     this.cores = exp.host.cores ?? this.cost.cores
     this.totalPages = exp.vms.reduce((s, v) => s + v.memory_mib * 256, 0)
     this.mem = new HostMemory(this.totalPages, checkInvariants)
-    this.stable = new StableTree(this.mem, cfg.scanner.max_page_sharing, cfg.scanner.stable_node_chains_prune_millisecs, tenantSetup(exp.vms, cfg.isolate_tenants))
+    // Linux scanners update pages_shared / pages_sharing when they next visit a record; ESX at the fault.
+    this.stable = new StableTree(this.mem, cfg.scanner.max_page_sharing, cfg.scanner.stable_node_chains_prune_millisecs, tenantSetup(exp.vms, cfg.isolate_tenants), cfg.scanner.kind !== 'esx')
     this.vmBase = new Int32Array(exp.vms.length + 1)
     let base = 0
     const paths = new PathNames()
@@ -335,7 +338,7 @@ export class Lane implements AttributeSink, DiskIoSink {
       popped: this.hints?.popped ?? 0,
       dropped: this.hints?.dropped ?? 0,
       skipped: this.scanner.pages_skipped,
-      pagesSharing: this.stable.pages_sharing + this.stable.ksm_zero_pages
+      pagesSharing: this.stable.savedPages + this.stable.ksm_zero_pages
     }
     this.opsBase = this.scanner.ops.snapshot()
     this.lastSampleCpuNs = this.scanner.cpuNs
@@ -420,9 +423,11 @@ export class Lane implements AttributeSink, DiskIoSink {
     const dt = this.t - this.lastSampleT
     r[I.t_s] = Math.round(this.t * 1e6) / 1e6
     r[I.sharing_ratio] = st.sharedGuestPages / this.totalPages
-    // Pages freed: further mappings of KSM pages and mappings of the kernel zero page (the
-    // pages of general_profit in mm/ksm.c).
-    r[I.saved_mib] = (st.pages_sharing + st.ksm_zero_pages) / 256
+    // Pages freed (ground truth): further mappings of KSM pages and mappings of the kernel zero page.
+    r[I.saved_mib] = (st.savedPages + st.ksm_zero_pages) / 256
+    // mm/ksm.c general_profit_show: (pages_sharing + ksm_zero_pages) x PAGE_SIZE - rmap items x
+    // sizeof(struct ksm_rmap_item), from the sysfs counters, in bytes.
+    r[I.general_profit] = (st.pages_sharing + st.ksm_zero_pages) * 4096 - s.records * RMAP_ITEM_BYTES
     r[I.cpu_percent] = dt > 0 ? ((s.cpuNs - this.lastSampleCpuNs) / (dt * 1e9)) * 100 : 0
     r[I.pages_shared] = st.pages_shared
     r[I.pages_sharing] = st.pages_sharing
@@ -491,9 +496,9 @@ export class Lane implements AttributeSink, DiskIoSink {
     return this.scanner.cpuNs - this.base.cpuNs
   }
 
-  /** Pages saved (pages_sharing + ksm_zero_pages) now minus at t = 0: what the measured run saved (negative if it lost some). */
+  /** Pages saved (ground truth: further mappings of KSM pages, and zero-page mappings) now minus at t = 0: what the measured run saved (negative if it lost some). */
   pagesSharingGained(): number {
-    return this.stable.pages_sharing + this.stable.ksm_zero_pages - this.base.pagesSharing
+    return this.stable.savedPages + this.stable.ksm_zero_pages - this.base.pagesSharing
   }
 
   /** When each VM's main workload finished (simulated seconds), or null. */

@@ -33,7 +33,8 @@ export const METRIC_COLUMNS = [
   'shared_other',
   'cross_tenant_merges',
   'ksm_zero_pages',
-  'pages_skipped'
+  'pages_skipped',
+  'general_profit'
 ] as const
 
 export type MetricName = (typeof METRIC_COLUMNS)[number]

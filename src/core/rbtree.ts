@@ -38,6 +38,13 @@ export class RbTree {
   private readonly key = new Uint32Array(2)
   /** Key comparisons made since the counter was last read: the cost model's "tree steps". */
   steps = 0
+  /**
+   * Stored-key trees only: node ids marked 1 here are reported to `onVisit` when a search or
+   * insert passes them, before their key is compared (the stable tree's chains, whose dups
+   * stable_tree_search walks at every visit).
+   */
+  visitMark: Uint8Array | null = null
+  onVisit: ((id: number) => void) | null = null
 
   constructor(
     capacity: number,
@@ -112,8 +119,10 @@ export class RbTree {
     const nd = this.nd
     let x = this.root
     let steps = 0
+    const mark = this.visitMark
     while (x !== NIL) {
       steps++
+      if (mark !== null && mark[x - 1] === 1) (this.onVisit as (id: number) => void)(x - 1)
       const i = 4 * x
       const h = nd[i + 2]
       if (hi === h) {
@@ -139,9 +148,11 @@ export class RbTree {
     if (this.stored) {
       // Stored keys (the stable tree): one tight loop, as in searchStored.
       const nd = this.nd
+      const mark = this.visitMark
       let steps = 0
       while (x !== NIL) {
         steps++
+        if (mark !== null && mark[x - 1] === 1) (this.onVisit as (id: number) => void)(x - 1)
         const i = 4 * x
         const h = nd[i + 2]
         const l = nd[i + 3]

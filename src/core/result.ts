@@ -74,6 +74,7 @@ const LaneSummarySchema = z.object({
   scanner: z.string(),
   sharing_ratio: stat3,
   saved_mib: stat3,
+  general_profit: stat3.optional().transform((v) => v ?? { mean: Number.NaN, max: Number.NaN, final: Number.NaN }),
   cpu_percent: z.object({ mean: num, max: num }),
   pages_shared: num,
   pages_sharing: num,

@@ -129,14 +129,14 @@ export class HintScanner implements Scanner {
     const hi = mem.hi(f)
     const lo = mem.lo(f)
     const kh = st.keyHi(gp, hi)
-    st.tree.steps = 0
-    if (mem.ksmNode(f) >= 0) {
-      st.tree.search(kh, lo)
-      this.ops.tree_step += st.tree.steps
-      return
-    }
+    // Already a KSM page (merged, its record listed from it): no tree search, as in ksmd.
+    if (mem.ksmNode(f) >= 0) return
+    st.resetSteps()
+    // remove_rmap_item_from_tree: a record still listed from the KSM page this page left by CoW
+    // leaves it now, and only now do pages_shared / pages_sharing drop.
+    st.unlist(gp)
     const node = st.search(kh, lo)
-    this.ops.tree_step += st.tree.steps
+    st.chargeTo(this.ops)
     if (node >= 0) {
       this.ops.page_compare++
       if (st.mergeInto(gp, node)) {
@@ -157,7 +157,9 @@ export class HintScanner implements Scanner {
         this.slotOf[e] = 0
         this.pages_unshared--
         if (this.track) this.track(e)
-        st.mergeTwo(e, gp)
+        st.resetSteps()
+        st.mergeTwo(e, gp) // stable_tree_insert's walk is charged too
+        st.chargeTo(this.ops)
         this.ops.merge += 2
         return
       }

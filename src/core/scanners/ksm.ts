@@ -256,6 +256,7 @@ export class KsmScanner implements Scanner {
     this.cursor = 0
     this.seqnr = (this.seqnr + 1) & 0xff
     this.full_scans++
+    this.unstable.reset() // and again at the next pass start, as mm/ksm.c resets it there
     if (this.advisor) this.scanTimeAdvisor(this.advisor)
     // A quiet pass merged nothing and found no page volatile: memory has nothing new for KSM.
     const merges = this.stable.merges
@@ -276,7 +277,17 @@ export class KsmScanner implements Scanner {
       flags = RMAP_EXISTS
       this.records++
     }
-    // 1. remove_rmap_item_from_tree
+    const f = mem.pageFrame[gp]
+    const hi = mem.hi(f)
+    const lo = mem.lo(f)
+    const kh = st.keyHi(gp, hi)
+    // Already a KSM page with its record in the stable tree: nothing to do, no tree search
+    // (3.0's ksm_do_scan skips PageKsm(page) && in_stable_tree(rmap_item); 6.x's
+    // cmp_and_merge_page returns when rmap_item->head == stable_node). Only the visit is paid.
+    if (st.listedOn(gp, f)) return
+    // 1. remove_rmap_item_from_tree: a record listed from a stable node (its page was written
+    // since it merged) leaves it now, and only now do pages_shared / pages_sharing drop.
+    st.unlist(gp)
     if (flags & RMAP_UNSTABLE) {
       if (this.rmapSeq[gp] === this.seqnr) this.unstable.erase(gp)
       this.pages_unshared--
@@ -284,20 +295,11 @@ export class KsmScanner implements Scanner {
     }
     this.rmapFlags[gp] = flags
     if (this.leaveOthers) this.leaveOthers(gp)
-    const f = mem.pageFrame[gp]
-    const hi = mem.hi(f)
-    const lo = mem.lo(f)
-    const kh = st.keyHi(gp, hi)
     // 2. stable tree
-    st.tree.steps = 0
-    if (mem.ksmNode(f) >= 0) {
-      // Already a KSM page: the search finds the page itself and nothing changes.
-      st.tree.search(kh, lo)
-      this.ops.tree_step += st.tree.steps
-      return
-    }
+    if (mem.ksmNode(f) >= 0) return // a KSM page (its record always listed from it here)
+    st.resetSteps()
     const node = st.search(kh, lo)
-    this.ops.tree_step += st.tree.steps
+    st.chargeTo(this.ops)
     if (node >= 0) {
       this.ops.page_compare++
       if (st.mergeInto(gp, node)) {
@@ -336,7 +338,10 @@ export class KsmScanner implements Scanner {
     u.erase(partner)
     this.rmapFlags[partner] &= ~RMAP_UNSTABLE
     this.pages_unshared--
+    // try_to_merge_two_pages, then stable_tree_insert walks the stable tree again: charged too.
+    st.resetSteps()
     st.mergeTwo(partner, gp)
+    st.chargeTo(this.ops)
     this.ops.merge += 2
   }
 
