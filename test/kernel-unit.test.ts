@@ -370,13 +370,16 @@ describe('CPU profile files and how lanes draw', () => {
 
   it('an experiment naming a profile file uses its costs', () => {
     const profile = { ...XEON_X5560, id: 'host', label: 'h', checksum_ns: XEON_X5560.checksum_ns * 10 }
-    const cfg = (file?: string) => parseExperiment({ schema: 'samepage-lab/experiment@1', name: 'x', duration_s: 5, sample_every_s: 1, host: file ? { cpu_profile_file: file } : {}, vms: [{ name: 'a', memory_mib: 16, workload: { kind: 'idle' } }], lanes: [{ name: 'K', scanner: { kind: 'ksm' } }] })
-    const plain = new Engine(cfg())
+    // A snapshot VM: loaded in one quantum, so the run is all scanning.
+    const cfg = (file?: string) =>
+      parseExperiment({ schema: 'samepage-lab/experiment@1', name: 'x', duration_s: 3, sample_every_s: 1, host: file ? { cpu_profile_file: file } : {}, vms: [{ name: 'a', memory_mib: 16, snapshot_file: 's', workload: { kind: 'idle', activity_pages_per_s: 0 } }], lanes: [{ name: 'K', scanner: { kind: 'ksm' } }] })
+    const snap = { kind: 'snapshot' as const, snapshot: staticSnapshot(0) }
+    const plain = new Engine(cfg(), { assets: new Map([['s', snap]]) })
     plain.run()
-    const withFile = new Engine(cfg('p.json'), { assets: new Map([['p.json', { kind: 'cpu-profile', profile }]]) })
+    const withFile = new Engine(cfg('p.json'), { assets: new Map<string, never>([['p.json', { kind: 'cpu-profile', profile } as never], ['s', snap as never]]) })
     withFile.run()
     expect(withFile.summary(0).lanes[0].cpu_percent.mean).toBeGreaterThan(plain.summary(0).lanes[0].cpu_percent.mean)
-    expect(() => new Engine(cfg('p.json'))).toThrow(/host\.cpu_profile_file/)
+    expect(() => new Engine(cfg('p.json'), { assets: new Map([['s', snap]]) })).toThrow(/host\.cpu_profile_file/)
   })
 
   it('a kernel lane draws dashed in its scanner\'s colour, next to a solid simulated lane', () => {

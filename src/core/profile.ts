@@ -14,7 +14,11 @@ export const CPU_PROFILE_SCHEMA = 'samepage-lab/cpu-profile@1'
 export class CpuProfileFormatError extends Error {}
 
 /** The cost fields of a CpuProfile, every one a non-negative number of nanoseconds. */
-export const PROFILE_COSTS = ['page_visit_ns', 'page_skip_ns', 'checksum_ns', 'tree_step_ns', 'page_compare_ns', 'hash_lookup_ns', 'merge_ns', 'cow_break_ns', 'hint_lookup_ns', 'wakeup_ns', 'vm_exit_ns'] as const
+export const PROFILE_COSTS = ['page_visit_ns', 'page_skip_ns', 'checksum_ns', 'tree_step_ns', 'dup_step_ns', 'page_compare_ns', 'hash_lookup_ns', 'merge_ns', 'cow_break_ns', 'hint_lookup_ns', 'wakeup_ns', 'vm_exit_ns'] as const
+// Every `*_ns` field of CpuProfile is in the list: this fails to compile when a cost is added.
+type CostField = Extract<keyof CpuProfile, `${string}_ns`>
+const _allCosts: Record<CostField, true> = Object.fromEntries(PROFILE_COSTS.map((k) => [k, true])) as Record<(typeof PROFILE_COSTS)[number], true>
+void _allCosts
 
 export function parseCpuProfileFile(text: string, name: string): CpuProfile {
   let doc: unknown

@@ -54,10 +54,10 @@ export function readState(path: string): StateFile | null {
 }
 
 /**
- * Create the state file (fails if one exists: the caller restores or refuses first). Written to a
- * temporary name, fsynced and linked in with O_EXCL semantics via rename of a unique file after a
- * check; the check and the rename race only with another `kernel run` started in the same
- * millisecond, which the O_EXCL open of the lock name below excludes.
+ * Create the state file; throws KsmError if one exists (the caller restores or refuses first).
+ * The content is written to a temporary file and fsynced; the final name is then taken with an
+ * O_EXCL open (the lock: of two runs starting at once, one gets it) and the content renamed over
+ * it, so the file is either absent, briefly empty (a reader reports it as not JSON), or whole.
  */
 export function createState(path: string, sysfs: KsmSysfs, state: KnobState): StateFile {
   mkdirSync(dirname(path), { recursive: true })

@@ -90,6 +90,7 @@ export function kernelRow(row: Float64Array, s: KernelSample, base: Record<KsmCo
   row[I.cross_tenant_merges] = singleTenant ? 0 : Number.NaN
   row[I.ksm_zero_pages] = nz(c.ksm_zero_pages)
   row[I.pages_skipped] = nz(c.pages_skipped) - nz(base.pages_skipped)
+  row[I.general_profit] = c.general_profit
 }
 
 function nz(x: number): number {
@@ -128,7 +129,7 @@ export function kernelLaneSummary(
   const gauge = (m: 'pages_shared' | 'pages_sharing' | 'pages_unshared' | 'pages_volatile' | 'stable_node_chains' | 'stable_node_dups' | 'ksm_zero_pages') => (fc ? nz(fc[m]) : last(m))
   const event = (m: 'full_scans' | 'pages_scanned' | 'pages_skipped') => (fc && fb ? nz(fc[m]) - nz(fb[m]) : last(m))
   const gained = gauge('pages_sharing') + gauge('ksm_zero_pages') - (first('pages_sharing') + first('ksm_zero_pages'))
-  const s3 = (m: 'sharing_ratio' | 'saved_mib') => {
+  const s3 = (m: 'sharing_ratio' | 'saved_mib' | 'general_profit') => {
     const s = stat3(col(m))
     return { mean: r6(s.mean), max: r6(s.max), final: r6(s.final) }
   }
@@ -137,6 +138,7 @@ export function kernelLaneSummary(
     scanner: KERNEL_SCANNER,
     sharing_ratio: s3('sharing_ratio'),
     saved_mib: s3('saved_mib'),
+    general_profit: s3('general_profit'),
     cpu_percent: { mean: r6(o.runWallS > 0 ? (o.cpuNs / (o.runWallS * 1e9)) * 100 : 0), max: r6(cpuMax) },
     pages_shared: gauge('pages_shared'),
     pages_sharing: gauge('pages_sharing'),
