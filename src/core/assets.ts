@@ -41,9 +41,10 @@ export const NO_FILES_MESSAGE = 'this host cannot read files (web mode): run it 
 
 /**
  * Parses a file's bytes as the asset `kind`; throws an Error with one clear line. `name` is the
- * file's name for messages.
+ * file's name for messages. With `quote` false the message says where the problem is but shows
+ * nothing read from the file (the desktop app: a page must not learn a file's bytes from an error).
  */
-export function decodeAsset(kind: AssetKind, bytes: Uint8Array, name: string): Asset {
+export function decodeAsset(kind: AssetKind, bytes: Uint8Array, name: string, quote = true): Asset {
   try {
     if (kind === 'trace') return { kind, trace: parseTrace(new TextDecoder('utf-8', { fatal: false }).decode(bytes), name) }
     const schema = headerSchema(bytes)
@@ -55,11 +56,19 @@ export function decodeAsset(kind: AssetKind, bytes: Uint8Array, name: string): A
     return { kind, snapshot: decodeSnapshot(bytes) }
   } catch (e) {
     if (e instanceof ImageFormatError || e instanceof SnapshotFormatError || e instanceof TraceFormatError) {
+      if (!quote) throw new Error(contentFreeMessage(kind, name, e instanceof TraceFormatError ? e.where : null), { cause: e })
       const msg = e.message
       throw new Error(msg.startsWith(name) ? msg : `${name}: ${msg}`)
     }
     throw e
   }
+}
+
+/** A file that did not parse, said without any of its bytes (`samepage run` gives the details). */
+export function contentFreeMessage(kind: AssetKind, name: string, where: { line: number; field: string } | null): string {
+  const what = kind === 'trace' ? 'trace' : kind === 'image' ? 'guest image' : 'memory snapshot'
+  const at = where ? ` (line ${where.line}${where.field ? `, field ${where.field}` : ''})` : ''
+  return `${name} is not a valid ${what}${at}; \`samepage run\` on this experiment shows the details`
 }
 
 /**

@@ -18,7 +18,11 @@ export function resolveAssetPath(file: string, baseDir: string): string {
   return isAbsolute(file) ? file : resolve(baseDir, file)
 }
 
-export function loadAssets(config: Experiment, baseDir: string): { assets: Assets; issues: ConfigIssue[] } {
+/**
+ * Read and parse every file `config` names. `quote` false: parse errors say where, not what the
+ * file holds (the desktop app's worker; the CLI quotes, for the user's own terminal).
+ */
+export function loadAssets(config: Experiment, baseDir: string, quote = true): { assets: Assets; issues: ConfigIssue[] } {
   const assets: Assets = new Map()
   const issues: ConfigIssue[] = []
   const failed = new Set<string>()
@@ -28,7 +32,7 @@ export function loadAssets(config: Experiment, baseDir: string): { assets: Asset
     if (problem === undefined) {
       problem = null
       try {
-        assets.set(ref.file, readAsset(ref.kind, resolveAssetPath(ref.file, baseDir), ref.file))
+        assets.set(ref.file, readAsset(ref.kind, resolveAssetPath(ref.file, baseDir), ref.file, quote))
       } catch (e) {
         problem = (e as Error).message
       }
@@ -44,7 +48,7 @@ export function loadAssets(config: Experiment, baseDir: string): { assets: Asset
   return { assets, issues }
 }
 
-function readAsset(kind: Asset['kind'], abs: string, name: string): Asset {
+function readAsset(kind: Asset['kind'], abs: string, name: string, quote: boolean): Asset {
   let size: number
   try {
     const st = statSync(abs)
@@ -61,7 +65,7 @@ function readAsset(kind: Asset['kind'], abs: string, name: string): Asset {
   } catch (e) {
     throw new Error(`cannot read ${name}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e })
   }
-  return decodeAsset(kind, bytes, name)
+  return decodeAsset(kind, bytes, name, quote)
 }
 
 /** The config with every file path it names made absolute (against `baseDir`). */
