@@ -22,7 +22,8 @@ describe.skipIf(skip !== undefined)(skip ?? 'run states in Chromium (web mode)',
 
   const button = (name: string) => page.getByRole('button', { name, exact: true })
   const status = () => page.locator('.run-progress').getByRole('status')
-  const editor = () => page.getByRole('group', { name: 'Experiment configuration' })
+  /** A field of the editor: disabled while the editor is locked. */
+  const editor = () => page.getByLabel('Duration (s)')
 
   beforeAll(async () => {
     files = mkdtempSync(join(tmpdir(), 'samepage-e2e-states-'))
