@@ -6,6 +6,7 @@
  * This module lists what a config needs and checks the assets against it, with issues named by
  * field path like any config problem.
  */
+import { assetRefs } from './asset-refs.ts'
 import type { ConfigIssue, Experiment } from './config.ts'
 import { decodeImage, ImageFormatError, IMAGE_SCHEMA, type ImageIndex } from './image.ts'
 import { decodeSnapshot, headerSchema, SnapshotFormatError, SNAPSHOT_SCHEMA, snapshotStats, type Snapshot } from './snapshot.ts'
@@ -16,25 +17,7 @@ export type AssetKind = Asset['kind']
 /** Parsed files by the config's path string. */
 export type Assets = Map<string, Asset>
 
-export interface AssetRef {
-  /** Field path of the reference (`vms[0].image_file`). */
-  field: string
-  /** The path as the config writes it. */
-  file: string
-  kind: AssetKind
-  vm: number
-}
-
-/** Every file the config refers to, in config order. */
-export function assetRefs(config: Experiment): AssetRef[] {
-  const refs: AssetRef[] = []
-  config.vms.forEach((v, i) => {
-    if (v.image_file !== undefined) refs.push({ field: `vms[${i}].image_file`, file: v.image_file, kind: 'image', vm: i })
-    if (v.snapshot_file !== undefined) refs.push({ field: `vms[${i}].snapshot_file`, file: v.snapshot_file, kind: 'snapshot', vm: i })
-    if (v.workload.kind === 'trace') refs.push({ field: `vms[${i}].workload.file`, file: v.workload.file, kind: 'trace', vm: i })
-  })
-  return refs
-}
+export { assetRefs, type AssetRef } from './asset-refs.ts'
 
 /** The message for a host that cannot read files (web mode). */
 export const NO_FILES_MESSAGE = 'this host cannot read files (web mode): run it in the desktop app or with `samepage run`'

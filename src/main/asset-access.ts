@@ -7,9 +7,8 @@
 // file system is touched, so a refusal says nothing about what exists there.
 import { realpathSync, statSync } from 'node:fs'
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path'
-import { assetRefs } from '../core/assets.ts'
+import { assetRefs, MAX_ASSET_BYTES, MAX_TRACE_BYTES } from '../core/asset-refs.ts'
 import { validateExperiment, type ConfigIssue } from '../core/config.ts'
-import { MAX_ASSET_BYTES, MAX_TRACE_BYTES } from '../host/node/assets.ts'
 
 export interface AssetAccess {
   /** The window's experiment file, or null when it was never saved or opened. */

@@ -7,12 +7,10 @@
 import { readFileSync, statSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
 import { assetRefs, checkAssets, decodeAsset, type Asset, type Assets } from '../../core/assets.ts'
+import { MAX_ASSET_BYTES, MAX_TRACE_BYTES } from '../../core/asset-refs.ts'
 import type { ConfigIssue, Experiment } from '../../core/config.ts'
 
-/** Largest file read whole: images and snapshots hold 8 bytes per 4 KiB page. */
-export const MAX_ASSET_BYTES = 1 << 30
-/** Largest trace: it is read as one string (a line per event, about 100 bytes a line). */
-export const MAX_TRACE_BYTES = 256 << 20
+export { MAX_ASSET_BYTES, MAX_TRACE_BYTES }
 
 export function resolveAssetPath(file: string, baseDir: string): string {
   return isAbsolute(file) ? file : resolve(baseDir, file)
