@@ -4,7 +4,6 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import type { MessagePort } from 'node:worker_threads'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { METRIC_INDEX } from '../src/core/metrics.ts'
@@ -57,6 +56,9 @@ const fx = vi.hoisted(() => {
     opened: [] as string[],
     onHeaders: null as null | ((details: unknown, cb: (r: { responseHeaders: Record<string, string[]> }) => void) => void),
     onPermission: null as null | ((c: unknown, p: string, cb: (ok: boolean) => void) => void),
+    onPermissionCheck: null as null | ((...args: unknown[]) => unknown),
+    schemes: [] as unknown[],
+    protocolHandlers: new Map<string, (req: { url: string; method: string }) => Response | Promise<Response>>(),
     app: null as null | InstanceType<typeof Emitter>
   }
 })
@@ -172,8 +174,12 @@ vi.mock('electron', async () => {
       defaultSession: {
         webRequest: { onHeadersReceived: (fn: typeof fx.onHeaders) => (fx.onHeaders = fn) },
         setPermissionRequestHandler: (fn: typeof fx.onPermission) => (fx.onPermission = fn),
-        setPermissionCheckHandler: vi.fn()
+        setPermissionCheckHandler: (fn: typeof fx.onPermissionCheck) => (fx.onPermissionCheck = fn)
       }
+    },
+    protocol: {
+      registerSchemesAsPrivileged: (schemes: unknown[]) => fx.schemes.push(...schemes),
+      handle: (scheme: string, fn: (req: { url: string; method: string }) => Response) => fx.protocolHandlers.set(scheme, fn)
     },
     shell: { openExternal: async (url: string) => fx.opened.push(url) }
   }
@@ -209,7 +215,7 @@ afterAll(() => {
 })
 
 const win = () => fx.windows[0]
-const appUrl = () => pathToFileURL(win().loaded).href
+const appUrl = () => win().loaded
 const fromApp = (url = appUrl()) => ({ sender: win().webContents, senderFrame: { url, parent: null } })
 const invoke = (channel: string, ...args: unknown[]) => fx.handlers.get(channel)!(fromApp(), ...args)
 const send = (channel: string, ...args: unknown[]) => fx.listeners.get(channel)!(fromApp(), ...args)
@@ -217,11 +223,13 @@ const send = (channel: string, ...args: unknown[]) => fx.listeners.get(channel)!
 describe('Electron main process (fake electron)', () => {
   it('creates one sandboxed, isolated window showing the built renderer, and the menu', () => {
     expect(win().opts.webPreferences).toMatchObject({ sandbox: true, contextIsolation: true, nodeIntegration: false, preload: expect.stringMatching(/preload[\\/]index\.cjs$/) })
-    expect(win().loaded).toMatch(/renderer[\\/]index\.html$/)
+    expect(win().loaded).toBe('app://samepage/index.html')
+    expect(win().opts.icon).toMatch(/resources[\\/]icon\.png$/)
+    expect(existsSync(win().opts.icon as string)).toBe(true)
     expect(fx.menus.at(-1)?.map((m) => m.label)).toEqual(['&File', undefined, '&Experiment', '&View', '&Help'])
   })
 
-  it('refuses permissions, sets the CSP, blocks navigation and opens only http(s) links outside', () => {
+  it('refuses permissions, sets the CSP, blocks navigation and opens only links to the allowed hosts outside', () => {
     let granted: boolean | undefined
     fx.onPermission!({}, 'camera', (ok) => (granted = ok))
     expect(granted).toBe(false)
@@ -238,7 +246,39 @@ describe('Electron main process (fake electron)', () => {
 
     expect(win().webContents.openHandler({ url: 'https://docs.kernel.org/admin-guide/mm/ksm.html' })).toEqual({ action: 'deny' })
     expect(win().webContents.openHandler({ url: 'file:///etc/passwd' })).toEqual({ action: 'deny' })
+    expect(win().webContents.openHandler({ url: 'https://evil.example/' })).toEqual({ action: 'deny' })
     expect(fx.opened).toEqual(['https://docs.kernel.org/admin-guide/mm/ksm.html'])
+  })
+
+  it('serves the built renderer on app:// with the CSP, and nothing outside its folder', async () => {
+    expect(fx.schemes).toEqual([{ scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } }])
+    const serve = fx.protocolHandlers.get('app')!
+    const index = await serve({ url: 'app://samepage/index.html', method: 'GET' })
+    expect(index.status).toBe(200)
+    expect(index.headers.get('content-security-policy')).toContain("base-uri 'none'")
+    expect(await index.text()).toContain('<div id="app"></div>')
+    expect((await serve({ url: 'app://samepage/..%2fmain%2findex.ts', method: 'GET' })).status).toBe(404)
+    expect((await serve({ url: 'app://samepage/index.html', method: 'POST' })).status).toBe(404)
+  })
+
+  it('will-redirect, will-frame-navigate and will-attach-webview are refused away from the app; the permission check says no', () => {
+    const redirect = fx.preventable()
+    win().webContents.emit('will-redirect', redirect, 'https://evil.example/')
+    expect(redirect.defaultPrevented).toBe(true)
+    const selfRedirect = fx.preventable()
+    win().webContents.emit('will-redirect', selfRedirect, appUrl())
+    expect(selfRedirect.defaultPrevented).toBe(false)
+    const sub = Object.assign(fx.preventable(), { url: appUrl(), isMainFrame: false })
+    win().webContents.emit('will-frame-navigate', sub)
+    expect(sub.defaultPrevented).toBe(true)
+    const top = Object.assign(fx.preventable(), { url: 'https://evil.example/', isMainFrame: true })
+    win().webContents.emit('will-frame-navigate', top)
+    expect(top.defaultPrevented).toBe(true)
+    const webview = fx.preventable()
+    win().webContents.emit('will-attach-webview', webview, {}, {})
+    expect(webview.defaultPrevented).toBe(true)
+    expect(fx.onPermissionCheck!({}, 'clipboard-read', 'app://samepage', {})).toBe(false)
+    expect(fx.onPermissionCheck!({}, 'media', 'app://samepage', {})).toBe(false)
   })
 
   it('answers the app page and refuses any other sender', async () => {

@@ -1,20 +1,23 @@
 // The gates in front of every IPC handler (src/main/ipc.ts) and the session relay
 // (src/main/sessions.ts), with a fake ipcMain: who may send, what arguments pass, and that a
 // session command reaches the session only after parseCommand accepted it.
-import { pathToFileURL } from 'node:url'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import type { MessagePortMain } from 'electron'
 import type { Command, SessionEvent } from '../src/core/protocol.ts'
 import { invokeTable, registerIpc, sendTable, type IpcDeps, type IpcEventLike, type IpcMainLike } from '../src/main/ipc.ts'
 import { SessionHub, type EventPort, type HostedSession } from '../src/main/sessions.ts'
 import type { RendererLocation } from '../src/main/security.ts'
-import { fakeHost, removeFakeFolders } from './app-fakes.ts'
+import { fakeHost, removeFakeFolders, VALID_CONFIG } from './app-fakes.ts'
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { validateExperiment } from '../src/core/config.ts'
+import { loadAssets } from '../src/host/node/assets.ts'
 
 afterAll(removeFakeFolders)
 
-const BUILT = '/opt/samepage/out/renderer/index.html'
-const RENDERER: RendererLocation = { kind: 'file', path: BUILT }
-const APP_URL = pathToFileURL(BUILT).href
+const RENDERER: RendererLocation = { kind: 'app', root: '/opt/samepage/out/renderer' }
+const APP_URL = 'app://samepage/index.html'
 
 type Listener = (event: IpcEventLike, ...args: unknown[]) => unknown
 
@@ -224,5 +227,98 @@ describe('session relay', () => {
     expect(r.fakeSessions.map((s) => s.disposed)).toEqual([true, false])
     r.hub.close(1)
     expect(r.fakeSessions[1].disposed).toBe(true)
+  })
+})
+
+describe('session:load: which files a page may have read, and how large', () => {
+  const withFile = (field: 'image_file' | 'snapshot_file' | 'trace', file: string) => {
+    const vm: Record<string, unknown> = { name: 'a', memory_mib: 128, workload: field === 'trace' ? { kind: 'trace', file } : { kind: 'idle' } }
+    if (field !== 'trace') vm[field] = file
+    return { ...VALID_CONFIG, vms: [vm] }
+  }
+  const fieldOf = { image_file: 'vms[0].image_file', snapshot_file: 'vms[0].snapshot_file', trace: 'vms[0].workload.file' }
+
+  function opened() {
+    const r = rig()
+    const dir = join(r.host.documentsDir, 'exp')
+    mkdirSync(dir)
+    r.host.doc.path = join(dir, 'e.samepage.json')
+    r.ipc.send(r.event(), 'session:connect')
+    return { ...r, dir }
+  }
+
+  /** The load's outcome: the issues main answered with, or null when it went to the session. */
+  function load(r: ReturnType<typeof opened>, config: unknown): { path: string; message: string }[] | null {
+    const before = r.fakeSessions[0].commands.length
+    r.ipc.send(r.event(), 'session:load', config)
+    const answer = r.posted[0].at(-1)
+    if (r.fakeSessions[0].commands.length > before) return null
+    if (answer?.type !== 'invalid') throw new Error(`neither forwarded nor refused: ${JSON.stringify(answer)}`)
+    return answer.issues
+  }
+
+  it('passes files under the experiment folder on to the session, with the folder as baseDir', () => {
+    const r = opened()
+    writeFileSync(join(r.dir, 'web.jsonl'), '{"t": 0, "vm": "a", "op": "alloc", "gfn": 1}\n')
+    expect(load(r, withFile('trace', 'web.jsonl'))).toBeNull()
+    expect(r.fakeSessions[0].commands.at(-1)).toMatchObject({ type: 'load', baseDir: r.dir })
+  })
+
+  it('refuses absolute and .. paths out of the folder before touching them, naming the field', () => {
+    const r = opened()
+    for (const [field, file] of [['image_file', '/etc/passwd'], ['snapshot_file', '../../secret.spsnap'], ['trace', '/proc/self/environ']] as const) {
+      const issues = load(r, withFile(field, file))
+      expect(issues).toEqual([{ path: fieldOf[field], message: `${file} is outside the experiment's folder; only files in that folder, or picked in a dialog, can be read` }])
+    }
+  })
+
+  it('refuses a link in the folder that points out of it', () => {
+    const r = opened()
+    const outside = join(r.host.documentsDir, 'outside.spimg')
+    writeFileSync(outside, 'x')
+    symlinkSync(outside, join(r.dir, 'inside.spimg'))
+    expect(load(r, withFile('image_file', 'inside.spimg'))?.[0].message).toMatch(/is outside the experiment's folder/)
+  })
+
+  it('refuses device files and FIFOs, even picked in a dialog or in the folder', () => {
+    const r = opened()
+    r.host.granted.add('/dev/zero')
+    expect(load(r, withFile('image_file', '/dev/zero'))).toEqual([{ path: 'vms[0].image_file', message: '/dev/zero is not a regular file' }])
+    execFileSync('mkfifo', [join(r.dir, 'pipe.jsonl')])
+    expect(load(r, withFile('trace', 'pipe.jsonl'))).toEqual([{ path: 'vms[0].workload.file', message: 'pipe.jsonl is not a regular file' }])
+  })
+
+  it('refuses a file over its size limit (a 300 MiB trace; at most 256 MiB)', () => {
+    const r = opened()
+    const big = join(r.dir, 'big.jsonl')
+    writeFileSync(big, '')
+    truncateSync(big, 300 * 2 ** 20) // sparse: no 300 MiB written
+    expect(load(r, withFile('trace', 'big.jsonl'))).toEqual([{ path: 'vms[0].workload.file', message: 'big.jsonl is larger than 256 MiB, the most a trace may be' }])
+  })
+
+  it('an experiment never saved may name no relative file', () => {
+    const r = opened()
+    r.host.doc.path = null
+    expect(load(r, withFile('trace', 'web.jsonl'))?.[0].message).toBe('web.jsonl: save the experiment first; files are read from its folder')
+  })
+
+  it('refuses a config larger than 16 MiB with a warning; it never reaches the session', () => {
+    const r = opened()
+    const before = r.fakeSessions[0].commands.length
+    r.ipc.send(r.event(), 'session:load', { ...VALID_CONFIG, description: 'x'.repeat(17 * 2 ** 20) })
+    expect(r.fakeSessions[0].commands.length).toBe(before)
+    expect(r.warnings.at(-1)).toMatch(/session:load: invalid arguments: .*larger than 16 MiB/)
+  })
+
+  it("the app's worker reports a bad file without quoting what it holds", () => {
+    const r = opened()
+    writeFileSync(join(r.dir, 'secret.jsonl'), 'root:x:0:0:TOPSECRET:/root:/bin/bash\n')
+    const cfg = validateExperiment(withFile('trace', 'secret.jsonl'))
+    if (!cfg.ok) throw new Error('fixture invalid')
+    const quoted = loadAssets(cfg.config, r.dir, true).issues[0].message
+    const plain = loadAssets(cfg.config, r.dir, false).issues[0].message
+    expect(quoted).toContain('root:x:0:0') // the CLI's message quotes the line (V8's JSON error)
+    expect(plain).not.toContain('root:x')
+    expect(plain).toBe('secret.jsonl is not a valid trace (line 1); `samepage run` on this experiment shows the details')
   })
 })

@@ -377,7 +377,7 @@ describe('window state', () => {
 
 describe('application menu', () => {
   function menu(platform: NodeJS.Platform = 'linux', recent: string[] = ['/home/u/a.samepage.json']) {
-    const actions = { send: vi.fn(), guarded: vi.fn(), clearRecent: vi.fn(), openLink: vi.fn(), about: vi.fn() } satisfies MenuActions
+    const actions = { send: vi.fn(), guarded: vi.fn(), clearRecent: vi.fn(), openLink: vi.fn(), about: vi.fn(), openSample: vi.fn() } satisfies MenuActions
     const template = buildMenuTemplate({ platform, recent, presets: PRESETS, dev: false, actions })
     const find = (path: string[]): MenuItemConstructorOptions => {
       let items = template

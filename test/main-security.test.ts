@@ -1,11 +1,13 @@
 // The main process's security decisions (src/main/security.ts), tested without Electron.
 import { readFileSync } from 'node:fs'
-import { pathToFileURL } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import {
+  appFileFor,
   CONTENT_SECURITY_POLICY,
   isAppUrl,
   isExternalDocsUrl,
+  mayNavigate,
+  permissionCheck,
   rendererLocation,
   secureWebPreferences,
   withContentSecurityPolicy
@@ -13,7 +15,7 @@ import {
 import type { RendererLocation } from '../src/main/security.ts'
 
 const BUILT = '/opt/samepage/out/renderer/index.html'
-const FILE: RendererLocation = { kind: 'file', path: BUILT }
+const FILE: RendererLocation = { kind: 'app', root: '/opt/samepage/out/renderer' }
 const DEV: RendererLocation = { kind: 'url', url: 'http://localhost:5173/' }
 
 describe('rendererLocation', () => {
@@ -21,7 +23,7 @@ describe('rendererLocation', () => {
     expect(rendererLocation({ ELECTRON_RENDERER_URL: 'http://localhost:5173' }, BUILT)).toEqual(DEV)
   })
 
-  it('falls back to the built index.html without a usable dev URL', () => {
+  it('falls back to the built renderer, served on app://, without a usable dev URL', () => {
     expect(rendererLocation({}, BUILT)).toEqual(FILE)
     expect(rendererLocation({ ELECTRON_RENDERER_URL: '' }, BUILT)).toEqual(FILE)
     expect(rendererLocation({ ELECTRON_RENDERER_URL: 'file:///etc/passwd' }, BUILT)).toEqual(FILE)
@@ -30,15 +32,16 @@ describe('rendererLocation', () => {
 })
 
 describe('isAppUrl', () => {
-  it('accepts the built index.html, with or without a fragment', () => {
-    const url = pathToFileURL(BUILT).href
-    expect(isAppUrl(url, FILE)).toBe(true)
-    expect(isAppUrl(`${url}#/results`, FILE)).toBe(true)
+  it('accepts app://samepage/index.html, with or without a fragment', () => {
+    expect(isAppUrl('app://samepage/index.html', FILE)).toBe(true)
+    expect(isAppUrl('app://samepage/index.html#/results', FILE)).toBe(true)
   })
 
-  it('refuses other files and other schemes in file mode', () => {
+  it('refuses file:// (the built index.html included), other app pages and other schemes', () => {
+    expect(isAppUrl('file:///opt/samepage/out/renderer/index.html', FILE)).toBe(false)
     expect(isAppUrl('file:///etc/passwd', FILE)).toBe(false)
-    expect(isAppUrl(pathToFileURL('/opt/samepage/out/renderer/other.html').href, FILE)).toBe(false)
+    expect(isAppUrl('app://samepage/other.html', FILE)).toBe(false)
+    expect(isAppUrl('app://evil/index.html', FILE)).toBe(false)
     expect(isAppUrl('https://example.com/index.html', FILE)).toBe(false)
     expect(isAppUrl('about:blank', FILE)).toBe(false)
   })
@@ -57,9 +60,12 @@ describe('isAppUrl', () => {
 })
 
 describe('isExternalDocsUrl', () => {
-  it('lets plain http(s) links open in the browser', () => {
+  it('opens https links to the hosts the app links to, and nothing else', () => {
     expect(isExternalDocsUrl('https://docs.kernel.org/admin-guide/mm/ksm.html')).toBe(true)
-    expect(isExternalDocsUrl('http://example.org/paper.pdf')).toBe(true)
+    expect(isExternalDocsUrl('http://docs.kernel.org/admin-guide/mm/ksm.html')).toBe(false)
+    expect(isExternalDocsUrl('https://example.org/paper.pdf')).toBe(false)
+    expect(isExternalDocsUrl('https://docs.kernel.org.evil.example/')).toBe(false)
+    expect(isExternalDocsUrl('https://docs.kernel.org:8443/')).toBe(false)
   })
 
   it('refuses other schemes and URLs with credentials', () => {
@@ -81,6 +87,13 @@ describe('content security policy', () => {
       'Content-Type': ['text/html'],
       'Content-Security-Policy': [CONTENT_SECURITY_POLICY]
     })
+  })
+
+  it('allows no inline styles, no <base> and no form posts', () => {
+    expect(CONTENT_SECURITY_POLICY).not.toContain('unsafe-inline')
+    expect(CONTENT_SECURITY_POLICY).toContain("base-uri 'none'")
+    expect(CONTENT_SECURITY_POLICY).toContain("form-action 'none'")
+    expect(CONTENT_SECURITY_POLICY).toContain("object-src 'none'")
   })
 
   it('allows scripts only from the app itself', () => {
@@ -105,5 +118,40 @@ describe('secureWebPreferences', () => {
       nodeIntegration: false,
       webviewTag: false
     })
+  })
+})
+
+describe('navigation (will-navigate, will-frame-navigate, will-redirect)', () => {
+  it('lets only the top frame go, and only to the app page', () => {
+    expect(mayNavigate('app://samepage/index.html', true, FILE)).toBe(true)
+    expect(mayNavigate('app://samepage/index.html', false, FILE)).toBe(false)
+    expect(mayNavigate('https://example.com/', true, FILE)).toBe(false)
+    expect(mayNavigate('file:///etc/passwd', true, FILE)).toBe(false)
+  })
+})
+
+describe('the app:// protocol', () => {
+  const ROOT = '/opt/samepage/out/renderer'
+  it('serves files of the built renderer with their type', () => {
+    expect(appFileFor('app://samepage/index.html', ROOT)).toEqual({ path: `${ROOT}/index.html`, type: 'text/html; charset=utf-8' })
+    expect(appFileFor('app://samepage/assets/index-abc.js', ROOT)).toEqual({ path: `${ROOT}/assets/index-abc.js`, type: 'text/javascript; charset=utf-8' })
+  })
+
+  it('serves nothing outside that folder, on another host, or of an unknown type', () => {
+    // The URL parser folds dot segments (also %2e%2e) at the root: they stay in the folder.
+    expect(appFileFor('app://samepage/../../../etc/passwd.js', ROOT)?.path).toBe(`${ROOT}/etc/passwd.js`)
+    expect(appFileFor('app://samepage/%2e%2e/%2e%2e/etc/passwd.js', ROOT)?.path).toBe(`${ROOT}/etc/passwd.js`)
+    // Encoded slashes are decoded after parsing: a path that then leaves the folder is refused.
+    expect(appFileFor('app://samepage/assets/..%2f..%2f..%2fsecret.js', ROOT)).toBeNull()
+    expect(appFileFor('app://samepage/a%5c..%5c..%5cx.js', ROOT)).toBeNull()
+    expect(appFileFor('app://other/index.html', ROOT)).toBeNull()
+    expect(appFileFor('app://samepage/key.pem', ROOT)).toBeNull()
+    expect(appFileFor('file:///opt/samepage/out/renderer/index.html', ROOT)).toBeNull()
+  })
+})
+
+describe('permissions', () => {
+  it('the permission check handler answers no', () => {
+    expect(permissionCheck()).toBe(false)
   })
 })

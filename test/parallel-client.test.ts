@@ -127,3 +127,31 @@ describe('one session per lane, presented as one session', () => {
     expect(r.lanes).toHaveLength(0)
   })
 })
+
+describe('one session per lane: a lane that loads late', () => {
+  it('holds the other lanes’ samples until every lane has loaded, so none is dropped', () => {
+    const clock = new FakeClock()
+    const lanes: InProcessLane[] = []
+    const client = new ParallelLabClient(() => {
+      const l = new InProcessLane(clock, 10)
+      lanes.push(l)
+      return l
+    })
+    const events: SessionEvent[] = []
+    client.onEvent((e) => events.push(e))
+    client.load(config)
+    client.start()
+    // Lane 1's worker is slow to start: its 'loaded' comes after lane 0 streamed samples.
+    const late = lanes[1] as unknown as { emit(e: SessionEvent): void }
+    const emit = late.emit.bind(late)
+    const parked: SessionEvent[] = []
+    late.emit = (e) => void parked.push(e)
+    for (let i = 0; i < 300; i++) clock.advance(1)
+    expect(events.some((e) => e.type === 'samples')).toBe(false)
+    late.emit = emit
+    for (const e of parked) emit(e)
+    const firstSamples = events.findIndex((e) => e.type === 'samples')
+    expect(events.findIndex((e) => e.type === 'loaded')).toBeGreaterThanOrEqual(0)
+    expect(events.findIndex((e) => e.type === 'loaded')).toBeLessThan(firstSamples)
+  })
+})

@@ -6,6 +6,7 @@
  * This module lists what a config needs and checks the assets against it, with issues named by
  * field path like any config problem.
  */
+import { assetRefs } from './asset-refs.ts'
 import type { ConfigIssue, Experiment } from './config.ts'
 import { CpuProfileFormatError, parseCpuProfileFile } from './profile.ts'
 import type { CpuProfile } from './cost.ts'
@@ -18,36 +19,17 @@ export type AssetKind = Asset['kind']
 /** Parsed files by the config's path string. */
 export type Assets = Map<string, Asset>
 
-export interface AssetRef {
-  /** Field path of the reference (`vms[0].image_file`). */
-  field: string
-  /** The path as the config writes it. */
-  file: string
-  kind: AssetKind
-  /** The VM it belongs to; -1 for the host's (host.cpu_profile_file). */
-  vm: number
-}
-
-/** Every file the config refers to, in config order. */
-export function assetRefs(config: Experiment): AssetRef[] {
-  const refs: AssetRef[] = []
-  if (config.host.cpu_profile_file !== undefined) refs.push({ field: 'host.cpu_profile_file', file: config.host.cpu_profile_file, kind: 'cpu-profile', vm: -1 })
-  config.vms.forEach((v, i) => {
-    if (v.image_file !== undefined) refs.push({ field: `vms[${i}].image_file`, file: v.image_file, kind: 'image', vm: i })
-    if (v.snapshot_file !== undefined) refs.push({ field: `vms[${i}].snapshot_file`, file: v.snapshot_file, kind: 'snapshot', vm: i })
-    if (v.workload.kind === 'trace') refs.push({ field: `vms[${i}].workload.file`, file: v.workload.file, kind: 'trace', vm: i })
-  })
-  return refs
-}
+export { assetRefs, type AssetRef } from './asset-refs.ts'
 
 /** The message for a host that cannot read files (web mode). */
 export const NO_FILES_MESSAGE = 'this host cannot read files (web mode): run it in the desktop app or with `samepage run`'
 
 /**
  * Parses a file's bytes as the asset `kind`; throws an Error with one clear line. `name` is the
- * file's name for messages.
+ * file's name for messages. With `quote` false the message says where the problem is but shows
+ * nothing read from the file (the desktop app: a page must not learn a file's bytes from an error).
  */
-export function decodeAsset(kind: AssetKind, bytes: Uint8Array, name: string): Asset {
+export function decodeAsset(kind: AssetKind, bytes: Uint8Array, name: string, quote = true): Asset {
   try {
     if (kind === 'cpu-profile') return { kind, profile: parseCpuProfileFile(new TextDecoder().decode(bytes), name) }
     if (kind === 'trace') return { kind, trace: parseTrace(new TextDecoder('utf-8', { fatal: false }).decode(bytes), name) }
@@ -60,11 +42,19 @@ export function decodeAsset(kind: AssetKind, bytes: Uint8Array, name: string): A
     return { kind, snapshot: decodeSnapshot(bytes) }
   } catch (e) {
     if (e instanceof CpuProfileFormatError || e instanceof ImageFormatError || e instanceof SnapshotFormatError || e instanceof TraceFormatError) {
+      if (!quote) throw new Error(contentFreeMessage(kind, name, e instanceof TraceFormatError ? e.where : null), { cause: e })
       const msg = e.message
       throw new Error(msg.startsWith(name) ? msg : `${name}: ${msg}`)
     }
     throw e
   }
+}
+
+/** A file that did not parse, said without any of its bytes (`samepage run` gives the details). */
+export function contentFreeMessage(kind: AssetKind, name: string, where: { line: number; field: string } | null): string {
+  const what = kind === 'trace' ? 'trace' : kind === 'image' ? 'guest image' : 'memory snapshot'
+  const at = where ? ` (line ${where.line}${where.field ? `, field ${where.field}` : ''})` : ''
+  return `${name} is not a valid ${what}${at}; \`samepage run\` on this experiment shows the details`
 }
 
 /**

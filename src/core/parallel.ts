@@ -42,6 +42,13 @@ export class ParallelLabClient extends CommandClient {
   /** The experiment of the last load, all lanes (validated here). */
   private config: Experiment | null = null
   private loadFailed = false
+  /**
+   * The combined 'loaded' of the last load was emitted. Until then the lanes' other events are
+   * held (a lane whose worker started first may stream samples before another lane has loaded;
+   * a client drops samples of lanes it was not told about).
+   */
+  private loadedShown = true
+  private held: (() => void)[] = []
   private shown: SessionState = 'empty'
   /** What the lanes are being aligned for: every lane paused at one t, then pause or stop. */
   private goal: Goal = null
@@ -118,6 +125,8 @@ export class ParallelLabClient extends CommandClient {
     }
     while (this.subs.length < config.lanes.length) this.subs.push(this.newSub(this.subs.length))
     this.loadFailed = false
+    this.loadedShown = false
+    this.held = []
     this.goal = null
     this.dropRun = false
     this.config = config
@@ -150,6 +159,10 @@ export class ParallelLabClient extends CommandClient {
 
   private onSubEvent(sub: Sub, index: number, e: SessionEvent): void {
     if (this.disposed || this.subs[index] !== sub) return
+    if (!this.loadedShown && e.type !== 'loaded' && e.type !== 'invalid' && e.type !== 'error') {
+      this.held.push(() => this.onSubEvent(sub, index, e))
+      return
+    }
     switch (e.type) {
       case 'loaded':
         sub.loaded = e.config
@@ -157,13 +170,19 @@ export class ParallelLabClient extends CommandClient {
         if (!this.loadFailed && this.config && this.subs.every((s) => s.loaded !== null)) {
           const config = { ...e.config, lanes: this.subs.map((s) => (s.loaded as Experiment).lanes[0]) }
           this.config = config
+          this.loadedShown = true
           this.emit({ type: 'loaded', config, lanes: config.lanes.map((l) => ({ name: l.name, scanner: l.scanner.kind })) })
+          const held = this.held
+          this.held = []
+          for (const f of held) f()
         }
         return
       case 'invalid':
         // The lane's issues name its lane as lanes[0]; files are the VMs' (the same in every lane).
         if (this.loadFailed) return
         this.loadFailed = true
+        this.loadedShown = true
+        this.held = []
         this.emit({ type: 'invalid', issues: e.issues.map((i) => ({ ...i, path: i.path.replace(/^lanes\[0\]/, `lanes[${index}]`) })) })
         return
       case 'state':

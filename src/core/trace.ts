@@ -26,7 +26,10 @@ export const TRACE_TYPES: Record<string, number> = { anon: PT_ANON, kernel: PT_K
 /** Largest gfn a trace may name (guest memory up to 8 TiB). */
 export const MAX_TRACE_GFN = 2 ** 31 - 1
 
-export class TraceFormatError extends Error {}
+export class TraceFormatError extends Error {
+  /** Where the problem is (line number, field name or ''), for a message that quotes nothing. */
+  where: { line: number; field: string } | null = null
+}
 
 export interface Trace {
   /** VM names in order of first appearance; `vm` holds indices into it. */
@@ -85,7 +88,9 @@ export function parseTrace(text: string, name = 'trace'): Trace {
     start = end + 1
     if (line === '') continue
     const fail = (field: string, msg: string): never => {
-      throw new TraceFormatError(`${name} line ${lineNo}: ${field ? `${field}: ` : ''}${msg}`)
+      const e = new TraceFormatError(`${name} line ${lineNo}: ${field ? `${field}: ` : ''}${msg}`)
+      e.where = { line: lineNo, field }
+      throw e
     }
     let rec: Record<string, unknown>
     try {

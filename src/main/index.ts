@@ -3,7 +3,7 @@
 // checklist (sandbox, context isolation, CSP, no navigation, no new windows, no permissions).
 // The decisions live in plain modules (security, ipc, files, document, menu, sessions,
 // window-state) tested without Electron; this file wires them to Electron's objects.
-import { app, BrowserWindow, dialog, ipcMain, Menu, MessageChannelMain, screen, session, shell } from 'electron'
+import { app, BrowserWindow, dialog, ipcMain, Menu, MessageChannelMain, protocol, screen, session, shell } from 'electron'
 import type { WebContents } from 'electron'
 import { readFileSync } from 'node:fs'
 import { workerResourceLimits } from '../host/node/worker-limits.ts'
@@ -20,7 +20,19 @@ import { askDiscard, discardHost } from './files.ts'
 import { registerIpc, type WindowHost } from './ipc.ts'
 import { buildMenuTemplate } from './menu.ts'
 import { RecentFiles } from './recent.ts'
-import { isAppUrl, isExternalDocsUrl, rendererLocation, secureWebPreferences, withContentSecurityPolicy } from './security.ts'
+import {
+  APP_SCHEME,
+  appFileFor,
+  CONTENT_SECURITY_POLICY,
+  DEV_CONTENT_SECURITY_POLICY,
+  isExternalDocsUrl,
+  mayNavigate,
+  permissionCheck,
+  rendererLocation,
+  rendererUrl,
+  secureWebPreferences,
+  withContentSecurityPolicy
+} from './security.ts'
 import type { RendererLocation } from './security.ts'
 import { SessionHub } from './sessions.ts'
 import { DEFAULT_SIZE, MIN_SIZE, restoreWindowState, windowStateText } from './window-state.ts'
@@ -30,6 +42,10 @@ import { DEFAULT_SIZE, MIN_SIZE, restoreWindowState, windowStateText } from './w
 const PRELOAD_PATH = fileURLToPath(new URL('../preload/index.cjs', import.meta.url))
 const BUILT_INDEX_HTML = fileURLToPath(new URL('../renderer/index.html', import.meta.url))
 const SESSION_WORKER_PATH = fileURLToPath(new URL('./session-worker.js', import.meta.url))
+/** The app's icon (resources/ at the top of the repo; packaged next to the app by electron-builder.yml). */
+const ICON_PATH = fileURLToPath(new URL('../../resources/icon.png', import.meta.url))
+/** Sample experiments bundled with the app (resources/samples): File > Open Sample... */
+const SAMPLES_DIR = fileURLToPath(new URL('../../resources/samples', import.meta.url))
 
 /** Wait this long after the last move or resize before storing the window's bounds. */
 const WINDOW_STATE_DEBOUNCE_MS = 500
@@ -63,10 +79,14 @@ function readText(path: string): string | null {
 /** Applies the navigation and window-opening policy to any web contents the app creates. */
 function lockDownWebContents(contents: WebContents): void {
   contents.on('will-navigate', (event, url) => {
-    if (!isAppUrl(url, renderer)) event.preventDefault()
+    if (!mayNavigate(url, true, renderer)) event.preventDefault()
+  })
+  // Every frame's navigations, sub-frames included (will-navigate sees only the top frame's).
+  contents.on('will-frame-navigate', (details) => {
+    if (!mayNavigate(details.url, details.isMainFrame, renderer)) details.preventDefault()
   })
   contents.on('will-redirect', (event, url) => {
-    if (!isAppUrl(url, renderer)) event.preventDefault()
+    if (!mayNavigate(url, true, renderer)) event.preventDefault()
   })
   contents.on('will-attach-webview', (event) => event.preventDefault())
   contents.setWindowOpenHandler(({ url }) => {
@@ -75,19 +95,38 @@ function lockDownWebContents(contents: WebContents): void {
   })
 }
 
-/** Opens a link in the system browser if it is an http(s) document; anything else is dropped. */
+/** Opens a link in the system browser if it goes to a host the app links to; anything else is dropped. */
 function openLink(url: string): void {
   if (isExternalDocsUrl(url)) void shell.openExternal(url)
 }
 
-/** Sets the CSP header on every response and refuses every permission request. */
+const policy = renderer.kind === 'url' ? DEV_CONTENT_SECURITY_POLICY : CONTENT_SECURITY_POLICY
+
+/** Sets the CSP header on every response, serves app://, and refuses every permission. */
 function lockDownSession(): void {
   const ses = session.defaultSession
   ses.webRequest.onHeadersReceived((details, callback) => {
-    callback({ responseHeaders: withContentSecurityPolicy(details.responseHeaders) })
+    callback({ responseHeaders: withContentSecurityPolicy(details.responseHeaders, policy) })
   })
   ses.setPermissionRequestHandler((_contents, _permission, callback) => callback(false))
-  ses.setPermissionCheckHandler(() => false)
+  ses.setPermissionCheckHandler(permissionCheck)
+  if (renderer.kind === 'app') {
+    const root = renderer.root
+    protocol.handle(APP_SCHEME, (request) => {
+      const file = request.method === 'GET' ? appFileFor(request.url, root) : null
+      const body = file === null ? null : readFileOrNull(file.path)
+      if (file === null || body === null) return new Response('not found', { status: 404, headers: { 'content-type': 'text/plain' } })
+      return new Response(new Uint8Array(body), { headers: { 'content-type': file.type, 'content-security-policy': CONTENT_SECURITY_POLICY } })
+    })
+  }
+}
+
+function readFileOrNull(path: string): Buffer | null {
+  try {
+    return readFileSync(path)
+  } catch {
+    return null
+  }
 }
 
 function focusedHost(): WindowHost | undefined {
@@ -112,7 +151,14 @@ function rebuildMenu(): void {
       },
       clearRecent: () => recent.clear(),
       openLink,
-      about: () => void showAbout()
+      about: () => void showAbout(),
+      openSample: () => {
+        const host = focusedHost()
+        if (host === undefined) return
+        // The renderer's Open... asks main's open dialog, which starts in lastDir.
+        host.lastDir = SAMPLES_DIR
+        sendMenu(host, 'open')
+      }
     }
   })
   Menu.setApplicationMenu(Menu.buildFromTemplate(template))
@@ -158,6 +204,7 @@ function createMainWindow(): BrowserWindow {
     minWidth: MIN_SIZE.width,
     minHeight: MIN_SIZE.height,
     show: false,
+    icon: ICON_PATH,
     webPreferences: secureWebPreferences(PRELOAD_PATH)
   })
   if (state.maximized) window.maximize()
@@ -219,12 +266,13 @@ function createMainWindow(): BrowserWindow {
   window.webContents.on('render-process-gone', () => sessions.close(contentsId))
   window.webContents.on('destroyed', () => sessions.close(contentsId))
 
-  if (renderer.kind === 'url') void window.loadURL(renderer.url)
-  else void window.loadFile(renderer.path)
+  void window.loadURL(rendererUrl(renderer))
   return window
 }
 
 app.enableSandbox()
+// app:// is a standard, secure origin (like https): its own origin for 'self', fetch and workers.
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }])
 app.on('web-contents-created', (_event, contents) => lockDownWebContents(contents))
 
 void app.whenReady().then(() => {

@@ -11,7 +11,8 @@ import { parseCommand, type Command } from '../core/protocol.ts'
 import type { SamepageInvokeChannel, SamepageInvokeChannels, SamepageSendChannel, SamepageSendChannels } from '../preload/api.ts'
 import { askDiscard, exportFiles, openConfig, openRecent, openResult, saveConfig, saveResult, type FileHost } from './files.ts'
 import { windowTitle } from './document.ts'
-import { ConfigText, ExportFilesSchema, PathArg, ResultText, SaveConfigOptionsSchema, SuggestedName, TitleArg } from './schemas.ts'
+import { assetAccessIssues } from './asset-access.ts'
+import { ConfigText, ExportFilesSchema, LoadConfigArg, PathArg, ResultText, SaveConfigOptionsSchema, SuggestedName, TitleArg } from './schemas.ts'
 import { isAppUrl, type RendererLocation } from './security.ts'
 import type { SessionHub, SessionOwner } from './sessions.ts'
 
@@ -101,10 +102,15 @@ export function sendTable(deps: IpcDeps): SendTable {
       }
     },
     'session:connect': { args: none, run: (_host, owner) => deps.sessions.connect(owner) },
-    // Relative file paths in the config resolve against the folder of this window's experiment file.
+    // Relative file paths in the config resolve against the folder of this window's experiment
+    // file; files outside it (and not picked in a dialog) are refused here, before the worker.
     'session:load': {
-      args: z.tuple([z.unknown()]),
-      run: (host, owner, config) => command(deps, owner, host.doc.path === null ? { type: 'load', config } : { type: 'load', config, baseDir: dirname(host.doc.path) })
+      args: z.tuple([LoadConfigArg]),
+      run: (host, owner, config) => {
+        const refused = assetAccessIssues(config, { docPath: host.doc.path, picked: host.granted })
+        if (refused.length > 0) return deps.sessions.reply(owner.id, { type: 'invalid', issues: refused })
+        command(deps, owner, host.doc.path === null ? { type: 'load', config } : { type: 'load', config, baseDir: dirname(host.doc.path) })
+      }
     },
     'session:start': { args: none, run: (_host, owner) => command(deps, owner, { type: 'start' }) },
     'session:pause': { args: none, run: (_host, owner) => command(deps, owner, { type: 'pause' }) },

@@ -27,6 +27,8 @@ export interface MenuActions {
   clearRecent(): void
   openLink(url: string): void
   about(): void
+  /** Open... starting in the bundled samples folder (resources/samples). */
+  openSample(): void
 }
 
 export interface MenuInput {
@@ -63,6 +65,7 @@ export function buildMenuTemplate(input: MenuInput): MenuItemConstructorOptions[
     submenu: [
       { label: '&New', accelerator: 'CmdOrCtrl+N', click: guarded('new') },
       { label: '&Open...', accelerator: 'CmdOrCtrl+O', click: send('open') },
+      { label: 'Open &Sample...', click: () => actions.openSample() },
       { label: 'Open &Recent', submenu: [...recentItems, { type: 'separator' }, { label: 'Clear Recent', enabled: input.recent.length > 0, click: () => actions.clearRecent() }] },
       { type: 'separator' },
       { label: '&Save', accelerator: 'CmdOrCtrl+S', click: send('save') },

@@ -40,6 +40,17 @@ export const SaveConfigOptionsSchema = z.strictObject({
 })
 
 export const ConfigText = z.string().max(MAX_CONFIG_BYTES)
+/** session:load's config: any JSON value, at most MAX_CONFIG_BYTES as JSON (as a file may be). */
+export const LoadConfigArg = z.unknown().superRefine((v, ctx) => {
+  let size: number
+  try {
+    size = JSON.stringify(v)?.length ?? 0
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'the experiment is not a JSON document' })
+    return
+  }
+  if (size > MAX_CONFIG_BYTES) ctx.addIssue({ code: 'custom', message: `the experiment is larger than ${MAX_CONFIG_BYTES / 2 ** 20} MiB, the most a config may be` })
+})
 export const ResultText = z.string().max(MAX_RESULT_BYTES)
 export const PathArg = z.string().min(1).max(4096)
 export const TitleArg = z.string().max(MAX_TITLE_CHARS)

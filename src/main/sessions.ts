@@ -55,6 +55,13 @@ export class SessionHub<P> {
     s.client.send(cmd)
   }
 
+  /** Answer a renderer from main itself (a command refused before it reached the session). */
+  reply(ownerId: number, event: SessionEvent): void {
+    const s = this.sessions.get(ownerId)
+    if (s === undefined) throw new Error(`no session for this window (connect first); refused "${event.type}"`)
+    s.port.postMessage(event)
+  }
+
   has(ownerId: number): boolean {
     return this.sessions.has(ownerId)
   }

@@ -6,13 +6,11 @@
  */
 import { isAbsolute, resolve } from 'node:path'
 import { assetRefs, checkAssets, decodeAsset, type Asset, type Assets } from '../../core/assets.ts'
+import { MAX_ASSET_BYTES, MAX_TRACE_BYTES } from '../../core/asset-refs.ts'
 import type { ConfigIssue, Experiment } from '../../core/config.ts'
 import { FileReadError, formatBytes, readRegularFileSync } from './read-file.ts'
 
-/** Largest file read whole: images and snapshots hold 8 bytes per 4 KiB page. */
-export const MAX_ASSET_BYTES = 1 << 30
-/** Largest trace: it is read as one string (a line per event, about 100 bytes a line). */
-export const MAX_TRACE_BYTES = 256 << 20
+export { MAX_ASSET_BYTES, MAX_TRACE_BYTES }
 /** A CPU profile is a few hundred bytes of JSON; 1 MiB is generous. */
 export const MAX_CPU_PROFILE_BYTES = 1 << 20
 
@@ -20,7 +18,11 @@ export function resolveAssetPath(file: string, baseDir: string): string {
   return isAbsolute(file) ? file : resolve(baseDir, file)
 }
 
-export function loadAssets(config: Experiment, baseDir: string): { assets: Assets; issues: ConfigIssue[] } {
+/**
+ * Read and parse every file `config` names. `quote` false: parse errors say where, not what the
+ * file holds (the desktop app's worker; the CLI quotes, for the user's own terminal).
+ */
+export function loadAssets(config: Experiment, baseDir: string, quote = true): { assets: Assets; issues: ConfigIssue[] } {
   const assets: Assets = new Map()
   const issues: ConfigIssue[] = []
   const failed = new Set<string>()
@@ -30,7 +32,7 @@ export function loadAssets(config: Experiment, baseDir: string): { assets: Asset
     if (problem === undefined) {
       problem = null
       try {
-        assets.set(ref.file, readAsset(ref.kind, resolveAssetPath(ref.file, baseDir), ref.file))
+        assets.set(ref.file, readAsset(ref.kind, resolveAssetPath(ref.file, baseDir), ref.file, quote))
       } catch (e) {
         problem = (e as Error).message
       }
@@ -46,7 +48,7 @@ export function loadAssets(config: Experiment, baseDir: string): { assets: Asset
   return { assets, issues }
 }
 
-function readAsset(kind: Asset['kind'], abs: string, name: string): Asset {
+function readAsset(kind: Asset['kind'], abs: string, name: string, quote: boolean): Asset {
   const limit = kind === 'trace' ? MAX_TRACE_BYTES : kind === 'cpu-profile' ? MAX_CPU_PROFILE_BYTES : MAX_ASSET_BYTES
   let bytes: Uint8Array
   try {
@@ -56,7 +58,7 @@ function readAsset(kind: Asset['kind'], abs: string, name: string): Asset {
     if (e instanceof FileReadError) throw new Error(`cannot read ${name}: ${e.reason}`, { cause: e })
     throw e
   }
-  return decodeAsset(kind, bytes, name)
+  return decodeAsset(kind, bytes, name, quote)
 }
 
 /** The config with every file path it names made absolute (against `baseDir`). */

@@ -21,5 +21,7 @@ serveSession(
     listen: (handler) => port.on('message', handler)
   },
   realClock,
-  (config, baseDir) => loadAssets(config, baseDir ?? process.cwd())
+  // Main checked that every file is under the experiment's folder or one the user picked
+  // (src/main/asset-access.ts); parse errors here quote nothing of the file.
+  (config, baseDir) => loadAssets(config, baseDir ?? process.cwd(), false)
 )
