@@ -109,7 +109,7 @@ describe('samepage command line', () => {
     expect(summary.seed).toBe(5)
     expect(summary.lanes.every((l: { invariants_checked: boolean }) => l.invariants_checked)).toBe(true)
     // Every chart, named after the experiment (the pair has a Hint lane, so the hint stack too).
-    expect(readdirSync(out).sort()).toEqual(['config.json', 'series.csv', 'summary.json', 'tiny-counters.png', 'tiny-cpu.png', 'tiny-hints.png', 'tiny-saved.png', 'tiny-sharing.png', 'tiny-types.png'])
+    expect(readdirSync(out).sort()).toEqual(['.samepage-result', 'config.json', 'series.csv', 'summary.json', 'tiny-counters.png', 'tiny-cpu.png', 'tiny-hints.png', 'tiny-saved.png', 'tiny-sharing.png', 'tiny-types.png'])
     expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'))).toEqual(summary)
     expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).lanes[0].scanner.pages_to_scan).toBe(100)
     const csv = readFileSync(join(out, 'series.csv'), 'utf8').trim().split('\n')
