@@ -129,7 +129,8 @@ describe('samepage run --out killed while writing', () => {
     const args = [BIN, 'run', 'paper-fig6a', '--duration', '2', '--out', out]
     await exec(process.execPath, [...args, '--seed', '1'])
     const before = snapshot(out)
-    expect(Object.keys(before!)).toEqual(['config.json', 'cpu.png', 'series.csv', 'sharing.png', 'summary.json'])
+    const charts = ['counters', 'cpu', 'hints', 'saved', 'sharing', 'types'].map((c) => `paper-fig6a-${c}.png`)
+    expect(Object.keys(before!)).toEqual(['config.json', ...charts, 'series.csv', 'summary.json'])
     const killed = await exec(process.execPath, [...args, '--seed', '2'], { env: { ...process.env, SAMEPAGE_FAULT_AT: 'marked' } }).catch((e: { signal?: string }) => e)
     expect((killed as { signal?: string }).signal).toBe('SIGKILL')
     expect(snapshot(out)).toEqual(before)

@@ -14,8 +14,9 @@
  *   drag to pan, double-click to see the whole run again), all to the same range (ChartView),
  *   and draw one crosshair at the same t as the pointer on any of them;
  * - tooltips say "t = 330 s" and each value with its unit (tooltipCallbacks, src/core/charts.ts).
- * The canvas carries `data-points` (points held), `data-last-t`, `data-x-min`/`data-x-max` (the
- * time range shown) and `data-crosshair-t` for tests and screen readers that inspect it.
+ * The canvas carries `data-points` (points held), `data-series`, `data-last-t`, `data-x-min`/
+ * `data-x-max` (the time range shown), `data-y-type`, `data-note` (the subtitle) and `data-crosshair-t` for tests and
+ * screen readers that inspect it.
  */
 import { onBeforeUnmount, onMounted, watch, type Ref } from 'vue'
 import type { Plugin } from 'chart.js'
@@ -192,7 +193,10 @@ export function useLiveChart(canvas: Ref<HTMLCanvasElement | null>, id: ChartId,
       el.dataset.xMin = String(x?.min ?? 0)
       el.dataset.xMax = String(x?.max ?? 0)
       el.dataset.zoomed = String(view.range.value !== null)
+      el.dataset.yType = String((chart.scales.y as { type?: string } | undefined)?.type ?? '')
     }
+    el.dataset.series = String(chart?.data.datasets.length ?? 0)
+    el.dataset.note = String((chart?.options.plugins as { subtitle?: { text?: string } } | undefined)?.subtitle?.text ?? '')
   }
 
   function build(): void {
