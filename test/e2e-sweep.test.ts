@@ -43,7 +43,7 @@ describe.skipIf(skip !== undefined)(skip ?? 'the Sweep view in Chromium', () => 
     writeFileSync(config, JSON.stringify(TINY))
     const [chooser] = await Promise.all([page.waitForEvent('filechooser'), button('Open').click()])
     await chooser.setFiles(config)
-    await page.waitForFunction(() => document.title.includes('tiny'))
+    await page.waitForFunction('document.title.includes("tiny")')
   }, 180_000)
 
   afterAll(async () => {
@@ -62,7 +62,7 @@ describe.skipIf(skip !== undefined)(skip ?? 'the Sweep view in Chromium', () => 
     await page.getByLabel('Axis 1 field').fill('vms[*].memory_mib')
     await page.getByLabel('Axis 1 values').fill('128, 160')
     await page.getByLabel('Seeds').fill('1, 2')
-    const workers = await page.evaluate(() => Math.max(1, Math.min(16, navigator.hardwareConcurrency || 1)))
+    const workers = await page.evaluate<number>('Math.max(1, Math.min(16, navigator.hardwareConcurrency || 1))')
     await expect.poll(() => status().textContent()).toMatch(new RegExp(`2 points x 2 seeds = 4 runs;\\s+4 to run, about \\d+ (s|min) on ${workers} workers`))
   })
 

@@ -19,7 +19,7 @@ export const SWEEP_PRESETS: SweepPreset[] = [
     sweep: {
       schema: SWEEP_SCHEMA_ID,
       name: 'sweep-scan-rate',
-      description: "Figure 6's kernel build in two 512 MiB VMs, KSM and the hint method at 7 scan rates from 100 to 20,000 pages/s (sleep_millisecs 20), 3 seeds.",
+      description: "Figure 6's kernel build in two 512 MiB VMs for its first 600 s, KSM and the hint method at 7 scan rates from 100 to 20,000 pages/s (sleep_millisecs 20), 3 seeds.",
       base: 'paper-fig6a',
       set: { duration_s: SCAN_RATE_DURATION_S },
       axes: [{ path: 'lanes[*].scanner.pages_per_s', from: 100, to: 20000, steps: 7, scale: 'log' }],
