@@ -15,6 +15,7 @@ import { InvariantError } from '../core/lane.ts'
 import { DEFAULT_PRESET, findPreset, PRESETS } from '../core/presets.ts'
 import { cpuChart, sharingChart } from '../core/charts.ts'
 import { renderChartPng } from './png.ts'
+import { withEventMarkers } from '../core/chart-events.ts'
 import { ProgressBar } from './progress.ts'
 import { cmdImage, ImageUsageError } from './image.ts'
 import { cmdDump } from './dump.ts'
@@ -331,12 +332,15 @@ function prepareOutDir(dir: string): string {
 
 async function writeOutputs(dir: string, config: Experiment, runs: LaneRun[], summary: Summary): Promise<void> {
   const lanes = runs.map((l) => ({ name: l.name, scanner: l.scanner, series: l.series, column: (n: MetricName) => l.series.column(n) }))
+  // The first lane's events (all but the many full scans) as markers, as the app shows a lane's.
+  const events = (summary.lanes[0]?.events ?? []).filter((e) => e.kind !== 'full_scan')
+  const marked = <T extends { type: string; options?: object }>(cfg: T): T => withEventMarkers(cfg, events, config.vms.map((v) => v.name))
   writeAll(dir, [
     ['config.json', JSON.stringify(config, null, 2) + '\n'],
     ['summary.json', JSON.stringify(summary, null, 2) + '\n'],
     ['series.csv', seriesCsv(lanes)],
-    ['sharing.png', await renderChartPng(sharingChart(lanes, { responsive: false }))],
-    ['cpu.png', await renderChartPng(cpuChart(lanes, { responsive: false }))]
+    ['sharing.png', await renderChartPng(marked(sharingChart(lanes, { responsive: false })))],
+    ['cpu.png', await renderChartPng(marked(cpuChart(lanes, { responsive: false })))]
   ])
 }
 

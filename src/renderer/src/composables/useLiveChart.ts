@@ -10,8 +10,8 @@
  * - when the set of lanes changes (a new run, reset, an overlay) or the spec's datasets do not
  *   line up any more, the chart is built again from scratch;
  * - a chart scrolled out of view skips its turns and catches up when it is seen again.
- * The canvas carries `data-points` (points held) and `data-last-t` for tests and screen readers
- * that inspect it.
+ * The canvas carries `data-points` (points held), `data-last-t` and `data-markers` (event lines,
+ * chart-events.ts) for tests and screen readers that inspect it.
  */
 import { onBeforeUnmount, onMounted, watch, type Ref } from 'vue'
 import { CHARTS, type ChartConfig, type ChartId, type LaneData, type LineChartConfig, type Point } from '../../../core/charts.ts'
@@ -103,6 +103,7 @@ export function useLiveChart(canvas: Ref<HTMLCanvasElement | null>, id: ChartId,
     plugins.annotation = (cfg.options as unknown as { plugins: Record<string, unknown> }).plugins.annotation
     chart.options.plugins = plugins as never
     chart.update('none')
+    mark(run.chartLanes())
   }
 
   function mark(lanes: readonly LaneData[]): void {
@@ -118,6 +119,8 @@ export function useLiveChart(canvas: Ref<HTMLCanvasElement | null>, id: ChartId,
     }
     el.dataset.points = String(points)
     el.dataset.lastT = String(lastT)
+    const notes = (chart?.options.plugins as { annotation?: { annotations?: object } } | undefined)?.annotation?.annotations
+    el.dataset.markers = String(Object.keys(notes ?? {}).length)
   }
 
   function build(): void {
