@@ -18,24 +18,9 @@ import { CHARTS, type ChartConfig, type ChartId, type LaneData, type LineChartCo
 import type { MetricName } from '../../../core/metrics.ts'
 import type { RunStore } from '../stores/run.ts'
 import { Chart } from './chartjs.ts'
-import { withEventMarkers } from '../../../core/chart-events.ts'
+import { eventAnnotations, withEventMarkers } from '../../../core/chart-events.ts'
 import type { TimelineEvent } from '../../../core/events.ts'
 
-/** An event line's label shows while the pointer is on the line (chartjs-plugin-annotation's enter and leave). */
-function withHoverLabels<T extends { options?: object }>(cfg: T): T {
-  const a = (cfg.options as { plugins?: { annotation?: { annotations?: Record<string, { enter?: unknown; leave?: unknown }> } } } | undefined)?.plugins?.annotation?.annotations
-  for (const line of Object.values(a ?? {})) {
-    line.enter = (ctx: { element: { label?: { options: { display: boolean } } } }) => {
-      if (ctx.element.label) ctx.element.label.options.display = true
-      return true
-    }
-    line.leave = (ctx: { element: { label?: { options: { display: boolean } } } }) => {
-      if (ctx.element.label) ctx.element.label.options.display = false
-      return true
-    }
-  }
-  return cfg
-}
 
 const DARK_TEXT = '#c9d1d9'
 const DARK_GRID = 'rgba(240, 246, 252, 0.14)'
@@ -91,17 +76,16 @@ export function useLiveChart(canvas: Ref<HTMLCanvasElement | null>, id: ChartId,
   function spec(lanes: readonly LaneData[]): ChartConfig {
     const cfg = CHARTS[id].build(lanes, { responsive: true, maintainAspectRatio: false })
     if (dark.value) applyDarkTheme(cfg)
-    if (markers) withHoverLabels(withEventMarkers(cfg, markers.events(), markers.vmNames()))
+    if (markers) withEventMarkers(cfg, markers.events(), markers.vmNames())
     return cfg
   }
 
-  /** New events: only the annotation options change. */
+  /** New events: only the annotation options change (the plugin's documented way to update). */
   function redrawMarkers(): void {
     if (!chart || !markers || kind !== 'line') return
-    const cfg = withHoverLabels(withEventMarkers({ type: 'line', options: { scales: { x: { type: 'linear' } } } }, markers.events(), markers.vmNames()))
-    const plugins = (chart.options.plugins ?? {}) as Record<string, unknown>
-    plugins.annotation = (cfg.options as unknown as { plugins: Record<string, unknown> }).plugins.annotation
-    chart.options.plugins = plugins as never
+    const plugin = (chart.options.plugins as { annotation?: { annotations: object } } | undefined)?.annotation
+    if (!plugin) return build()
+    plugin.annotations = eventAnnotations(markers.events(), markers.vmNames())
     chart.update('none')
     mark(run.chartLanes())
   }
