@@ -108,7 +108,7 @@ describe('samepage command line', () => {
     const summary = JSON.parse(r.stdout)
     expect(summary.seed).toBe(5)
     expect(summary.lanes.every((l: { invariants_checked: boolean }) => l.invariants_checked)).toBe(true)
-    expect(readdirSync(out).sort()).toEqual(['config.json', 'cpu.png', 'series.csv', 'sharing.png', 'summary.json'])
+    expect(readdirSync(out).sort()).toEqual(['.samepage-result', 'config.json', 'cpu.png', 'series.csv', 'sharing.png', 'summary.json'])
     expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'))).toEqual(summary)
     expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).lanes[0].scanner.pages_to_scan).toBe(100)
     const csv = readFileSync(join(out, 'series.csv'), 'utf8').trim().split('\n')

@@ -130,10 +130,10 @@ describe.skipIf(skip !== undefined)(skip ?? 'timeline, per-VM results and editor
     const markers = async () => Number(await page.getByRole('img', { name: 'Sharing ratio' }).getAttribute('data-markers'))
     await expect.poll(markers).toBe(listed)
     // Full scans are listed (and marked) on request.
-    await page.getByLabel(/^Show full scans/).check()
+    await page.getByRole('checkbox', { name: /Show full scans/ }).check()
     await page.getByRole('cell', { name: 'full scan 1 completed' }).waitFor()
     await expect.poll(markers).toBeGreaterThan(listed)
-    await page.getByLabel(/^Show full scans/).uncheck()
+    await page.getByRole('checkbox', { name: /Show full scans/ }).uncheck()
     await page.getByRole('heading', { name: /^Per-VM results: KSM \(at the end, t = 60 s\)$/ }).waitFor()
     // The other lane's events and per-VM results.
     await page.getByLabel('Lane', { exact: true }).first().selectOption({ label: 'Hint' })

@@ -3,9 +3,9 @@
  * the JSON Schema. Bad input gets one clear line on stderr and exit code 2; an invariant
  * violation under --check-invariants exits 1.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { totalmem } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ConfigError, experimentJsonSchema, overrideDuration, parseExperimentText, validateExperiment, type Experiment } from '../core/config.ts'
 import { seriesCsv, type Summary } from '../core/engine.ts'
@@ -21,7 +21,8 @@ import { cmdImage, ImageUsageError } from './image.ts'
 import { cmdDump } from './dump.ts'
 import { loadAssets, withAbsoluteAssetPaths } from '../host/node/assets.ts'
 import { assetRefs, type Assets } from '../core/assets.ts'
-import { formatReport, outputs, parseParts, reproduce, writeAll } from './reproduce.ts'
+import { formatReport, outputs, parseParts, reproduce } from './reproduce.ts'
+import { prepareResultDirReporting, ResultDirError, writeResultDir } from '../host/node/result-dir.ts'
 import { fitProfile, modelCpuPercent, OP_NAMES, type FitTarget } from '../core/calibrate.ts'
 import { XEON_X5560, XEON_X5560_PRIOR, type OpName } from '../core/cost.ts'
 import { PAPER_RATES, PAPER_TABLE1, table1Cells } from '../core/reproduce.ts'
@@ -95,7 +96,7 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
         throw new UsageError(`unknown command "${cmd}" (commands: run, reproduce, calibrate, image, dump, presets, validate, schema, help)`)
     }
   } catch (e) {
-    if (e instanceof UsageError || e instanceof ImageUsageError) {
+    if (e instanceof UsageError || e instanceof ImageUsageError || e instanceof ResultDirError) {
       io.stderr(`samepage: ${e.message}\n`)
       return 2
     }
@@ -215,7 +216,7 @@ async function cmdRun(args: string[], io: CliIo): Promise<number> {
     if (loaded.issues.length > 0) throw new ConfigError(loaded.issues)
     assets = loaded.assets
   }
-  const outDir = values.out !== undefined ? prepareOutDir(values.out) : null
+  const outDir = values.out !== undefined ? prepareOutDir(values.out, io) : null
 
   const bar = io.stderrIsTTY ? new ProgressBar(io.stderr, config.name) : null
   const t0 = performance.now()
@@ -252,12 +253,12 @@ async function cmdReproduce(args: string[], io: CliIo): Promise<number> {
   const quick = Boolean(values.quick)
   const nSeeds = numberOption('seeds', values.seeds, (n) => Number.isInteger(n) && n >= 1 && n <= 20, 'an integer from 1 to 20') ?? (quick ? 1 : 3)
   const seeds = Array.from({ length: nSeeds }, (_, i) => FIRST_SEED + i)
-  const outDir = values.out !== undefined ? prepareOutDir(values.out) : null
+  const outDir = values.out !== undefined ? prepareOutDir(values.out, io) : null
   const bar = io.stderrIsTTY ? new ProgressBar(io.stderr, 'reproduce') : null
   const t0 = performance.now()
   const { results, report } = await reproduce({ parts, seeds, quick }, (f) => bar?.update(f, (performance.now() - t0) / 1000))
   bar?.finish()
-  if (outDir) writeAll(outDir, await outputs(results, report))
+  if (outDir) await writeResultDir(outDir, await outputs(results, report))
   io.stdout(values.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report))
   return 0
 }
@@ -315,19 +316,14 @@ function gib(bytes: number): string {
   return (bytes / 2 ** 30).toFixed(1)
 }
 
-/** The output folder must be a folder we can write; outputs are staged and moved in at the end. */
-function prepareOutDir(dir: string): string {
-  const abs = resolve(dir)
-  if (existsSync(abs) && !statSync(abs).isDirectory()) throw new UsageError(`--out: "${dir}" exists and is not a directory`)
-  try {
-    mkdirSync(abs, { recursive: true })
-    const probe = join(abs, `.samepage-probe-${process.pid}`)
-    writeFileSync(probe, '')
-    rmSync(probe)
-  } catch (e) {
-    throw new UsageError(`--out: cannot write to "${dir}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
-  }
-  return abs
+/**
+ * An --out folder: refused when it cannot hold a result (src/host/node/result-dir.ts); what an
+ * interrupted earlier write left there is cleaned, and said on stderr.
+ */
+function prepareOutDir(dir: string, io: CliIo): string {
+  const { path, recovered } = prepareResultDirReporting(dir)
+  for (const r of recovered) io.stderr(`samepage: --out: ${r}\n`)
+  return path
 }
 
 async function writeOutputs(dir: string, config: Experiment, runs: LaneRun[], summary: Summary): Promise<void> {
@@ -335,7 +331,7 @@ async function writeOutputs(dir: string, config: Experiment, runs: LaneRun[], su
   // The first lane's events (all but the many full scans) as markers, as the app shows a lane's.
   const events = (summary.lanes[0]?.events ?? []).filter((e) => e.kind !== 'full_scan')
   const marked = <T extends { type: string; options?: object }>(cfg: T): T => withEventMarkers(cfg, events, config.vms.map((v) => v.name))
-  writeAll(dir, [
+  await writeResultDir(dir, [
     ['config.json', JSON.stringify(config, null, 2) + '\n'],
     ['summary.json', JSON.stringify(summary, null, 2) + '\n'],
     ['series.csv', seriesCsv(lanes)],

@@ -4,9 +4,7 @@
  *
  * Workers are this same bundled file (pool.ts), started for the role 'samepage-reproduce'.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
-import { join } from 'node:path'
 import { barChart, sharingChart } from '../core/charts.ts'
 import { overrideDuration, parseExperiment } from '../core/config.ts'
 import { Engine } from '../core/engine.ts'
@@ -268,18 +266,6 @@ export async function outputs(results: JobResult[], rep: ReproduceReport): Promi
     ])
   }
   return files
-}
-
-/** Write files into dir atomically: staged in a temporary folder, moved in at the end. */
-export function writeAll(dir: string, files: [string, string | Buffer][]): void {
-  const stage = join(dir, `.samepage-tmp-${process.pid}`)
-  mkdirSync(stage, { recursive: true })
-  try {
-    for (const [name, data] of files) writeFileSync(join(stage, name), data)
-    for (const [name] of files) renameSync(join(stage, name), join(dir, name))
-  } finally {
-    rmSync(stage, { recursive: true, force: true })
-  }
 }
 
 export function parseParts(only: string | undefined): Part[] {
