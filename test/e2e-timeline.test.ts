@@ -136,7 +136,7 @@ describe.skipIf(skip !== undefined)(skip ?? 'timeline, per-VM results and editor
     await page.getByRole('checkbox', { name: /Show full scans/ }).uncheck()
     await page.getByRole('heading', { name: /^Per-VM results: KSM \(at the end, t = 60 s\)$/ }).waitFor()
     // The other lane's events and per-VM results.
-    await page.getByLabel('Lane', { exact: true }).first().selectOption({ label: 'Hint' })
+    await page.getByRole('combobox', { name: 'Lane', exact: true }).first().selectOption({ label: 'Hint' })
     await page.getByRole('heading', { name: /^Per-VM results: Hint/ }).waitFor()
     await page.getByRole('heading', { name: 'Events: Hint' }).waitFor()
   })
