@@ -86,7 +86,7 @@ describe.skipIf(skip !== undefined)(skip ?? 'web mode in Chromium', () => {
 
   it('runs a shortened preset live: points arrive, Pause holds them, Resume and Stop give the final table', async () => {
     await page.getByLabel('Preset').selectOption('paper-fig6a')
-    await expect.poll(() => page.title()).toBe('● paper-fig6a — Samepage Lab')
+    await expect.poll(() => page.title()).toBe('paper-fig6a — Samepage Lab') // a preset pick is not an unsaved change
     await page.getByLabel('Duration (s)').fill(String(SHORT_DURATION_S))
     await page.getByLabel('Seed').fill('7')
     await page.getByRole('radio', { name: '100x' }).check({ force: true })

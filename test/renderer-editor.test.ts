@@ -203,14 +203,14 @@ describe('runs and files from the editor', () => {
     expect(rig.wrapper.get('fieldset.editor-fields').attributes('disabled')).toBeUndefined()
   })
 
-  it('loading a preset marks the experiment new and unsaved in the title', async () => {
+  it('loading a preset makes a new experiment with no file, and picking it is not an unsaved change', async () => {
     rig = setup()
     await rig.wrapper.get('#preset').setValue('paper-fig6a')
     await flushPromises()
     expect(rig.lab.experiment.draft.value.name).toBe('paper-fig6a')
     expect(rig.lab.experiment.file.value).toBeNull()
     const last = rig.platform.titles[rig.platform.titles.length - 1]
-    expect(last).toEqual({ title: '● paper-fig6a — Samepage Lab', dirty: true })
+    expect(last).toEqual({ title: 'paper-fig6a — Samepage Lab', dirty: false })
     expect(rig.wrapper.get('#preset-description').text()).toBe(findPreset('paper-fig6a')?.description)
   })
 

@@ -19,6 +19,7 @@ import { DEFAULT_PRESET, findPreset, PRESETS } from '../core/presets.ts'
 import { CHARTS, figureFileName, laneHasHints, parseFormats, type ChartId, type ExportFormat, type LaneData } from '../core/charts.ts'
 import type { ChartConfiguration } from 'chart.js'
 import { renderFigure } from './png.ts'
+import { withEventMarkers } from '../core/chart-events.ts'
 import { ProgressBar } from './progress.ts'
 import { cmdImage, ImageUsageError } from './image.ts'
 import { cmdDump } from './dump.ts'
@@ -379,6 +380,10 @@ export function figureCharts(lanes: readonly LaneData[]): ChartId[] {
 
 async function writeOutputs(dir: string, config: Experiment, runs: LaneRun[], summary: Summary, formats: readonly ExportFormat[]): Promise<void> {
   const lanes = runs.map((l) => ({ name: l.name, scanner: l.scanner, series: l.series, column: (n: MetricName) => l.series.column(n) }))
+  // The first lane's events (all but the many full scans) as markers on the sharing and CPU
+  // charts, as the app shows a lane's.
+  const events = (summary.lanes[0]?.events ?? []).filter((e) => e.kind !== 'full_scan')
+  const vmNames = config.vms.map((v) => v.name)
   const files: ResultFile[] = [
     ['config.json', JSON.stringify(config, null, 2) + '\n'],
     ['summary.json', JSON.stringify(summary, null, 2) + '\n'],
@@ -386,7 +391,8 @@ async function writeOutputs(dir: string, config: Experiment, runs: LaneRun[], su
   ]
   // The same chart spec in every format (src/core/charts.ts), named after the experiment.
   for (const id of figureCharts(lanes)) {
-    const spec = CHARTS[id].build(lanes, { responsive: false })
+    const built = CHARTS[id].build(lanes, { responsive: false })
+    const spec = id === 'sharing' || id === 'cpu' ? withEventMarkers(built, events, vmNames) : built
     for (const f of formats) files.push([figureFileName(config.name, id, f), await renderFigure(spec as ChartConfiguration, f, { title: `${config.name}: ${CHARTS[id].title}` })])
   }
   await writeResultDir(dir, files)

@@ -10,9 +10,11 @@
 import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { createCanvas, GlobalFonts, PDFDocument, SvgExportFlag } from '@napi-rs/canvas'
 import { BasicPlatform, Chart, registerables, type ChartConfiguration, type ChartItem, type ChartType, type Plugin } from 'chart.js'
+import annotationPlugin from 'chartjs-plugin-annotation'
 
 import { PNG_HEIGHT, PNG_SCALE, PNG_WIDTH, WHITE_BACKGROUND, type ExportFormat } from '../core/charts.ts'
-Chart.register(...registerables)
+// The annotation plugin draws the timeline's event markers (src/core/chart-events.ts).
+Chart.register(...registerables, annotationPlugin)
 
 export interface PngOptions {
   /** CSS pixels (default 900). */

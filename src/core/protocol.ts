@@ -42,7 +42,7 @@ export interface SampleBatch {
   lane: number
   from: number
   columns: Float64Array[]
-  /** Timeline events of the lane since the last batch (events.ts); absent when none. */
+  /** Timeline events of the lane since the last batch (events.ts); absent when none. Every batch has rows. */
   events?: TimelineEvent[]
 }
 

@@ -329,7 +329,7 @@ export class Session {
     if (engine) this.emit({ type: 'vmShares', simSeconds: engine.t, lanes: engine.lanes.map((l) => l.vmShares()) })
   }
 
-  /** Send every lane's samples and events not sent yet, one batch per lane. */
+  /** Send every lane's new samples, with the events logged up to them, one batch per lane. */
   private flushSamples(): void {
     const engine = this.engine
     if (!engine) return
@@ -337,7 +337,9 @@ export class Session {
     engine.lanes.forEach((lane, i) => {
       const from = this.sent[i]
       const eventsFrom = this.sentEvents[i]
-      if (lane.series.length > from || lane.events.length > eventsFrom) {
+      // Events ride with the next rows (at most a sample interval late; the summary has them all),
+      // so every batch has rows, as the hosts' consumers expect.
+      if (lane.series.length > from) {
         const batch: SampleBatch = { lane: i, from, columns: lane.series.slice(from) }
         if (lane.events.length > eventsFrom) batch.events = lane.events.list(eventsFrom)
         batches.push(batch)

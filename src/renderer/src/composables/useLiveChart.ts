@@ -15,8 +15,8 @@
  *   and draw one crosshair at the same t as the pointer on any of them;
  * - tooltips say "t = 330 s" and each value with its unit (tooltipCallbacks, src/core/charts.ts).
  * The canvas carries `data-points` (points held), `data-series`, `data-last-t`, `data-x-min`/
- * `data-x-max` (the time range shown), `data-y-type`, `data-note` (the subtitle) and `data-crosshair-t` for tests and
- * screen readers that inspect it.
+ * `data-x-max` (the time range shown), `data-y-type`, `data-note` (the subtitle), `data-crosshair-t` and `data-markers` (event
+ * lines, chart-events.ts) for tests and screen readers that inspect it.
  */
 import { onBeforeUnmount, onMounted, watch, type Ref } from 'vue'
 import type { Plugin } from 'chart.js'
@@ -25,24 +25,9 @@ import type { MetricName } from '../../../core/metrics.ts'
 import type { ChartView } from '../stores/chartView.ts'
 import type { RunStore } from '../stores/run.ts'
 import { Chart } from './chartjs.ts'
-import { withEventMarkers } from '../../../core/chart-events.ts'
+import { eventAnnotations, withEventMarkers } from '../../../core/chart-events.ts'
 import type { TimelineEvent } from '../../../core/events.ts'
 
-/** An event line's label shows while the pointer is on the line (chartjs-plugin-annotation's enter and leave). */
-function withHoverLabels<T extends { options?: object }>(cfg: T): T {
-  const a = (cfg.options as { plugins?: { annotation?: { annotations?: Record<string, { enter?: unknown; leave?: unknown }> } } } | undefined)?.plugins?.annotation?.annotations
-  for (const line of Object.values(a ?? {})) {
-    line.enter = (ctx: { element: { label?: { options: { display: boolean } } } }) => {
-      if (ctx.element.label) ctx.element.label.options.display = true
-      return true
-    }
-    line.leave = (ctx: { element: { label?: { options: { display: boolean } } } }) => {
-      if (ctx.element.label) ctx.element.label.options.display = false
-      return true
-    }
-  }
-  return cfg
-}
 
 const DARK_TEXT = '#c9d1d9'
 const DARK_GRID = 'rgba(240, 246, 252, 0.14)'
@@ -157,7 +142,7 @@ export function useLiveChart(canvas: Ref<HTMLCanvasElement | null>, id: ChartId,
       }
       cfg.plugins = [crosshair]
     }
-    if (markers) withHoverLabels(withEventMarkers(cfg, markers.events(), markers.vmNames()))
+    if (markers) withEventMarkers(cfg, markers.events(), markers.vmNames())
     return cfg
   }
 
@@ -170,14 +155,14 @@ export function useLiveChart(canvas: Ref<HTMLCanvasElement | null>, id: ChartId,
     return t > 0 ? t : 1
   }
 
-  /** New events: only the annotation options change. */
+  /** New events: only the annotation options change (the plugin's documented way to update). */
   function redrawMarkers(): void {
     if (!chart || !markers || kind !== 'line') return
-    const cfg = withHoverLabels(withEventMarkers({ type: 'line', options: { scales: { x: { type: 'linear' } } } }, markers.events(), markers.vmNames()))
-    const plugins = (chart.options.plugins ?? {}) as Record<string, unknown>
-    plugins.annotation = (cfg.options as unknown as { plugins: Record<string, unknown> }).plugins.annotation
-    chart.options.plugins = plugins as never
+    const plugin = (chart.options.plugins as { annotation?: { annotations: object } } | undefined)?.annotation
+    if (!plugin) return build()
+    plugin.annotations = eventAnnotations(markers.events(), markers.vmNames())
     chart.update('none')
+    mark(run.chartLanes())
   }
 
   function mark(lanes: readonly LaneData[]): void {
@@ -197,6 +182,8 @@ export function useLiveChart(canvas: Ref<HTMLCanvasElement | null>, id: ChartId,
     }
     el.dataset.series = String(chart?.data.datasets.length ?? 0)
     el.dataset.note = String((chart?.options.plugins as { subtitle?: { text?: string } } | undefined)?.subtitle?.text ?? '')
+    const notes = (chart?.options.plugins as { annotation?: { annotations?: object } } | undefined)?.annotation?.annotations
+    el.dataset.markers = String(Object.keys(notes ?? {}).length)
   }
 
   function build(): void {
