@@ -206,6 +206,7 @@ function laneSummary(name: string, scanner: string, cpu: number, saved: number, 
     scanner,
     sharing_ratio: { mean: sharing, max: sharing, final: sharing },
     saved_mib: { mean: saved, max: saved, final: saved },
+    general_profit: { mean: 0, max: 0, final: 0 },
     cpu_percent: { mean: cpu, max: cpu },
     pages_shared: 0,
     pages_sharing: 0,
@@ -224,7 +225,11 @@ function laneSummary(name: string, scanner: string, cpu: number, saved: number, 
     ksm_zero_pages: 0,
     pages_skipped: 0,
     invariants_checked: false,
-    workload_done_s: []
+    workload_done_s: [],
+    events: [],
+    events_omitted: 0,
+    vms: [],
+    vm_shared_pages: []
   }
 }
 

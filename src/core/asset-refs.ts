@@ -9,6 +9,13 @@ import type { Experiment } from './config.ts'
 export const MAX_ASSET_BYTES = 1 << 30
 /** Largest trace: it is read as one string (a line per event, about 100 bytes a line). */
 export const MAX_TRACE_BYTES = 256 << 20
+/** Largest CPU profile file: a few hundred bytes of JSON; 1 MiB is generous. */
+export const MAX_CPU_PROFILE_BYTES = 1 << 20
+
+/** The most a file of this kind may be. */
+export function maxAssetBytes(kind: AssetRef['kind']): number {
+  return kind === 'trace' ? MAX_TRACE_BYTES : kind === 'cpu-profile' ? MAX_CPU_PROFILE_BYTES : MAX_ASSET_BYTES
+}
 
 export interface AssetRef {
   /** Field path of the reference (`vms[0].image_file`). */

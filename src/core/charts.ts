@@ -79,6 +79,7 @@ export const SCANNER_COLORS: Readonly<Record<string, string>> = {
   xlh: OKABE_ITO.bluishGreen,
   esx: OKABE_ITO.orange,
   hybrid: OKABE_ITO.reddishPurple,
+  satori: OKABE_ITO.skyBlue,
   none: OKABE_ITO.black
 }
 

@@ -157,7 +157,12 @@ export function kernelLaneSummary(
     ksm_zero_pages: gauge('ksm_zero_pages'),
     pages_skipped: event('pages_skipped'),
     invariants_checked: false,
-    workload_done_s: o.workloadDone
+    workload_done_s: o.workloadDone,
+    // The kernel's run records no timeline events and cannot see which VM a KSM page serves.
+    events: [],
+    events_omitted: 0,
+    vms: [],
+    vm_shared_pages: []
   }
 }
 

@@ -7,7 +7,7 @@
 // file system is touched, so a refusal says nothing about what exists there.
 import { realpathSync, statSync } from 'node:fs'
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path'
-import { assetRefs, MAX_ASSET_BYTES, MAX_TRACE_BYTES } from '../core/asset-refs.ts'
+import { assetRefs, maxAssetBytes, type AssetRef } from '../core/asset-refs.ts'
 import { validateExperiment, type ConfigIssue } from '../core/config.ts'
 
 export interface AssetAccess {
@@ -47,7 +47,7 @@ export function assetAccessIssues(doc: unknown, access: AssetAccess): ConfigIssu
   return issues
 }
 
-function refProblem(file: string, kind: 'image' | 'snapshot' | 'trace', folder: string | null, realFolder: string | null, picked: ReadonlySet<string>): string | null {
+function refProblem(file: string, kind: AssetRef['kind'], folder: string | null, realFolder: string | null, picked: ReadonlySet<string>): string | null {
   if (folder === null && !isAbsolute(file)) return `${file}: save the experiment first; files are read from its folder`
   const abs = isAbsolute(file) ? resolve(file) : resolve(folder as string, file)
   const outside = `${file} is outside the experiment's folder; only files in that folder, or picked in a dialog, can be read`
@@ -64,7 +64,7 @@ function refProblem(file: string, kind: 'image' | 'snapshot' | 'trace', folder: 
     return `cannot read ${file}`
   }
   if (!st.isFile()) return `${file} is not a regular file`
-  const limit = kind === 'trace' ? MAX_TRACE_BYTES : MAX_ASSET_BYTES
+  const limit = maxAssetBytes(kind)
   if (st.size > limit) return `${file} is larger than ${limit / 2 ** 20} MiB, the most a ${kind} may be`
   return null
 }

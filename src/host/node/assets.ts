@@ -6,13 +6,11 @@
  */
 import { isAbsolute, resolve } from 'node:path'
 import { assetRefs, checkAssets, decodeAsset, type Asset, type Assets } from '../../core/assets.ts'
-import { MAX_ASSET_BYTES, MAX_TRACE_BYTES } from '../../core/asset-refs.ts'
+import { MAX_ASSET_BYTES, MAX_CPU_PROFILE_BYTES, MAX_TRACE_BYTES, maxAssetBytes } from '../../core/asset-refs.ts'
 import type { ConfigIssue, Experiment } from '../../core/config.ts'
 import { FileReadError, formatBytes, readRegularFileSync } from './read-file.ts'
 
-export { MAX_ASSET_BYTES, MAX_TRACE_BYTES }
-/** A CPU profile is a few hundred bytes of JSON; 1 MiB is generous. */
-export const MAX_CPU_PROFILE_BYTES = 1 << 20
+export { MAX_ASSET_BYTES, MAX_CPU_PROFILE_BYTES, MAX_TRACE_BYTES }
 
 export function resolveAssetPath(file: string, baseDir: string): string {
   return isAbsolute(file) ? file : resolve(baseDir, file)
@@ -49,7 +47,7 @@ export function loadAssets(config: Experiment, baseDir: string, quote = true): {
 }
 
 function readAsset(kind: Asset['kind'], abs: string, name: string, quote: boolean): Asset {
-  const limit = kind === 'trace' ? MAX_TRACE_BYTES : kind === 'cpu-profile' ? MAX_CPU_PROFILE_BYTES : MAX_ASSET_BYTES
+  const limit = maxAssetBytes(kind)
   let bytes: Uint8Array
   try {
     bytes = readRegularFileSync(abs, limit)

@@ -62,7 +62,7 @@ export function friendlyMessage(message: string): string {
 }
 
 /** A lane's default name for each scanner (Add lane, and the rename on a scanner switch). */
-export const SCANNER_NAMES: Readonly<Record<ScannerKind, string>> = { ksm: 'KSM', hint: 'Hint', xlh: 'XLH', esx: 'ESX', hybrid: 'Hybrid', none: 'None' }
+export const SCANNER_NAMES: Readonly<Record<ScannerKind, string>> = { ksm: 'KSM', hint: 'Hint', xlh: 'XLH', esx: 'ESX', hybrid: 'Hybrid', satori: 'Satori', none: 'None' }
 
 export function createExperimentStore(platform: Platform, notices: Notices) {
   const draft = ref<Experiment>(defaultPresetConfig())
