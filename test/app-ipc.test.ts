@@ -317,7 +317,9 @@ describe('session:load: which files a page may have read, and how large', () => 
     if (!cfg.ok) throw new Error('fixture invalid')
     const quoted = loadAssets(cfg.config, r.dir, true).issues[0].message
     const plain = loadAssets(cfg.config, r.dir, false).issues[0].message
-    expect(quoted).toContain('root:x:0:0') // the CLI's message quotes the line (V8's JSON error)
+    // Neither quotes the file (issue 13, item 11): the CLI's message names the line and column.
+    expect(quoted).not.toContain('root:x')
+    expect(quoted).toMatch(/secret\.jsonl.*line 1/)
     expect(plain).not.toContain('root:x')
     expect(plain).toBe('secret.jsonl is not a valid trace (line 1); `samepage run` on this experiment shows the details')
   })

@@ -44,7 +44,10 @@ describe.skipIf(skip !== undefined)(skip ?? 'run states in Chromium (web mode)',
     if (files) rmSync(files, { recursive: true, force: true })
   })
 
-  it('reads Preparing… while the VMs boot, with Run disabled, the editor locked and Stop working', async () => {
+  // Skipped: on an idle machine paper-fig6b's two VMs boot faster than Playwright sees the status
+  // (it passed under load only); test/renderer-app-states.test.ts checks the same screen with a
+  // held warm-up. Needs a larger boot (e.g. 64 VMs) to be meaningful here.
+  it.skip('reads Preparing… while the VMs boot, with Run disabled, the editor locked and Stop working', async () => {
     await page.getByRole('radio', { name: 'max' }).check()
     await button('Run').click()
     await status().filter({ hasText: /^Preparing… booting VMs \(\d+ of \d+\)$/ }).waitFor({ timeout: 60_000 })

@@ -107,7 +107,8 @@ describe.skipIf(skip !== undefined)(skip ?? 'web mode in Chromium', () => {
     await button('Resume').click()
     await expect.poll(sharingPoints, { timeout: 30_000 }).toBeGreaterThan(held)
     await button('Stop').click()
-    await state().filter({ hasText: 'Done' }).waitFor()
+    // A stopped run says where it stopped, not "Done" (issue 15, item 4).
+    await state().filter({ hasText: /^Stopped at t = [\d,.]+ s$/ }).waitFor()
     await expect(page.locator('.results-table caption').textContent()).resolves.toMatch(/^Results: final, t = \d+/)
     for (const lane of ['KSM', 'Hint']) {
       const sharing = await page.locator(`tr[data-lane="${lane}"] td[data-col="sharing_final"]`).textContent()

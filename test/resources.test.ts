@@ -35,7 +35,7 @@ describe('memory estimated before running', () => {
     const cfg = valid({ ...fig6b, duration_s: 100_000, sample_every_s: 0.1, lanes: Array.from({ length: 8 }, (_, i) => ({ name: `L${i}`, scanner: { kind: 'ksm' } })) })
     const p = memoryProblem(cfg, budget)
     expect(p?.path).toBe('sample_every_s')
-    expect(p?.message).toMatch(/^8 lanes x 1,000,001 samples x 30 columns need about 7\.2 GiB of memory for the series, .*make the sample interval at least [\d.]+ s/)
+    expect(p?.message).toMatch(/^8 lanes x 1,000,001 samples x 31 columns need about 7\.4 GiB of memory for the series, .*make the sample interval at least [\d.]+ s/)
   })
 
   it('guest memory beyond the machine is refused on the VM memory, with the estimate', () => {

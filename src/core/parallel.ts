@@ -13,6 +13,7 @@
  */
 import { validateExperiment, type Experiment } from './config.ts'
 import type { Summary } from './engine.ts'
+import type { LaneVmShares } from './vmshares.ts'
 import { CommandClient, type Command, type LabClient, type SessionEvent, type SessionState } from './protocol.ts'
 
 /** A lane's client as this one drives it: any LabClient that also takes parsed commands. */
@@ -33,6 +34,8 @@ interface Sub {
   booted: number
   vms: number
   sharing: boolean
+  /** The lane's per-VM sharing at its last pause (vmshares.ts), until every lane has sent one at one t. */
+  shares: { t: number; lane: LaneVmShares } | null
 }
 
 type Goal = 'pause' | 'stop' | null
@@ -76,7 +79,10 @@ export class ParallelLabClient extends CommandClient {
       case 'start':
         this.goal = null
         this.dropRun = false
-        for (const s of this.subs) s.summary = null
+        for (const s of this.subs) {
+          s.summary = null
+          s.shares = null
+        }
         for (const s of this.subs) s.client.send(cmd)
         return
       case 'resume':
@@ -133,6 +139,7 @@ export class ParallelLabClient extends CommandClient {
     for (const s of this.subs) {
       s.loaded = null
       s.summary = null
+      s.shares = null
       // What the lane's session will be once it has the load (its events come later).
       s.state = 'ready'
       s.t = 0
@@ -145,7 +152,7 @@ export class ParallelLabClient extends CommandClient {
 
   private newSub(index: number): Sub {
     const client = this.spawn()
-    const sub: Sub = { client, off: () => {}, state: 'empty', t: 0, wall: 0, loaded: null, summary: null, booted: 0, vms: 0, sharing: false }
+    const sub: Sub = { client, off: () => {}, state: 'empty', t: 0, wall: 0, loaded: null, summary: null, booted: 0, vms: 0, sharing: false, shares: null }
     sub.off = client.onEvent((e) => this.onSubEvent(sub, index, e))
     return sub
   }
@@ -212,6 +219,17 @@ export class ParallelLabClient extends CommandClient {
         sub.summary = e.summary
         sub.t = e.summary.sim_seconds
         return
+      case 'vmShares': {
+        // Each lane sends its own at its pause; the lanes' together once all are at one t (a
+        // pause aligns them: the ones behind step to the leader's t and send theirs again).
+        sub.shares = { t: e.simSeconds, lane: e.lanes[0] }
+        const all = this.subs.map((s) => s.shares)
+        if (all.some((x) => x === null)) return
+        const t = (all[0] as { t: number }).t
+        if (all.some((x) => Math.abs((x as { t: number }).t - t) > EPS)) return
+        this.emit({ type: 'vmShares', simSeconds: t, lanes: all.map((x) => (x as { lane: LaneVmShares }).lane) })
+        return
+      }
       case 'error':
         this.emit(e)
         return

@@ -146,7 +146,7 @@ export function expandSweep(sweep: Sweep, baseDoc: unknown): SweepPlan {
     const v = validateExperiment(d)
     if (!v.ok) {
       const issue = v.issues[0]
-      const unknownKey = /Unrecognized key/i.test(issue.message) ? absent.find((i) => issue.path === parentPathHint(issue.path, axes[i].path)) : undefined
+      const unknownKey = /^unknown fields? /i.test(issue.message) ? absent.find((i) => issue.path === parentPathHint(issue.path, axes[i].path)) : undefined
       if (unknownKey !== undefined) fail(`axes[${unknownKey}].path`, `"${axes[unknownKey].path}" names nothing: the experiment has no such field`)
       fail(`point ${p} (${describe(axes, coords)})`, `${issue.path}: ${issue.message}`)
     }
