@@ -11,6 +11,7 @@ import { LiveLane } from '../src/renderer/src/stores/liveLane.ts'
 import { parseResultText, resultText } from '../src/renderer/src/stores/resultFile.ts'
 import { meanCpuFromSamples } from '../src/renderer/src/stores/results.ts'
 import { mountLab, nextFrame } from './renderer-support/mountLab.ts'
+import { zeroLaneSummary } from './fixtures.ts'
 
 type Rig = ReturnType<typeof mountLab>
 let rig: Rig | null = null
@@ -38,37 +39,7 @@ function cell(r: Rig, lane: string, col: string): string {
 }
 
 function laneSummary(name: string, scanner: string, over: Partial<LaneSummary>): LaneSummary {
-  return {
-    name,
-    scanner,
-    sharing_ratio: { mean: 0, max: 0, final: 0 },
-    saved_mib: { mean: 0, max: 0, final: 0 },
-    general_profit: { mean: 0, max: 0, final: 0 },
-    cpu_percent: { mean: 0, max: 0 },
-    pages_shared: 0,
-    pages_sharing: 0,
-    pages_sharing_gained: 0,
-    cpu_ns_per_shared_page: null,
-    pages_unshared: 0,
-    pages_volatile: 0,
-    full_scans: 0,
-    stable_node_chains: 0,
-    stable_node_dups: 0,
-    pages_scanned: 0,
-    hints: { pushed: 0, popped: 0, dropped: 0 },
-    cow_breaks: 0,
-    vm_exits: 0,
-    cross_tenant_merges: 0,
-    ksm_zero_pages: 0,
-    pages_skipped: 0,
-    invariants_checked: false,
-    workload_done_s: [null, null],
-    events: [],
-    events_omitted: 0,
-    vms: [],
-    vm_shared_pages: [],
-    ...over
-  }
+  return zeroLaneSummary(name, scanner, { workload_done_s: [null, null], ...over })
 }
 
 function summaryOf(cfg: Experiment, lanes: LaneSummary[]): Summary {

@@ -7,7 +7,7 @@ import { axisValues, validateSweep, type Sweep } from '../src/core/sweep/schema.
 import { frontierChart, metricVsAxisChart, sweepCharts } from '../src/core/sweep/charts.ts'
 import { SWEEP_PRESETS } from '../src/core/sweep/presets.ts'
 import type { LaneSummary } from '../src/core/engine.ts'
-import { idlePairExperiment } from './fixtures.ts'
+import { idlePairExperiment, zeroLaneSummary } from './fixtures.ts'
 import { ISSUE_EXAMPLE } from './sweep-fixtures.ts'
 
 function sweepOf(doc: unknown): Sweep {
@@ -201,36 +201,11 @@ describe('expanding a sweep', () => {
 })
 
 function laneSummary(name: string, scanner: string, cpu: number, saved: number, sharing: number): LaneSummary {
-  return {
-    name,
-    scanner,
+  return zeroLaneSummary(name, scanner, {
     sharing_ratio: { mean: sharing, max: sharing, final: sharing },
     saved_mib: { mean: saved, max: saved, final: saved },
-    general_profit: { mean: 0, max: 0, final: 0 },
-    cpu_percent: { mean: cpu, max: cpu },
-    pages_shared: 0,
-    pages_sharing: 0,
-    pages_sharing_gained: 0,
-    cpu_ns_per_shared_page: null,
-    pages_unshared: 0,
-    pages_volatile: 0,
-    full_scans: 0,
-    stable_node_chains: 0,
-    stable_node_dups: 0,
-    pages_scanned: 0,
-    hints: { pushed: 0, popped: 0, dropped: 0 },
-    cow_breaks: 0,
-    vm_exits: 0,
-    cross_tenant_merges: 0,
-    ksm_zero_pages: 0,
-    pages_skipped: 0,
-    invariants_checked: false,
-    workload_done_s: [],
-    events: [],
-    events_omitted: 0,
-    vms: [],
-    vm_shared_pages: []
-  }
+    cpu_percent: { mean: cpu, max: cpu }
+  })
 }
 
 describe('sweep results', () => {
