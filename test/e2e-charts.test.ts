@@ -75,8 +75,13 @@ describe.skipIf(skip !== undefined)(skip ?? 'charts in Chromium', () => {
 
   it('three lanes: the sharing chart draws one line each and names the two that coincide', async () => {
     expect(await num('Sharing ratio', 'data-series')).toBe(3)
-    expect(await attr('Sharing ratio', 'data-note')).toMatch(/^KSM and \S.* coincide \(the later lane drawn wider, underneath\)$/)
-    expect(await attr('Scanner CPU', 'data-note')).toMatch(/^KSM and .* coincide/)
+    // The lanes run in parallel workers and each chart redraws in its own turn of a frame, so a
+    // chart may show one lane a frame ahead of the other; a chart scrolled out of view catches
+    // up only when it comes back (useLiveChart.ts).
+    await expect.poll(() => attr('Sharing ratio', 'data-note'), { timeout: 10_000 }).toMatch(/^KSM and \S.* coincide \(the later lane drawn wider, underneath\)$/)
+    await chart('Scanner CPU').scrollIntoViewIfNeeded()
+    await expect.poll(() => attr('Scanner CPU', 'data-note'), { timeout: 10_000 }).toMatch(/^KSM and .* coincide/)
+    await chart('Sharing ratio').scrollIntoViewIfNeeded()
   })
 
   it('hovering one chart puts the crosshair at the same t on every time chart', async () => {
