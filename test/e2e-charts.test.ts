@@ -191,7 +191,7 @@ describe.skipIf(skip !== undefined)(skip ?? 'charts in Chromium', () => {
 
     await button('Remove paper-fig6a from the comparison').click()
     await expect.poll(() => list.getByRole('listitem').count()).toBe(1)
-    expect(await num('Sharing ratio', 'data-series')).toBe(6)
+    await expect.poll(() => num('Sharing ratio', 'data-series')).toBe(6)
     await button('Remove paper-fig6a #2 from the comparison').click()
     await expect.poll(() => num('Sharing ratio', 'data-series')).toBe(3)
     expect(await list.count()).toBe(0)
