@@ -83,6 +83,8 @@ export interface EngineOptions {
   checkInvariants?: boolean
   /** Parsed files the config refers to (image_file, snapshot_file, trace files), by path string. */
   assets?: Assets
+  /** Record the per-VM figures at samples (Lane.recordVmHistory): the app's session does. */
+  vmHistory?: boolean
 }
 
 export class Engine {
@@ -100,6 +102,7 @@ export class Engine {
       if (issues.length > 0) throw new ConfigError(issues)
     }
     this.lanes = config.lanes.map((l) => new Lane(config, l, options.checkInvariants ?? false, options.assets))
+    if (options.vmHistory) for (const lane of this.lanes) lane.recordVmHistory()
   }
 
   get duration(): number {

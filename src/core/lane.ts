@@ -19,7 +19,7 @@ import { FLAG_SHARED, FLAG_ZERO, HostMemory } from './memory.ts'
 import { METRIC_COLUMNS, METRIC_INDEX, Series } from './metrics.ts'
 import { hash32, Rng } from './rng.ts'
 import { EV_FULL_SCAN, EV_HINTS_DROPPING, EV_VM_BOOTED, EV_VM_STARTED, EV_WORKLOAD_DONE, EventLog } from './events.ts'
-import { vmShares, type LaneVmShares } from './vmshares.ts'
+import { vmShares, VmShareHistory, VmShareScratch, type LaneVmShares, type VmShareInput } from './vmshares.ts'
 export { InvariantError } from './invariants.ts'
 import { EsxScanner } from './scanners/esx.ts'
 import { HintScanner } from './scanners/hint.ts'
@@ -268,6 +268,10 @@ export class Lane implements AttributeSink, DiskIoSink {
   /** Satori lanes: the scanner, and each VM's disk image (equal ids: the same base image). */
   private readonly satori: SatoriScanner | null = null
   private readonly diskImage: Int32Array
+  /** vmShares' working arrays, kept between calls. */
+  private readonly shareScratch = new VmShareScratch()
+  /** Per-VM figures recorded at samples (the app's paused view), when enabled. */
+  vmHistory: VmShareHistory | null = null
 
   constructor(
     readonly exp: Experiment,
@@ -625,6 +629,7 @@ export class Lane implements AttributeSink, DiskIoSink {
     this.series.push(r)
     this.lastSampleT = this.t
     this.lastSampleCpuNs = s.cpuNs
+    if (this.vmHistory !== null) this.vmHistory.atSample(this.series.length - 1, this.vmShareInput(), this.t)
   }
 
   /** sysfs pages_volatile: records - shared - sharing - unshared, never below 0. */
@@ -673,8 +678,20 @@ export class Lane implements AttributeSink, DiskIoSink {
 
   /** Per-VM sharing and the VM x VM matrix now (vmshares.ts). */
   vmShares(): LaneVmShares {
+    return vmShares(this.vmShareInput(), this.t, this.shareScratch)
+  }
+
+  private vmShareInput(): VmShareInput {
     const cow = this.vms.map((v, i) => v.guest.cowFaults - this.cowBase[i])
-    return vmShares({ mem: this.mem, nodeIds: this.stable.idCount, vmBase: this.vmBase, names: this.exp.vms.map((v) => v.name), cow }, this.t)
+    return { mem: this.mem, nodeIds: this.stable.idCount, vmBase: this.vmBase, names: this.exp.vms.map((v) => v.name), cow }
+  }
+
+  /**
+   * Record the per-VM figures at every sample from now on (bounded: vmshares.ts,
+   * VmShareHistory), for the app's paused view. Reads the model only: results are unchanged.
+   */
+  recordVmHistory(): void {
+    if (this.vmHistory === null) this.vmHistory = new VmShareHistory(this.exp.vms.length)
   }
 
   /** When each VM's main workload finished (simulated seconds), or null. */

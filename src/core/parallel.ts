@@ -13,7 +13,7 @@
  */
 import { validateExperiment, type Experiment } from './config.ts'
 import type { Summary } from './engine.ts'
-import type { LaneVmShares } from './vmshares.ts'
+import type { LaneVmShares, VmShareHistoryWire } from './vmshares.ts'
 import { CommandClient, type Command, type LabClient, type SessionEvent, type SessionState } from './protocol.ts'
 
 /** A lane's client as this one drives it: any LabClient that also takes parsed commands. */
@@ -35,7 +35,7 @@ interface Sub {
   vms: number
   sharing: boolean
   /** The lane's per-VM sharing at its last pause (vmshares.ts), until every lane has sent one at one t. */
-  shares: { t: number; lane: LaneVmShares } | null
+  shares: { t: number; lane: LaneVmShares; history: VmShareHistoryWire | null } | null
 }
 
 type Goal = 'pause' | 'stop' | null
@@ -222,12 +222,15 @@ export class ParallelLabClient extends CommandClient {
       case 'vmShares': {
         // Each lane sends its own at its pause; the lanes' together once all are at one t (a
         // pause aligns them: the ones behind step to the leader's t and send theirs again).
-        sub.shares = { t: e.simSeconds, lane: e.lanes[0] }
+        sub.shares = { t: e.simSeconds, lane: e.lanes[0], history: e.histories?.[0] ?? null }
         const all = this.subs.map((s) => s.shares)
         if (all.some((x) => x === null)) return
-        const t = (all[0] as { t: number }).t
-        if (all.some((x) => Math.abs((x as { t: number }).t - t) > EPS)) return
-        this.emit({ type: 'vmShares', simSeconds: t, lanes: all.map((x) => (x as { lane: LaneVmShares }).lane) })
+        const got = all as NonNullable<Sub['shares']>[]
+        const t = got[0].t
+        if (got.some((x) => Math.abs(x.t - t) > EPS)) return
+        const histories = got.map((x) => x.history)
+        if (histories.every((h): h is VmShareHistoryWire => h !== null)) this.emit({ type: 'vmShares', simSeconds: t, lanes: got.map((x) => x.lane), histories })
+        else this.emit({ type: 'vmShares', simSeconds: t, lanes: got.map((x) => x.lane) })
         return
       }
       case 'error':

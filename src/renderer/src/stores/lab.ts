@@ -26,7 +26,7 @@ export function createLab(platform: Platform) {
   const run = createRunStore(platform.client, notices)
   /** Zoom, crosshair, log axes and picked counters: what the charts show, and export. */
   const charts = createChartView()
-  const timeline = createTimelineStore({ client: platform.client, summary: run.summary, runConfig: run.runConfig })
+  const timeline = createTimelineStore({ client: platform.client, summary: run.summary, runConfig: run.runConfig, onCursor: charts.onCursor })
   /** Short confirmation of the last file operation, for a status line. */
   const status = ref('')
 
