@@ -10,9 +10,14 @@
  * (the laggards step to the leader's t, a `step` with `until`), so a paused run, a step and a
  * summary always cover one t for all lanes; the state stays 'running' while they catch up.
  * Stop during the warm-up drops it in every lane and the session is 'ready' again.
+ *
+ * Memory: all lanes run on one machine, so a load whose estimated memory (src/core/estimate.ts,
+ * every lane) does not fit the host's `memoryBudget` is refused as `samepage run` refuses it:
+ * an 'invalid' event naming the field to change, and nothing runs until a load is accepted.
  */
 import { validateExperiment, type Experiment } from './config.ts'
 import type { Summary } from './engine.ts'
+import { memoryProblem, type MemoryBudget } from './estimate.ts'
 import type { LaneVmShares, VmShareHistoryWire } from './vmshares.ts'
 import { CommandClient, type Command, type LabClient, type SessionEvent, type SessionState } from './protocol.ts'
 
@@ -40,6 +45,11 @@ interface Sub {
 
 type Goal = 'pause' | 'stop' | null
 
+export interface ParallelOptions {
+  /** What the host can give a run (null: it cannot tell, and runs are not checked). */
+  memoryBudget?: () => MemoryBudget | null
+}
+
 export class ParallelLabClient extends CommandClient {
   private subs: Sub[] = []
   /** The experiment of the last load, all lanes (validated here). */
@@ -58,8 +68,13 @@ export class ParallelLabClient extends CommandClient {
   /** Stop came during the warm-up: the lanes' summaries are not a run's. */
   private dropRun = false
   private disposed = false
+  /** The last load was refused for its memory: start, resume and step do nothing until a load is accepted. */
+  private refused = false
 
-  constructor(private readonly spawn: () => LaneClient) {
+  constructor(
+    private readonly spawn: () => LaneClient,
+    private readonly options: ParallelOptions = {}
+  ) {
     super()
   }
 
@@ -77,6 +92,7 @@ export class ParallelLabClient extends CommandClient {
         for (const s of this.subs) s.client.send(cmd)
         return
       case 'start':
+        if (this.refused) return
         this.goal = null
         this.dropRun = false
         for (const s of this.subs) {
@@ -86,6 +102,7 @@ export class ParallelLabClient extends CommandClient {
         for (const s of this.subs) s.client.send(cmd)
         return
       case 'resume':
+        if (this.refused) return
         this.goal = null
         for (const s of this.subs) s.client.send(cmd)
         return
@@ -95,7 +112,7 @@ export class ParallelLabClient extends CommandClient {
         for (const s of this.subs) s.client.send(cmd)
         return
       case 'step': {
-        if (this.goal !== null) return
+        if (this.goal !== null || this.refused) return
         const t = this.subs.every((s) => s.state === 'paused' || s.state === 'done') ? this.time() : 0
         const until = Math.min(this.config?.duration_s ?? Number.POSITIVE_INFINITY, cmd.until ?? t + cmd.seconds)
         for (const s of this.subs) if (s.state !== 'done') s.client.send({ type: 'step', seconds: cmd.seconds, until })
@@ -124,6 +141,15 @@ export class ParallelLabClient extends CommandClient {
       return
     }
     const config = r.config
+    const budget = this.options.memoryBudget?.() ?? null
+    const problem = budget ? memoryProblem(config, budget) : null
+    if (problem) {
+      // As the CLI refuses it: the lanes keep what they had, and nothing starts.
+      this.refused = true
+      this.emit({ type: 'invalid', issues: [problem] })
+      return
+    }
+    this.refused = false
     while (this.subs.length > config.lanes.length) {
       const s = this.subs.pop() as Sub
       s.off()

@@ -63,6 +63,9 @@ export function createLab(platform: Platform) {
     return run.lanes().some((l) => l.length > 0)
   })
 
+  // A config the session refused (it does not fit this machine) shows its problem at its field.
+  watch(run.refusal, (r) => experiment.setRefusal(r))
+
   const stopTitle = watch(
     [experiment.title, experiment.dirty],
     ([title, dirty]) => platform.setTitle(title, dirty),
