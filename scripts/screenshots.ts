@@ -1,7 +1,8 @@
 /**
  * `npm run screenshots`: the app's main states in web mode, as a person sees them at
  * 1280 x 800, into docs/images/ (README shows them): the editor with a preset loaded, a run
- * in progress, and the results of a finished run (editor folded away). Needs Chromium (/usr/bin/chromium or
+ * in progress, the run paused with the per-VM results at the crosshair's time and the events,
+ * and the results of a finished run (editor folded away). Needs Chromium (/usr/bin/chromium or
  * $CHROMIUM_PATH); builds web mode first when it is stale.
  */
 import { mkdirSync } from 'node:fs'
@@ -45,6 +46,39 @@ async function main(): Promise<void> {
     }
     await page.screenshot({ path: join(OUT, 'app-running.png') })
     console.log('docs/images/app-running.png')
+
+    // Paused a little later, editor folded away: the crosshair at t = 130 s on the sharing chart
+    // (where KSM's sharing dropped), the per-VM results there, and the events under the charts.
+    for (let i = 0; i < 600; i++) {
+      const t = Number(/t = ([\d,.]+)/.exec((await simTime.textContent()) ?? '')?.[1].replace(/,/g, '') ?? 0)
+      if (t >= 500) break
+      await page.waitForTimeout(100)
+    }
+    await button('Pause').click()
+    await page.locator('.run-progress .state', { hasText: 'Paused' }).waitFor({ timeout: 60_000 })
+    await page.getByText('Point at a chart to see them at an earlier time.').waitFor()
+    await button('Hide editor').click()
+    const sharing = page.getByRole('img', { name: 'Sharing ratio' })
+    await sharing.scrollIntoViewIfNeeded()
+    const box = await sharing.boundingBox()
+    if (!box) throw new Error('screenshots: no sharing chart')
+    // The chart's time axis runs over most of the canvas: find the pixel of t = 130 s by moving
+    // along it until the crosshair says so.
+    let x = box.x + box.width * 0.3
+    for (let i = 0; i < 40; i++) {
+      await page.mouse.move(x, box.y + box.height * 0.55)
+      const t = Number(await sharing.getAttribute('data-crosshair-t'))
+      if (Math.abs(t - 130) < 2) break
+      x += ((130 - t) / 500) * box.width * 0.8
+    }
+    await page.getByRole('heading', { name: /^Per-VM results: KSM \(at t = 130 s; paused at t = [\d.]+ s\)$/ }).waitFor()
+    // Off the charts (the per-VM view keeps the pointed time), then down to the tables.
+    await page.mouse.move(5, 790)
+    await page.locator('.vm-results').scrollIntoViewIfNeeded()
+    await page.screenshot({ path: join(OUT, 'app-paused.png') })
+    console.log('docs/images/app-paused.png')
+    await button('Show editor').click()
+    await button('Resume').click()
 
     await page.getByRole('radio', { name: 'max' }).check({ force: true })
     await page.locator('.run-progress .state', { hasText: 'Done' }).waitFor({ timeout: 120_000 })
