@@ -17,9 +17,9 @@
  * 5. Per-VM results (vmshares): paper-fig6b run to 60 s (262,144 guest pages per lane), then per
  *    lane the time of one `vmShares` with the current code and with the code before (bench/
  *    vmshares-before.ts, the same inputs, calls alternated, after warm-up calls), against one
- *    `Lane.sample()`; the outputs must be equal. Then what recording them at every sample (the
- *    app's session, Lane.recordVmHistory) costs: paper-fig6b to 600 s in one thread with and
- *    without the recording, alternated, as a ratio.
+ *    `Lane.sample()`; the outputs must be equal. Then what recording them at samples costs (as
+ *    the app's session does, Lane.recordVmHistory: at most 128 records a run): paper-fig6b,
+ *    the whole 2400 s, in one thread with and without the recording, alternated, as a ratio.
  * Peak RSS of the process is reported at the end. `--only a,b` runs some parts (fig6b_parallel,
  * fig6b, large, sweep, boot_warmup, vmshares).
  */
@@ -217,12 +217,20 @@ function vmSharesBench(): Record<string, unknown> {
     const sample = meanMs(() => lane.sample(), 20)
     return { lane: lane.cfg.name, guest_pages: lane.totalPages, before_ms: round(before), after_ms: round(after), after_over_before: round(after / before), after_over_sample: round(after / sample), sample_ms: round(sample) }
   })
-  // Recording at every sample, as the app's session does, against not recording.
-  const cfg = { ...base, duration_s: 600 }
+  // Recording at samples, as the app's session does, against not recording.
+  const cfg = base
+  let records = 0
+  let every = 0
   const runOnce = (history: boolean): number => {
     const t0 = performance.now()
-    new Engine(cfg, { vmHistory: history }).run()
-    return (performance.now() - t0) / 1000
+    const e = new Engine(cfg, { vmHistory: history })
+    e.run()
+    const wall = (performance.now() - t0) / 1000
+    if (history) {
+      records = e.lanes[0].vmHistory?.records ?? 0
+      every = e.lanes[0].vmHistory?.every ?? 0
+    }
+    return wall
   }
   const off: number[] = []
   const on: number[] = []
@@ -235,7 +243,17 @@ function vmSharesBench(): Record<string, unknown> {
     preset: 'paper-fig6b',
     sim_seconds_for_call_times: 60,
     lanes,
-    history: { sim_seconds: 600, samples_per_lane: Math.floor(600 / base.sample_every_s) + 1, wall_seconds_off: off.map(round), wall_seconds_on: on.map(round), on_over_off: round(sum(on) / sum(off)) }
+    history: {
+      sim_seconds: cfg.duration_s,
+      samples_per_lane: Math.floor(cfg.duration_s / base.sample_every_s) + 1,
+      records_per_lane: records,
+      every_kth_sample: every,
+      wall_seconds_off: off.map(round),
+      wall_seconds_on: on.map(round),
+      on_over_off: round(sum(on) / sum(off)),
+      // What the records cost by the call times above: records x a call, both lanes, of a run's time.
+      records_x_call_over_run: round((records * lanes.reduce((a, l) => a + l.after_ms, 0)) / 1000 / (sum(off) / off.length))
+    }
   }
 }
 

@@ -687,11 +687,11 @@ export class Lane implements AttributeSink, DiskIoSink {
   }
 
   /**
-   * Record the per-VM figures at every sample from now on (bounded: vmshares.ts,
-   * VmShareHistory), for the app's paused view. Reads the model only: results are unchanged.
+   * Record the per-VM figures at samples from now on (bounded: vmshares.ts, VmShareHistory),
+   * for the app's paused view. Reads the model only: results are unchanged.
    */
   recordVmHistory(): void {
-    if (this.vmHistory === null) this.vmHistory = new VmShareHistory(this.exp.vms.length)
+    if (this.vmHistory === null) this.vmHistory = new VmShareHistory(this.exp.vms.length, Math.floor(this.exp.duration_s / this.exp.sample_every_s + 1e-9) + 1)
   }
 
   /** When each VM's main workload finished (simulated seconds), or null. */

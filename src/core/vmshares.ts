@@ -16,9 +16,9 @@
  *    VM holding one frame three times counts three pages against the other's one.
  *
  * Cost: one pass over the lane's guest pages, then one step per (group, VM) pair, where a group
- * is the set of pages on one KSM frame (its stable node) or on the zero page. The pass appends,
- * per group, one (VM, pages) entry per VM in VM order (pages are visited VM after VM), so a page
- * of a VM already last in its group's list only adds one. Groups of a few VMs add their pairs to
+ * is the set of pages on one KSM frame (its stable node) or on the zero page. Pages are visited
+ * VM after VM, so per group only the current VM's count is kept (three words a group, one cache
+ * line), and it becomes one (VM, pages) entry of the group when another VM's page comes. Groups of a few VMs add their pairs to
  * the matrix at once; larger groups whose VM sets are equal are added up first, so a frame
  * shared by all of 256 VMs costs its pages, not 256^2, except once per distinct set. Scratch
  * arrays are kept between calls (`VmShareScratch`). Measured in `npm run bench -- --only
@@ -73,18 +73,21 @@ const DIRECT_PAIRS_MAX_VMS = 4
 
 /** Working arrays of vmShares, kept between calls of one lane (grown, never shrunk). */
 export class VmShareScratch {
-  /** Per group: its last (VM, pages) entry, or -1. */
-  last = new Int32Array(0)
+  /**
+   * Per group g, three words in one cache line: [3g] its last entry (-1: none), [3g + 1] the VM
+   * whose pages are being counted (-1: none yet), [3g + 2] their count so far.
+   */
+  groups = new Int32Array(0)
   /** Per entry: VM, pages, previous entry of the same group (-1 ends). */
   entVm = new Int32Array(1024)
-  entCount = new Float64Array(1024)
+  entCount = new Int32Array(1024)
   entPrev = new Int32Array(1024)
   members = new Int32Array(0)
   counts = new Float64Array(0)
 
   prepare(nGroups: number, nVm: number): void {
-    if (this.last.length < nGroups) this.last = new Int32Array(Math.max(nGroups, this.last.length * 2))
-    this.last.fill(-1, 0, nGroups)
+    if (this.groups.length < 3 * nGroups) this.groups = new Int32Array(Math.max(3 * nGroups, this.groups.length * 2))
+    this.groups.fill(-1, 0, 3 * nGroups)
     if (this.members.length < nVm) {
       this.members = new Int32Array(nVm)
       this.counts = new Float64Array(nVm)
@@ -96,7 +99,7 @@ export class VmShareScratch {
     const vm = new Int32Array(n)
     vm.set(this.entVm)
     this.entVm = vm
-    const c = new Float64Array(n)
+    const c = new Int32Array(n)
     c.set(this.entCount)
     this.entCount = c
     const p = new Int32Array(n)
@@ -121,12 +124,13 @@ export function countVmShares(inp: VmShareInput, out: VmShareCounts, scratch: Vm
   saved.fill(0)
   matrix.fill(0)
   scratch.prepare(nGroups, nVm)
-  const last = scratch.last
+  // The pass: per-VM figures, and per group the pages of the VM being counted (scratch.groups);
+  // when a page of another VM comes, that count becomes an entry (VM, pages) of the group.
+  const grp = scratch.groups
   let entVm = scratch.entVm
   let entCount = scratch.entCount
   let entPrev = scratch.entPrev
   let nEnt = 0
-  // The pass: per-VM figures, and per group its (VM, pages) entries in VM order.
   for (let v = 0; v < nVm; v++) {
     let sh = 0
     let sv = 0
@@ -134,36 +138,54 @@ export function countVmShares(inp: VmShareInput, out: VmShareCounts, scratch: Vm
     for (let gp = vmBase[v]; gp < end; gp++) {
       const f = pf[gp]
       if (f < 0) continue
-      let g: number
+      let o: number
       if (f === zf) {
         sv += 1
         if ((flags[f] & FLAG_SHARED) !== 0) sh++
-        g = zeroGroup
+        o = 3 * zeroGroup
       } else {
         if ((flags[f] & FLAG_SHARED) === 0) continue
         const k = mem.mapcountOf(f)
         sh++
         sv += (k - 1) / k
-        g = mem.ksmNode(f)
+        o = 3 * mem.ksmNode(f)
       }
-      const e = last[g]
-      if (e >= 0 && entVm[e] === v) {
-        entCount[e]++
-      } else {
+      if (grp[o + 1] === v) {
+        grp[o + 2]++
+        continue
+      }
+      if (grp[o + 1] >= 0) {
         if (nEnt === entVm.length) {
           scratch.grow()
           entVm = scratch.entVm
           entCount = scratch.entCount
           entPrev = scratch.entPrev
         }
-        entVm[nEnt] = v
-        entCount[nEnt] = 1
-        entPrev[nEnt] = e
-        last[g] = nEnt++
+        entVm[nEnt] = grp[o + 1]
+        entCount[nEnt] = grp[o + 2]
+        entPrev[nEnt] = grp[o]
+        grp[o] = nEnt++
       }
+      grp[o + 1] = v
+      grp[o + 2] = 1
     }
     shared[v] = sh
     saved[v] = sv
+  }
+  // Each group's last VM's count becomes an entry too.
+  for (let g = 0; g < nGroups; g++) {
+    const o = 3 * g
+    if (grp[o + 1] < 0) continue
+    if (nEnt === entVm.length) {
+      scratch.grow()
+      entVm = scratch.entVm
+      entCount = scratch.entCount
+      entPrev = scratch.entPrev
+    }
+    entVm[nEnt] = grp[o + 1]
+    entCount[nEnt] = grp[o + 2]
+    entPrev[nEnt] = grp[o]
+    grp[o] = nEnt++
   }
   // Per group: within-VM pages on the diagonal, pairs across VMs off it. Groups of many VMs with
   // the same members add their counts into one entry; the pairs are added once per distinct set.
@@ -173,7 +195,7 @@ export function countVmShares(inp: VmShareInput, out: VmShareCounts, scratch: Vm
   const setMembers: Int32Array[] = []
   const setCounts: Float64Array[] = []
   for (let g = 0; g < nGroups; g++) {
-    let e = last[g]
+    let e = grp[3 * g]
     if (e < 0) continue
     const first = entPrev[e]
     if (first < 0) {
@@ -261,15 +283,15 @@ export function vmShares(inp: VmShareInput, t: number, scratch?: VmShareScratch)
 }
 
 /**
- * The per-VM figures over a run, for the app: recorded at samples, with bounded memory. A record
- * is (t, shared[n], saved[n], cow[n], matrix[n x n]) in one Float64Array. Every sample is
- * recorded until HISTORY_MAX_RECORDS (or the bytes, HISTORY_MAX_BYTES) are held; then every
- * other record is dropped and from there on every second sample is recorded, and so on
- * (the interval doubles each time), so the records always cover the run so far, evenly, and a
- * run records at most about twice the capacity in all. Off (`off` says why) when fewer than
+ * The per-VM figures over a run, for the app: recorded at samples, with bounded memory and
+ * work. A record is (t, shared[n], saved[n], cow[n], matrix[n x n]) in one Float64Array. Every
+ * `every`-th sample is recorded, `every` chosen at the start so that the run's samples give at
+ * most `capacity` records, evenly over the run: HISTORY_MAX_RECORDS, or fewer when they would
+ * pass HISTORY_MAX_BYTES. A record costs about two samples' time (docs/performance.md), so the
+ * cap also bounds what recording adds to a run. Off (`off` says why) when fewer than
  * HISTORY_MIN_RECORDS records of this many VMs fit in the bytes: the matrix grows as n^2.
  */
-export const HISTORY_MAX_RECORDS = 256
+export const HISTORY_MAX_RECORDS = 128
 /** Bytes a lane's history may hold (one lane; the app holds a copy per lane at a pause). */
 export const HISTORY_MAX_BYTES = 8 * 2 ** 20
 export const HISTORY_MIN_RECORDS = 32
@@ -295,7 +317,7 @@ export interface VmShareHistoryData {
   vms: number
   /** Records held. */
   records: number
-  /** Every `every`-th sample is recorded now. */
+  /** Every `every`-th sample is recorded. */
   every: number
   /** records x historyRecordSize(vms) values. */
   data: Float64Array
@@ -306,16 +328,21 @@ export type VmShareHistoryWire = VmShareHistoryData | { off: string }
 export class VmShareHistory {
   readonly capacity: number
   readonly recordSize: number
+  /** Record sample i when i % every === 0. */
+  readonly every: number
   private data: Float64Array
   records = 0
-  /** Record sample i when i % every === 0. */
-  every = 1
   private readonly counts: VmShareCounts
   private readonly scratch = new VmShareScratch()
 
-  constructor(readonly nVm: number) {
+  /** For n VMs over a run of `samples` samples (t = 0 included). */
+  constructor(
+    readonly nVm: number,
+    samples: number
+  ) {
     this.capacity = historyCapacity(nVm)
     this.recordSize = historyRecordSize(nVm)
+    this.every = this.capacity > 0 ? Math.max(1, Math.ceil(samples / this.capacity)) : 1
     this.data = new Float64Array(0)
     this.counts = newCounts(nVm)
   }
@@ -326,16 +353,7 @@ export class VmShareHistory {
 
   /** At sample number `i` (0 = t = 0): record it if it is due. */
   atSample(i: number, inp: VmShareInput, t: number): void {
-    if (this.capacity === 0 || i % this.every !== 0) return
-    if (this.records === this.capacity) {
-      // Keep records 0, 2, 4, ... (samples at multiples of 2 x every) and record half as often.
-      const rs = this.recordSize
-      let k = 0
-      for (let r = 0; r < this.records; r += 2, k++) this.data.copyWithin(k * rs, r * rs, (r + 1) * rs)
-      this.records = k
-      this.every *= 2
-      if (i % this.every !== 0) return
-    }
+    if (this.capacity === 0 || i % this.every !== 0 || this.records === this.capacity) return
     if (this.data.length < (this.records + 1) * this.recordSize) {
       const next = new Float64Array(Math.min(this.capacity, Math.max(8, this.records * 2)) * this.recordSize)
       next.set(this.data.subarray(0, this.records * this.recordSize))
