@@ -67,7 +67,12 @@ async function main(): Promise<void> {
     let x = box.x + box.width * 0.3
     for (let i = 0; i < 40; i++) {
       await page.mouse.move(x, box.y + box.height * 0.55)
-      const t = Number(await sharing.getAttribute('data-crosshair-t'))
+      const shown = await sharing.getAttribute('data-crosshair-t')
+      if (shown === null) {
+        x = box.x + box.width * (0.2 + 0.02 * i) // not over the plot area yet
+        continue
+      }
+      const t = Number(shown)
       if (Math.abs(t - 130) < 2) break
       x += ((130 - t) / 500) * box.width * 0.8
     }
