@@ -78,7 +78,12 @@ export function calibrationScenarios(): CalibrationScenario[] {
     calScenario('chains', [manyCopiesSnapshot(0, 2000, 0), manyCopiesSnapshot(1, 2000, 0)], 16, 15, { max_page_sharing: 16 }),
     calScenario('sparse', unique, 256, 15, {}),
     calScenario('wakeups-10', unique, 32, 15, { pages_to_scan: 10 }),
-    calScenario('unique-1000', [uniqueSnapshot(0, 16384), uniqueSnapshot(1, 16384)], 64, 15, { pages_to_scan: 1000 })
+    calScenario('unique-1000', [uniqueSnapshot(0, 16384), uniqueSnapshot(1, 16384)], 64, 15, { pages_to_scan: 1000 }),
+    // A whole pass per wake-up (the scan-time advisor's regime): 'merged' above is dominated by
+    // its first pass's merges, this one by visits of pages already merged (cmp_and_merge_page
+    // returns before the checksum), so page_visit and merge are told apart.
+    calScenario('merged-pass', [commonSnapshot(4096), commonSnapshot(4096)], 32, 15, { pages_to_scan: 30000 }),
+    calScenario('unique-pass', unique, 32, 15, { pages_to_scan: 30000 })
   ]
 }
 
