@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     await page.screenshot({ path: join(OUT, 'app-running.png') })
     console.log('docs/images/app-running.png')
 
-    // Paused a little later, editor folded away: the crosshair at t = 130 s on the sharing chart
+    // Paused a little later, editor folded away: the crosshair at t = 140 s on the sharing chart
     // (where KSM's sharing dropped), the per-VM results there, and the events under the charts.
     for (let i = 0; i < 600; i++) {
       const t = Number(/t = ([\d,.]+)/.exec((await simTime.textContent()) ?? '')?.[1].replace(/,/g, '') ?? 0)
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     await sharing.scrollIntoViewIfNeeded()
     const box = await sharing.boundingBox()
     if (!box) throw new Error('screenshots: no sharing chart')
-    // The chart's time axis runs over most of the canvas: find the pixel of t = 130 s by moving
+    // The chart's time axis runs over most of the canvas: find the pixel of t = 140 s by moving
     // along it until the crosshair says so.
     let x = box.x + box.width * 0.3
     for (let i = 0; i < 40; i++) {
@@ -73,10 +73,10 @@ async function main(): Promise<void> {
         continue
       }
       const t = Number(shown)
-      if (Math.abs(t - 130) < 2) break
-      x += ((130 - t) / 500) * box.width * 0.8
+      if (Math.abs(t - 140) < 2) break
+      x += ((140 - t) / 500) * box.width * 0.8
     }
-    await page.getByRole('heading', { name: /^Per-VM results: KSM \(at t = 130 s; paused at t = [\d.]+ s\)$/ }).waitFor()
+    await page.getByRole('heading', { name: /^Per-VM results: KSM \(at t = 140 s; paused at t = [\d.]+ s\)$/ }).waitFor()
     // Off the charts (the per-VM view keeps the pointed time), then down to the tables.
     await page.mouse.move(5, 790)
     await page.locator('.vm-results').scrollIntoViewIfNeeded()

@@ -74,7 +74,7 @@ describe('per-VM results recorded at samples', () => {
   }, 120_000)
 
   it('a run of more samples than its capacity records every k-th sample, evenly over the whole run, never more than the capacity', () => {
-    // 601 samples of one small idle VM: every 5th (601 / 128 rounded up), t = 0, 5, ..., 600.
+    // 601 samples of one small idle VM: every 10th (601 / 64 rounded up), t = 0, 10, ..., 600.
     const cfg = parseExperiment({
       schema: 'samepage-lab/experiment@1',
       name: 'long',

@@ -288,10 +288,11 @@ export function vmShares(inp: VmShareInput, t: number, scratch?: VmShareScratch)
  * `every`-th sample is recorded, `every` chosen at the start so that the run's samples give at
  * most `capacity` records, evenly over the run: HISTORY_MAX_RECORDS, or fewer when they would
  * pass HISTORY_MAX_BYTES. A record costs about two samples' time (docs/performance.md), so the
- * cap also bounds what recording adds to a run. Off (`off` says why) when fewer than
+ * cap is what bounds the time recording adds to a run: 64 records add about 2 % to
+ * paper-fig6b's 241 samples. Off (`off` says why) when fewer than
  * HISTORY_MIN_RECORDS records of this many VMs fit in the bytes: the matrix grows as n^2.
  */
-export const HISTORY_MAX_RECORDS = 128
+export const HISTORY_MAX_RECORDS = 64
 /** Bytes a lane's history may hold (one lane; the app holds a copy per lane at a pause). */
 export const HISTORY_MAX_BYTES = 8 * 2 ** 20
 export const HISTORY_MIN_RECORDS = 32
