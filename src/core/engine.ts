@@ -77,6 +77,8 @@ export interface WarmupProgress {
   phase: 'boot' | 'share'
   booted: number
   vms: number
+  /** How far the boot is, 0 to 1, over all lanes (Lane.bootFraction); absent from older hosts. */
+  fraction?: number
 }
 
 export interface EngineOptions {
@@ -153,7 +155,10 @@ export class Engine {
     for (const lane of this.lanes) booted += lane.warmupState === 'boot' || lane.warmupState === null ? lane.bootedVms() : vms
     booted = this.lanes.length > 0 ? Math.floor(booted / this.lanes.length) : 0
     const sharing = this.config.warmup.share && booted >= vms && this.lanes.some((l) => l.warmupState === 'share')
-    return { phase: sharing ? 'share' : 'boot', booted, vms }
+    let fraction = 0
+    for (const lane of this.lanes) fraction += lane.bootFraction()
+    fraction = this.lanes.length > 0 ? Math.round((fraction / this.lanes.length) * 1e4) / 1e4 : 0
+    return { phase: sharing ? 'share' : 'boot', booted, vms, fraction }
   }
 
   /**

@@ -453,6 +453,19 @@ export class Lane implements AttributeSink, DiskIoSink {
     return k
   }
 
+  /**
+   * How far the boot is, 0 to 1: the mean of the booting VMs' boot workloads' progress (a
+   * booted VM counts 1). VMs started together boot together, so `bootedVms` stays 0 until
+   * nearly the end; this moves all along. 1 once the boot is over (or when there is none).
+   */
+  bootFraction(): number {
+    if (this.warmupPhase !== 'boot' && this.warmupPhase !== null) return 1
+    if (this.bootVms.length === 0) return this.warmupPhase === null ? 0 : 1
+    let sum = 0
+    for (const v of this.bootVms) sum += v.booted ? 1 : Math.min(1, Math.max(0, v.boot.progress()))
+    return sum / this.bootVms.length
+  }
+
   /** VMs the warm-up boots (those started at t = 0), or 0 when it does not boot. */
   get warmupVms(): number {
     return this.exp.warmup.boot ? this.vms.filter((v) => v.cfg.start_s === 0).length : 0

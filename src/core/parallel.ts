@@ -38,6 +38,8 @@ interface Sub {
   summary: Summary | null
   booted: number
   vms: number
+  /** The lane's boot fraction (0 to 1), from its last 'preparing'. */
+  fraction: number
   sharing: boolean
   /** The lane's per-VM sharing at its last pause (vmshares.ts), until every lane has sent one at one t. */
   shares: { t: number; lane: LaneVmShares; history: VmShareHistoryWire | null } | null
@@ -169,6 +171,7 @@ export class ParallelLabClient extends CommandClient {
       // What the lane's session will be once it has the load (its events come later).
       s.state = 'ready'
       s.t = 0
+      s.fraction = 0
     }
     config.lanes.forEach((lane, i) => {
       const one: Experiment = { ...config, lanes: [lane] }
@@ -178,7 +181,7 @@ export class ParallelLabClient extends CommandClient {
 
   private newSub(index: number): Sub {
     const client = this.spawn()
-    const sub: Sub = { client, off: () => {}, state: 'empty', t: 0, wall: 0, loaded: null, summary: null, booted: 0, vms: 0, sharing: false, shares: null }
+    const sub: Sub = { client, off: () => {}, state: 'empty', t: 0, wall: 0, loaded: null, summary: null, booted: 0, vms: 0, fraction: 0, sharing: false, shares: null }
     sub.off = client.onEvent((e) => this.onSubEvent(sub, index, e))
     return sub
   }
@@ -231,10 +234,13 @@ export class ParallelLabClient extends CommandClient {
       case 'preparing': {
         sub.booted = e.booted
         sub.vms = e.vms
+        sub.fraction = e.fraction ?? 0
         sub.sharing = e.phase === 'share'
         const n = this.subs.length
-        const booted = Math.floor(this.subs.reduce((a, s) => a + (s.state === 'preparing' || s.state === 'ready' ? s.booted : e.vms), 0) / n)
-        this.emit({ type: 'preparing', phase: this.subs.every((s) => s.sharing || s.state === 'running') ? 'share' : 'boot', booted, vms: e.vms })
+        const before = (s: Sub): boolean => s.state === 'preparing' || s.state === 'ready'
+        const booted = Math.floor(this.subs.reduce((a, s) => a + (before(s) ? s.booted : e.vms), 0) / n)
+        const fraction = Math.round((this.subs.reduce((a, s) => a + (before(s) ? s.fraction : 1), 0) / n) * 1e4) / 1e4
+        this.emit({ type: 'preparing', phase: this.subs.every((s) => s.sharing || s.state === 'running') ? 'share' : 'boot', booted, vms: e.vms, fraction })
         return
       }
       case 'samples':

@@ -49,7 +49,7 @@ export function createRunStore(client: LabClient, notices: Notices) {
   let lastLoad: Experiment | null = null
   const refusal = shallowRef<{ config: Experiment; issues: ConfigIssue[] } | null>(null)
   /** The warm-up's progress while the state is 'preparing'. */
-  const preparing = shallowRef<{ phase: 'boot' | 'share'; booted: number; vms: number } | null>(null)
+  const preparing = shallowRef<{ phase: 'boot' | 'share'; booted: number; vms: number; fraction: number | null } | null>(null)
   /** Saved results drawn with the run: the run history. */
   const compare = createCompare(() => {
     lanesVersion.value++
@@ -111,7 +111,7 @@ export function createRunStore(client: LabClient, notices: Notices) {
         }
         return
       case 'preparing':
-        preparing.value = { phase: e.phase, booted: e.booted, vms: e.vms }
+        preparing.value = { phase: e.phase, booted: e.booted, vms: e.vms, fraction: e.fraction ?? null }
         return
       case 'progress':
         sim.value = e.simSeconds
