@@ -89,7 +89,7 @@ describe.skipIf(skip !== undefined)(skip ?? 'timeline, per-VM results and editor
     await expect.poll(() => page.getByRole('group', { name: /^Lane / }).count()).toBe(2)
   })
 
-  it('Enter on Run leaves the focus on Pause, Enter again pauses with the focus on Resume; paused, the per-VM results are at that time', async () => {
+  it('Enter on Run leaves the focus on Pause, Enter again pauses with the focus on Resume; paused, the per-VM results are at that time, or at the crosshair', async () => {
     const path = join(files, 'small.samepage.json')
     writeFileSync(path, JSON.stringify(SMALL))
     const [chooser] = await Promise.all([page.waitForEvent('filechooser'), button('Open').click()])
