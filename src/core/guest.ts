@@ -241,6 +241,8 @@ export class GuestOS {
   /** Allocations that failed even after reclaim. */
   oomEvents = 0
   evictions = 0
+  /** Pages of page cache or text: all reclaim could ever evict (0: reclaim has nothing to do). */
+  private nEvictable = 0
   /** The modified guest also names pages it zeroed (the paper: "zero pages are a target too"). */
   reportZeroPages = false
   /** The host's view of this guest's disk I/O (XLH and Satori lanes), or null. */
@@ -301,6 +303,8 @@ export class GuestOS {
       return -1
     }
     this.type[gfn] = type
+    const kind = type & TYPE_MASK
+    if (kind === PT_PAGECACHE || kind === PT_TEXT) this.nEvictable++
     return gfn
   }
 
@@ -309,6 +313,7 @@ export class GuestOS {
     const t = this.type[gfn] & TYPE_MASK
     if (t === PT_FREE) throw new Error(`guest ${this.vm}: double free of gfn ${gfn}`)
     if (t === PT_PAGECACHE || t === PT_TEXT) {
+      this.nEvictable--
       const start = this.files.cacheStart[this.fileOf[gfn]]
       if (start >= 0) this.files.slots[start + this.offOf[gfn]] = -1
       this.fileOf[gfn] = -1
@@ -481,6 +486,9 @@ export class GuestOS {
    * shrink_active_list); they go only when a whole sweep found nothing else to evict.
    */
   reclaim(): void {
+    // With no page cache and no text, every sweep would find nothing and leave the hand where it
+    // was: skip it (a guest whose memory is all anonymous allocated in O(pages) per page).
+    if (this.nEvictable === 0) return
     const n = this.nPages
     for (let round = 0; round < 3 && this.nPool + this.nPcp < this.highWatermark; round++) {
       const takeText = round === 2
