@@ -148,9 +148,13 @@ export function memoryProblem(config: Experiment, budget: MemoryBudget): MemoryP
  * Events per simulated second, summed over lanes: pages the scanner visits (its nominal rate;
  * the advisor's cap when it may raise it) and the guest events of each workload. A workload whose
  * demand exceeds its VM's memory thrashes (each page it touches is reclaimed and faulted back):
- * its events count OVERCOMMIT_PENALTY times (issue 13 measured such runs 80 to 1000 times slower).
+ * its events count OVERCOMMIT_PENALTY times. Issue 13 measured such runs 80 to 1000 times
+ * slower, most of it reclaim sweeping every page per allocation; since reclaim skips sweeps
+ * that can find nothing (guest.ts), 60 s in a 512 MiB VM took, fitting / overcommitted: web-app
+ * heap 200 / 700 MiB 1.2 / 1.3 s (250 s before), kernel-build heap 48 / 300 MiB 1.5 / 2.3 s
+ * (20 s before), mem-micro 200 / 700 MiB 1.6 / 1.9 s (`samepage run`, 2026-12-02): at most 1.5x.
  */
-export const OVERCOMMIT_PENALTY = 100
+export const OVERCOMMIT_PENALTY = 2
 
 export function eventsPerSimSecond(config: Experiment): number {
   let guest = 0
