@@ -19,9 +19,9 @@
  */
 import { writeFileSync } from 'node:fs'
 import { isMainThread } from 'node:worker_threads'
-import { parseExperiment, type ExperimentInput } from '../src/core/config.ts'
-import { Engine } from '../src/core/engine.ts'
-import { findPreset } from '../src/core/presets.ts'
+import { parseExperiment, type ExperimentInput } from '../src/core/experiment/config.ts'
+import { Engine } from '../src/core/experiment/engine.ts'
+import { findPreset } from '../src/core/experiment/presets.ts'
 import { runLanes } from '../src/cli/lanes.ts'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'

@@ -1,11 +1,11 @@
-// Reclaim in a guest under memory pressure (src/core/guest.ts, GuestOS.reclaim). The guest
+// Reclaim in a guest under memory pressure (src/core/guests/guest.ts, GuestOS.reclaim). The guest
 // counts its page-cache and text pages so that a guest whose memory is all anonymous skips
 // sweeps that could find nothing (each swept every page three times, per allocation); these
 // tests guard that the count stays right, so page cache is still evicted whenever it exists.
 import { describe, expect, it } from 'vitest'
-import { GuestOS, PT_ANON, PT_PAGECACHE, PT_TEXT } from '../src/core/guest.ts'
-import { HostMemory } from '../src/core/memory.ts'
-import { XEON_X5560 } from '../src/core/cost.ts'
+import { GuestOS, PT_ANON, PT_PAGECACHE, PT_TEXT } from '../src/core/guests/guest.ts'
+import { HostMemory } from '../src/core/machine/memory.ts'
+import { XEON_X5560 } from '../src/core/machine/cost.ts'
 
 const PAGES = 4096
 

@@ -5,7 +5,7 @@
  *   sum_i (model_i / target_i - 1)^2 + lambda^2 sum_j ((c_j - prior_j) / prior_j)^2
  * over the costs c, where the prior is the first-principles estimate of each constant.
  */
-import type { CpuProfile, OpName } from './cost.ts'
+import type { CpuProfile, OpName } from '../machine/cost.ts'
 
 export const OP_NAMES: OpName[] = ['page_visit', 'page_skip', 'checksum', 'tree_step', 'dup_step', 'page_compare', 'hash_lookup', 'merge', 'wakeup', 'hint_lookup']
 

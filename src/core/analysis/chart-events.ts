@@ -4,7 +4,7 @@
  * coloured by kind, with its description as the line's label on hover. Plain objects only, so
  * this stays in the core; a chart spec without the plugin registered simply draws no markers.
  */
-import { describeEvent, type EventKind, type TimelineEvent } from './events.ts'
+import { describeEvent, type EventKind, type TimelineEvent } from '../experiment/events.ts'
 
 /** One colour and dash per kind (Okabe-Ito hues, readable by colour-blind readers, on white and dark). */
 export const EVENT_STYLE: Readonly<Record<EventKind, { color: string; dash: number[]; label: string }>> = {

@@ -19,7 +19,7 @@
  * which metric and the colour which lane.
  */
 import type { ChartConfiguration, ChartDataset, Plugin, ScaleOptions } from 'chart.js'
-import type { MetricName } from './metrics.ts'
+import type { MetricName } from '../experiment/metrics.ts'
 
 /** What a chart needs from a lane: its name, its scanner kind and its sampled columns. */
 export interface LaneData {

@@ -7,7 +7,7 @@
  * Also why a lane did nothing (laneNotes): a lane that shared no page, or a hint lane that
  * got no hints, says so and why, instead of showing zeros.
  */
-import type { LaneSummary } from './engine.ts'
+import type { LaneSummary } from '../experiment/engine.ts'
 
 export interface Explanation {
   /** What it means, in plain words. */

@@ -12,9 +12,9 @@
  * an image file, a snapshot, or a workload), an overcommit policy, the fingerprint's error rate.
  */
 import { z } from 'zod'
-import { EXPERIMENT_SCHEMA_ID, formatPath, LaneSchema, VmSchema, type ConfigIssue, type ExperimentInput, type VmConfig } from './config.ts'
-import { FpSet } from './image.ts'
-import { mix32 } from './rng.ts'
+import { EXPERIMENT_SCHEMA_ID, formatPath, LaneSchema, VmSchema, type ConfigIssue, type ExperimentInput, type VmConfig } from '../experiment/config.ts'
+import { FpSet } from '../formats/image.ts'
+import { mix32 } from '../machine/rng.ts'
 
 export const PLACEMENT_SCHEMA_ID = 'samepage-lab/placement@1'
 /** Bloom filter false-positive rate of a fingerprint (*estimate*, a common Bloom sizing: 1 %). */

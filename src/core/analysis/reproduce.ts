@@ -3,12 +3,12 @@
  * paper's words name, computed from run results. Pure; `samepage reproduce` (src/cli) runs the
  * jobs in worker threads and prints the tables.
  */
-import { isZeroFp } from './content.ts'
-import type { OpName } from './cost.ts'
-import type { Summary } from './engine.ts'
-import { FIG2_CATEGORIES, fig2Category, PT_FREE } from './guest.ts'
-import type { Lane } from './lane.ts'
-import { FIG1_RATES, PAPER_RATES } from './presets.ts'
+import { isZeroFp } from '../machine/content.ts'
+import type { OpName } from '../machine/cost.ts'
+import type { Summary } from '../experiment/engine.ts'
+import { FIG2_CATEGORIES, fig2Category, PT_FREE } from '../guests/guest.ts'
+import type { Lane } from '../experiment/lane.ts'
+import { FIG1_RATES, PAPER_RATES } from '../experiment/presets.ts'
 
 /** Table 1 of the paper: mean scanner CPU %, by scanner and rate (pages/s). */
 export const PAPER_TABLE1: Record<'ksm' | 'hint', Record<number, number>> = {

@@ -8,11 +8,11 @@
  */
 import { assetRefs } from './asset-refs.ts'
 import type { ConfigIssue, Experiment } from './config.ts'
-import { CpuProfileFormatError, parseCpuProfileFile } from './profile.ts'
-import type { CpuProfile } from './cost.ts'
-import { decodeImage, ImageFormatError, IMAGE_SCHEMA, type ImageIndex } from './image.ts'
-import { decodeSnapshot, headerSchema, SnapshotFormatError, SNAPSHOT_SCHEMA, snapshotStats, type Snapshot } from './snapshot.ts'
-import { firstGfnPast, parseTrace, TraceFormatError, traceVmStats, type Trace } from './trace.ts'
+import { CpuProfileFormatError, parseCpuProfileFile } from '../machine/profile.ts'
+import type { CpuProfile } from '../machine/cost.ts'
+import { decodeImage, ImageFormatError, IMAGE_SCHEMA, type ImageIndex } from '../formats/image.ts'
+import { decodeSnapshot, headerSchema, SnapshotFormatError, SNAPSHOT_SCHEMA, snapshotStats, type Snapshot } from '../formats/snapshot.ts'
+import { firstGfnPast, parseTrace, TraceFormatError, traceVmStats, type Trace } from '../formats/trace.ts'
 
 export type Asset = { kind: 'image'; index: ImageIndex } | { kind: 'snapshot'; snapshot: Snapshot } | { kind: 'trace'; trace: Trace } | { kind: 'cpu-profile'; profile: CpuProfile }
 export type AssetKind = Asset['kind']

@@ -4,19 +4,19 @@
  * `migrate` before validation; `experimentJsonSchema()` exports a JSON Schema for editors.
  */
 import { z } from 'zod'
-import { CPU_PROFILES } from './cost.ts'
-import { HINT_STACK_SIZE_DEFAULT } from './hintstack.ts'
-import { SHARE_SCAN_TIME_S_DEFAULT } from './scanners/esx.ts'
-import { HASH_TABLE_SIZE_DEFAULT } from './scanners/hint.ts'
-import { KSM_SHARE_DEFAULT } from './scanners/hybrid.ts'
-import { SATORI_TABLE_SIZE_DEFAULT } from './scanners/satori.ts'
-import { PAGES_TO_SCAN_DEFAULT, SLEEP_MILLISECS_DEFAULT } from './scanners/ksm.ts'
-import { CHAINS_PRUNE_MS_DEFAULT, MAX_PAGE_SHARING_DEFAULT } from './stable.ts'
-import { IMAGE_NAMES } from './workloads/images.ts'
-import { FILE_CASES, INSTALL_PREFIXES, RUNTIMES } from './workloads/names.ts'
-import { OWN_PATH_FILES_MAX } from './workloads/paths.ts'
+import { CPU_PROFILES } from '../machine/cost.ts'
+import { HINT_STACK_SIZE_DEFAULT } from '../machine/hintstack.ts'
+import { SHARE_SCAN_TIME_S_DEFAULT } from '../scanners/esx.ts'
+import { HASH_TABLE_SIZE_DEFAULT } from '../scanners/hint.ts'
+import { KSM_SHARE_DEFAULT } from '../scanners/hybrid.ts'
+import { SATORI_TABLE_SIZE_DEFAULT } from '../scanners/satori.ts'
+import { PAGES_TO_SCAN_DEFAULT, SLEEP_MILLISECS_DEFAULT } from '../scanners/ksm.ts'
+import { CHAINS_PRUNE_MS_DEFAULT, MAX_PAGE_SHARING_DEFAULT } from '../machine/stable.ts'
+import { IMAGE_NAMES } from '../guests/workloads/images.ts'
+import { FILE_CASES, INSTALL_PREFIXES, RUNTIMES } from '../guests/workloads/names.ts'
+import { OWN_PATH_FILES_MAX } from '../guests/workloads/paths.ts'
 import { dropSafeIntegerNoise, escapeControl, groupDigits, hasControl, issueMessage, quantity, quoteValue, type SchemaIssue } from './messages.ts'
-import { findJsonSyntaxError } from './json-error.ts'
+import { findJsonSyntaxError } from '../formats/json-error.ts'
 
 export const EXPERIMENT_SCHEMA_ID = 'samepage-lab/experiment@1'
 
@@ -440,7 +440,7 @@ export function validateExperiment(doc: unknown): ValidationResult {
   return { ok: false, issues: schemaIssues(r.error.issues as unknown as SchemaIssue[]) }
 }
 
-/** Zod's issues as ConfigIssues in the user's words (src/core/messages.ts), paths escaped. */
+/** Zod's issues as ConfigIssues in the user's words (src/core/experiment/messages.ts), paths escaped. */
 export function schemaIssues(issues: readonly SchemaIssue[]): ConfigIssue[] {
   return dropSafeIntegerNoise(issues).map((i) => {
     const path = escapeControl(formatPath(i.path))

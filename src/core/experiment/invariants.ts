@@ -9,11 +9,11 @@
  *   page is counted both unshared and shared (pages_volatile before its clamp is not negative);
  * - the hint stack's counts add up; the stable tree is a valid red-black tree.
  */
-import type { HintStack } from './hintstack.ts'
-import { ZERO_FP_HI, ZERO_FP_LO } from './content.ts'
-import { FLAG_WP, FLAG_SHARED, FLAG_ZERO, type HostMemory } from './memory.ts'
-import type { Scanner } from './scanners/scanner.ts'
-import type { StableTree } from './stable.ts'
+import type { HintStack } from '../machine/hintstack.ts'
+import { ZERO_FP_HI, ZERO_FP_LO } from '../machine/content.ts'
+import { FLAG_WP, FLAG_SHARED, FLAG_ZERO, type HostMemory } from '../machine/memory.ts'
+import type { Scanner } from '../scanners/scanner.ts'
+import type { StableTree } from '../machine/stable.ts'
 
 export class InvariantError extends Error {
   constructor(message: string) {

@@ -33,7 +33,7 @@ export interface ResultLaneInput {
   columns: readonly ArrayLike<number>[]
 }
 
-/** A lane of a loaded result: LaneData for the chart specs (src/core/charts.ts). */
+/** A lane of a loaded result: LaneData for the chart specs (src/core/analysis/charts.ts). */
 export interface ResultLane {
   name: string
   scanner: string

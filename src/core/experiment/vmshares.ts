@@ -18,7 +18,7 @@
  * distinct VMs squared. Frames whose VM sets are equal are added up first, so a frame shared by
  * all of 256 VMs costs its pages, not 256^2, except once per distinct set.
  */
-import { FLAG_SHARED, type HostMemory } from './memory.ts'
+import { FLAG_SHARED, type HostMemory } from '../machine/memory.ts'
 
 export interface VmShare {
   /** The VM's name (vms[i].name). */

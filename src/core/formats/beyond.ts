@@ -14,9 +14,9 @@
  * compressor. Both are injected (the CLI passes fossil-delta and zlib): core imports nothing
  * platform-specific. `beyondStats` turns the per-page results of one or more images into savings.
  */
-import { isZeroFp, PAGE_SIZE } from './content.ts'
+import { isZeroFp, PAGE_SIZE } from '../machine/content.ts'
 import { FpSet, type ImageFile } from './image.ts'
-import { mix32 } from './rng.ts'
+import { mix32 } from '../machine/rng.ts'
 
 /** Sub-page block hashed for similarity (Difference Engine: 64-byte blocks). */
 export const SUBPAGE_BLOCK = 64

@@ -6,7 +6,7 @@
  */
 import xxhash from 'xxhash-wasm'
 import { decodeBeyond, encodeBeyond, type PageBeyond } from './beyond.ts'
-import { isZeroFp, PAGE_SIZE } from './content.ts'
+import { isZeroFp, PAGE_SIZE } from '../machine/content.ts'
 
 export const IMAGE_SCHEMA = 'samepage-lab/image@1'
 

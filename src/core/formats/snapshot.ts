@@ -2,14 +2,14 @@
  * Memory snapshots (`samepage-lab/snapshot@1`): the content index of a guest's physical memory
  * as a raw dump holds it (QEMU `pmemsave`, or `dump-guest-memory` as an ELF core), one xxhash64
  * per 4 KiB page, so a VM can start from the memory a real guest had. Same family as the image
- * format (src/core/image.ts): one JSON header line, little-endian binary extents, a trailer;
+ * format (src/core/formats/image.ts): one JSON header line, little-endian binary extents, a trailer;
  * documented in docs/file-formats.md. Pure: the dump reading lives in src/cli/dump.ts.
  *
  * An extent is a run of guest frames starting at `gfn`; a raw dump is one extent from gfn 0, an
  * ELF core one extent per PT_LOAD segment (at its physical address). Frames no extent covers are
  * not in the dump (holes such as the PCI hole): the VM never touched them.
  */
-import { isZeroFp, PAGE_SHIFT, PAGE_SIZE } from './content.ts'
+import { isZeroFp, PAGE_SHIFT, PAGE_SIZE } from '../machine/content.ts'
 import { decodeBeyond, encodeBeyond, type PageBeyond } from './beyond.ts'
 import { concatBytes } from './image.ts'
 

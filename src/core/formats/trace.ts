@@ -7,8 +7,8 @@
  *   {"t": 0.25, "vm": "web1", "op": "write", "gfn": 4242, "fp": "9f3c0a1b22d4e5f6", "type": "anon"}
  *   {"t": 0.30, "vm": "web1", "op": "read-file", "path": "/usr/lib/libc.so.6", "offset": 8192, "type": "text"}
  */
-import { PAGE_SIZE, ZERO_FP_HI, ZERO_FP_LO } from './content.ts'
-import { PT_ANON, PT_KERNEL, PT_PAGECACHE, PT_TEXT } from './guest.ts'
+import { PAGE_SIZE, ZERO_FP_HI, ZERO_FP_LO } from '../machine/content.ts'
+import { PT_ANON, PT_KERNEL, PT_PAGECACHE, PT_TEXT } from '../machine/page-types.ts'
 import { findJsonSyntaxError } from './json-error.ts'
 
 export const TRACE_SCHEMA = 'samepage-lab/trace@1'

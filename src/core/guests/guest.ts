@@ -20,16 +20,14 @@
  * Every write goes through the lane's HostMemory, which does copy-on-write on KSM pages; the
  * fault cost is charged to this guest as stolen time (`debtNs`).
  */
-import type { CpuProfile } from './cost.ts'
-import { synthFp, ZERO_FP_HI, ZERO_FP_LO } from './content.ts'
-import type { HostMemory } from './memory.ts'
+import type { CpuProfile } from '../machine/cost.ts'
+import { synthFp, ZERO_FP_HI, ZERO_FP_LO } from '../machine/content.ts'
+import type { HostMemory } from '../machine/memory.ts'
 import { ZERO_PATH_ID } from './workloads/paths.ts'
 
-export const PT_FREE = 0
-export const PT_PAGECACHE = 1
-export const PT_TEXT = 2
-export const PT_ANON = 3
-export const PT_KERNEL = 4
+import { PT_ANON, PT_FREE, PT_KERNEL, PT_PAGECACHE, PT_TEXT } from '../machine/page-types.ts'
+
+export { PT_ANON, PT_FREE, PT_KERNEL, PT_PAGECACHE, PT_TEXT }
 const TYPE_MASK = 0x7
 const REFERENCED = 0x80
 

@@ -11,7 +11,7 @@ export interface CpuProfile {
   label: string
   cores: number
   ghz: number
-  /** The host kernel's CONFIG_HZ: ksmd's sleep is counted in jiffies of 1/hz s (src/core/timer.ts). */
+  /** The host kernel's CONFIG_HZ: ksmd's sleep is counted in jiffies of 1/hz s (src/core/machine/timer.ts). */
   hz: number
   /** The host kernel's timer wheel: `cascading` before Linux 4.8, `non-cascading` since. */
   timer_wheel: TimerWheel

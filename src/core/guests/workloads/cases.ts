@@ -15,7 +15,7 @@
  * case 4, which only a content scanner (KSM) finds. The four weights give the share of the files
  * in each case (normalized by their sum); files are assigned in index order, case 1 first.
  */
-import { hash32, hashString } from '../rng.ts'
+import { hash32, hashString } from '../../machine/rng.ts'
 import { FILE_CASES, type FileCase } from './names.ts'
 import { NS_CASES_COMMON, NS_CASES_OWN, ownPathId, pathId } from './paths.ts'
 import { QUANTUM_S, type VmContext, type Workload } from './workload.ts'

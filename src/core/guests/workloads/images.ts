@@ -3,7 +3,7 @@
  * deterministic function of its name, so two VMs of the same image have the same paths and the
  * same bytes; different images differ in both. Sizes are documented in docs/model.md.
  */
-import { hash32, hashString, Rng } from '../rng.ts'
+import { hash32, hashString, Rng } from '../../machine/rng.ts'
 import { NS_IMAGE_BASE } from './paths.ts'
 
 export const IMAGE_NAMES = ['debian-7', 'centos-6', 'ubuntu-12.04'] as const

@@ -13,7 +13,7 @@
  * and reclaim recycles old page-cache pages: shareable pages are rewritten within minutes, as
  * the paper and XLH report. Parameters: docs/model.md.
  */
-import { hash32, hashString, Rng } from '../rng.ts'
+import { hash32, hashString, Rng } from '../../machine/rng.ts'
 import { NS_KBUILD_OBJ, NS_KBUILD_SRC, NS_TMP, pathId, PATH_INDEX_MASK } from './paths.ts'
 import { QUANTUM_S, type VmContext, type Workload } from './workload.ts'
 

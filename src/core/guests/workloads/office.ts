@@ -11,7 +11,7 @@
  * of treating such file formats specially). A `common_fraction` of the documents lie in a folder
  * every VM mounts at the same path with the same bytes (case 1: hints find those).
  */
-import { hash32, hashString, Rng } from '../rng.ts'
+import { hash32, hashString, Rng } from '../../machine/rng.ts'
 import { shuffled } from './cases.ts'
 import { NS_OFFICE_COMMON, NS_OFFICE_OWN, ownPathId, pathId } from './paths.ts'
 import { QUANTUM_S, type VmContext, type Workload } from './workload.ts'

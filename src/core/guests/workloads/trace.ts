@@ -1,5 +1,5 @@
 /**
- * Replay of a measured guest trace (src/core/trace.ts, docs/file-formats.md): the events of one
+ * Replay of a measured guest trace (src/core/formats/trace.ts, docs/file-formats.md): the events of one
  * traced VM, at their times, as this VM's workload. Time runs from the workload's start in the
  * VM's work time (so a slowed VM replays the same events later).
  *
@@ -18,10 +18,10 @@
  * - write-file: page `offset` of `path` written with fp (default: new bytes of the path).
  * A file line's gfn is informative: the page cache places file pages.
  */
-import { synthFp } from '../content.ts'
+import { synthFp } from '../../machine/content.ts'
 import { PT_FREE, PT_TEXT } from '../guest.ts'
-import { hashString } from '../rng.ts'
-import { OP_ALLOC, OP_FREE, OP_READ_FILE, OP_WRITE, OP_WRITE_FILE, type Trace } from '../trace.ts'
+import { hashString } from '../../machine/rng.ts'
+import { OP_ALLOC, OP_FREE, OP_READ_FILE, OP_WRITE, OP_WRITE_FILE, type Trace } from '../../formats/trace.ts'
 import { QUANTUM_S, type VmContext, type Workload } from './workload.ts'
 
 export class TraceWorkload implements Workload {

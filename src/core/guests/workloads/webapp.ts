@@ -18,7 +18,7 @@
  * Sizes: docs/model.md ("Workloads").
  */
 import { PT_ANON } from '../guest.ts'
-import { hash32, hashString, Rng } from '../rng.ts'
+import { hash32, hashString, Rng } from '../../machine/rng.ts'
 import { INSTALL_PREFIXES, RUNTIMES, type InstallPrefix, type RuntimeName } from './names.ts'
 import { NS_APP, NS_RUNTIME_BASE, NS_VAR, pathId } from './paths.ts'
 import { QUANTUM_S, StepPlan, type VmContext, type Workload } from './workload.ts'

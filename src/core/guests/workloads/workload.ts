@@ -4,9 +4,9 @@
  * CPU, so the sequence of events is the same in every lane whatever the scanner (only the
  * simulated time at which a quantum runs may differ, when a scanner slows the guests).
  */
-import { synthFp, ZERO_FP_HI } from '../content.ts'
+import { synthFp, ZERO_FP_HI } from '../../machine/content.ts'
 import { FileTable, GuestOS, PT_ANON } from '../guest.ts'
-import { hash32, Rng } from '../rng.ts'
+import { hash32, Rng } from '../../machine/rng.ts'
 import { type ImageModel } from './images.ts'
 import { pathId, PathNames } from './paths.ts'
 

@@ -8,12 +8,12 @@
  * must be an experiment document, a saved result must validate, export names must be plain
  * file names; files read are validated and come back with their issues.
  */
-import { parseExperimentText, type ConfigIssue } from '../../../core/config.ts'
-import { CONFIG_FILE_SUFFIX, experimentDocumentProblem, exportNameProblem, fileNameWithSuffix, exportDataProblem, MAX_CONFIG_BYTES, MAX_RESULT_BYTES } from '../../../core/files.ts'
-import { parseResultText, RESULT_FILE_SUFFIX } from '../../../core/result.ts'
+import { parseExperimentText, type ConfigIssue } from '../../../core/experiment/config.ts'
+import { CONFIG_FILE_SUFFIX, experimentDocumentProblem, exportNameProblem, fileNameWithSuffix, exportDataProblem, MAX_CONFIG_BYTES, MAX_RESULT_BYTES } from '../../../core/experiment/files.ts'
+import { parseResultText, RESULT_FILE_SUFFIX } from '../../../core/experiment/result.ts'
 import type { ExportFile, OpenedFile, Platform, SavedFile } from './types.ts'
 import { WorkerLabClient, webWorkerChannel } from './worker-client.ts'
-import { ParallelLabClient } from '../../../core/parallel.ts'
+import { ParallelLabClient } from '../../../core/experiment/parallel.ts'
 
 /** Browsers drop some of several downloads started in one go; space them out. */
 const EXPORT_SPACING_MS = 150
@@ -111,7 +111,7 @@ export interface WebPlatformOptions {
 
 export function createWebPlatform(options: WebPlatformOptions = {}): Platform {
   const spawn = options.worker ?? startSessionWorker
-  // One Web Worker per lane (src/core/parallel.ts), as `samepage run` runs lanes on threads.
+  // One Web Worker per lane (src/core/experiment/parallel.ts), as `samepage run` runs lanes on threads.
   const client = new ParallelLabClient(() => new WorkerLabClient(webWorkerChannel(spawn())))
   let dirty = false
 

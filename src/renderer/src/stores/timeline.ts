@@ -1,16 +1,16 @@
 /**
  * What happened when, and who shares with whom: the lanes' timeline events (streamed with the
  * sample batches, or read from a result's summary) and the per-VM results (the summary's at the
- * end, the session's `vmShares` at a pause). Computed in the core (src/core/events.ts,
- * src/core/vmshares.ts); this store only keeps them for the event list, the chart markers and
+ * end, the session's `vmShares` at a pause). Computed in the core (src/core/experiment/events.ts,
+ * src/core/experiment/vmshares.ts); this store only keeps them for the event list, the chart markers and
  * the per-VM view, and which lane they show.
  */
 import { computed, ref, shallowRef, watch, type Ref } from 'vue'
-import type { Experiment } from '../../../core/config.ts'
-import type { Summary } from '../../../core/engine.ts'
-import type { TimelineEvent } from '../../../core/events.ts'
-import type { LabClient, SessionEvent } from '../../../core/protocol.ts'
-import type { LaneVmShares } from '../../../core/vmshares.ts'
+import type { Experiment } from '../../../core/experiment/config.ts'
+import type { Summary } from '../../../core/experiment/engine.ts'
+import type { TimelineEvent } from '../../../core/experiment/events.ts'
+import type { LabClient, SessionEvent } from '../../../core/experiment/protocol.ts'
+import type { LaneVmShares } from '../../../core/experiment/vmshares.ts'
 
 export interface TimelineSources {
   client: LabClient
