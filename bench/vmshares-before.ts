@@ -1,4 +1,4 @@
-// The per-VM results as computed before 2026-12-02 (src/core/vmshares.ts at 3f6753b: two passes
+// The per-VM results as computed before 2026-12-02 (src/core/vmshares.ts at 3f6753b, now src/core/experiment/vmshares.ts: two passes
 // over the pages and a counting sort), kept verbatim for `npm run bench -- --only vmshares` to
 // measure the current code against in one run. Not used by the app or the CLI.
 /**
@@ -21,7 +21,7 @@
  * distinct VMs squared. Frames whose VM sets are equal are added up first, so a frame shared by
  * all of 256 VMs costs its pages, not 256^2, except once per distinct set.
  */
-import { FLAG_SHARED, type HostMemory } from '../src/core/memory.ts'
+import { FLAG_SHARED, type HostMemory } from '../src/core/machine/memory.ts'
 
 export interface VmShare {
   /** The VM's name (vms[i].name). */

@@ -11,6 +11,20 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const outDir = join(root, 'node_modules', '.cache', 'samepage')
 const SOURCE_DIRS = ['src/core', 'src/host', 'src/cli', 'src/kernel', 'bench']
 
+/** Newest modification time (ms) of a file or anything under a folder; 0 if missing (scripts/web.mjs). */
+export function newestMtime(path) {
+  let st
+  try {
+    st = statSync(path)
+  } catch {
+    return 0
+  }
+  if (!st.isDirectory()) return st.mtimeMs
+  let newest = st.mtimeMs
+  for (const e of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, e)))
+  return newest
+}
+
 /**
  * A key of the sources the bundle is built from: every file's path, size and modification time
  * (and this repo's root), hashed. A bundle is reused only when it was built from exactly these

@@ -3,7 +3,7 @@
 // session command reaches the session only after parseCommand accepted it.
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import type { MessagePortMain } from 'electron'
-import type { Command, SessionEvent } from '../src/core/protocol.ts'
+import type { Command, SessionEvent } from '../src/core/experiment/protocol.ts'
 import { invokeTable, registerIpc, sendTable, type IpcDeps, type IpcEventLike, type IpcMainLike } from '../src/main/ipc.ts'
 import { SessionHub, type EventPort, type HostedSession } from '../src/main/sessions.ts'
 import type { RendererLocation } from '../src/main/security.ts'
@@ -11,7 +11,7 @@ import { fakeHost, removeFakeFolders, VALID_CONFIG } from './app-fakes.ts'
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { validateExperiment } from '../src/core/config.ts'
+import { validateExperiment } from '../src/core/experiment/config.ts'
 import { loadAssets } from '../src/host/node/assets.ts'
 
 afterAll(removeFakeFolders)

@@ -3,7 +3,7 @@
 import { MessageChannel } from 'node:worker_threads'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import type { SamepageApi } from '../src/preload/api.ts'
-import type { SessionEvent } from '../src/core/protocol.ts'
+import type { SessionEvent } from '../src/core/experiment/protocol.ts'
 
 type OnListener = (event: { ports: unknown[] }, ...args: unknown[]) => void
 

@@ -1,12 +1,12 @@
-// The result file format (src/core/result.ts, `samepage-lab/result@1`) and the file rules both
-// hosts apply (src/core/files.ts).
+// The result file format (src/core/experiment/result.ts, `samepage-lab/result@1`) and the file rules both
+// hosts apply (src/core/experiment/files.ts).
 import { beforeAll, describe, expect, it } from 'vitest'
-import { sharingChart } from '../src/core/charts.ts'
-import { parseExperiment } from '../src/core/config.ts'
-import { Engine } from '../src/core/engine.ts'
-import { experimentDocumentProblem, exportDataProblem, exportNameProblem, fileNameWithSuffix, isPngData, safeFileStem } from '../src/core/files.ts'
-import { METRIC_COLUMNS, METRIC_INDEX } from '../src/core/metrics.ts'
-import { buildResult, parseResultText, resultToText, validateResult, type ResultDocument } from '../src/core/result.ts'
+import { sharingChart } from '../src/core/analysis/charts.ts'
+import { parseExperiment } from '../src/core/experiment/config.ts'
+import { Engine } from '../src/core/experiment/engine.ts'
+import { experimentDocumentProblem, exportDataProblem, exportNameProblem, fileNameWithSuffix, isPngData, safeFileStem } from '../src/core/experiment/files.ts'
+import { METRIC_COLUMNS, METRIC_INDEX } from '../src/core/experiment/metrics.ts'
+import { buildResult, parseResultText, resultToText, validateResult, type ResultDocument } from '../src/core/experiment/result.ts'
 
 const CONFIG = parseExperiment({
   schema: 'samepage-lab/experiment@1',

@@ -1,8 +1,8 @@
 // Booting from a large image is bounded by the VM's memory: the boot reads the image's files in
 // image order only up to the VM's pages (a 1 GB image in a 1 GiB VM peaked at 5.5 GB before).
 import { describe, expect, it } from 'vitest'
-import { loadRealImage } from '../src/core/lane.ts'
-import type { ImageIndex } from '../src/core/image.ts'
+import { loadRealImage } from '../src/core/experiment/lane.ts'
+import type { ImageIndex } from '../src/core/formats/image.ts'
 
 function fakeCtx() {
   let next = 0

@@ -1,6 +1,6 @@
 // Byte builders the real-data tests share: pseudo-random pages, page fingerprints, ELF cores.
 import xxhash from 'xxhash-wasm'
-import { concatBytes } from '../src/core/image.ts'
+import { concatBytes } from '../src/core/formats/image.ts'
 
 export const PAGE = 4096
 

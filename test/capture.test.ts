@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ZERO_FP_HI, ZERO_FP_LO } from '../src/core/content.ts'
-import { loadH64Raw } from '../src/core/image.ts'
-import { decodeSnapshot } from '../src/core/snapshot.ts'
+import { ZERO_FP_HI, ZERO_FP_LO } from '../src/core/machine/content.ts'
+import { loadH64Raw } from '../src/core/formats/image.ts'
+import { decodeSnapshot } from '../src/core/formats/snapshot.ts'
 
 const run = promisify(execFile)
 const BIN = join(import.meta.dirname, '..', 'bin', 'samepage.js')

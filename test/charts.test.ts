@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createCanvas, loadImage } from '@napi-rs/canvas'
 import { describe, expect, it } from 'vitest'
-import { CHARTS, chartNote, coincidentLanes, countersChart, cpuChart, DASHES, figureFileName, formatTime, hintChart, laneStyles, OKABE_ITO, parseFormats, sharingChart, toPoints, tooltipCallbacks, typeBreakdownChart, type LaneData } from '../src/core/charts.ts'
-import type { MetricName } from '../src/core/metrics.ts'
+import { CHARTS, chartNote, coincidentLanes, countersChart, cpuChart, DASHES, figureFileName, formatTime, hintChart, laneStyles, OKABE_ITO, parseFormats, sharingChart, toPoints, tooltipCallbacks, typeBreakdownChart, type LaneData } from '../src/core/analysis/charts.ts'
+import type { MetricName } from '../src/core/experiment/metrics.ts'
 import { renderChartPdf, renderChartPng, renderChartSvg, writeChartPng } from '../src/cli/png.ts'
 
 const N = 241

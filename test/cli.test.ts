@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { parseExperiment } from '../src/core/config.ts'
-import { Engine } from '../src/core/engine.ts'
+import { parseExperiment } from '../src/core/experiment/config.ts'
+import { Engine } from '../src/core/experiment/engine.ts'
 import { idlePairExperiment } from './fixtures.ts'
 
 const run = promisify(execFile)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { experimentJsonSchema, nominalRate, pagesToScan, parseExperimentText, validateExperiment } from '../src/core/config.ts'
-import { PRESETS } from '../src/core/presets.ts'
+import { experimentJsonSchema, nominalRate, pagesToScan, parseExperimentText, validateExperiment } from '../src/core/experiment/config.ts'
+import { PRESETS } from '../src/core/experiment/presets.ts'
 
 const minimal = {
   schema: 'samepage-lab/experiment@1',

@@ -1,6 +1,6 @@
 import xxhash from 'xxhash-wasm'
 import { describe, expect, it } from 'vitest'
-import { checksumOf, isZeroFp, synthFp, ZERO_FP_HI, ZERO_FP_LO } from '../src/core/content.ts'
+import { checksumOf, isZeroFp, synthFp, ZERO_FP_HI, ZERO_FP_LO } from '../src/core/machine/content.ts'
 
 describe('page content fingerprints', () => {
   it('the zero page fingerprint is xxhash64 of 4 KiB of zero bytes', async () => {

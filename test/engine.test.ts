@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { parseExperiment, type ExperimentInput } from '../src/core/config.ts'
-import { Engine, seriesCsv, type Summary } from '../src/core/engine.ts'
-import { findPreset } from '../src/core/presets.ts'
+import { parseExperiment, type ExperimentInput } from '../src/core/experiment/config.ts'
+import { Engine, seriesCsv, type Summary } from '../src/core/experiment/engine.ts'
+import { findPreset } from '../src/core/experiment/presets.ts'
 
 function shortFig6b(seed: number, duration = 60): ExperimentInput {
   const p = findPreset('paper-fig6b')

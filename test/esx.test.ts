@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { parseExperiment } from '../src/core/config.ts'
-import { Engine } from '../src/core/engine.ts'
+import { parseExperiment } from '../src/core/experiment/config.ts'
+import { Engine } from '../src/core/experiment/engine.ts'
 import { EsxRig } from './harness.ts'
 
 describe('ESX (Waldspurger, OSDI 2002, section 3.2)', () => {

@@ -1,8 +1,8 @@
-// The explanations the app shows (src/core/explain.ts): every counter, knob and column has
+// The explanations the app shows (src/core/analysis/explain.ts): every counter, knob and column has
 // one with a source, and a lane that did nothing says why.
 import { describe, expect, it } from 'vitest'
-import { COUNTER_METRICS } from '../src/core/charts.ts'
-import { EXPLAIN, explainTitle, laneNotes } from '../src/core/explain.ts'
+import { COUNTER_METRICS } from '../src/core/analysis/charts.ts'
+import { EXPLAIN, explainTitle, laneNotes } from '../src/core/analysis/explain.ts'
 
 const lane = (scanner: string, o: Partial<{ pages_sharing_gained: number; pages_sharing: number; full_scans: number; pushed: number }> = {}) => ({
   scanner,

@@ -1,6 +1,6 @@
 // Experiment documents the tests share: two idle VMs compared under KSM and Hint, the
 // cheapest host that still exercises both scanners.
-import type { LaneSummary } from '../src/core/engine.ts'
+import type { LaneSummary } from '../src/core/experiment/engine.ts'
 
 export interface IdlePair {
   name: string

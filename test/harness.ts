@@ -1,17 +1,17 @@
 // A bare host for scanner tests: memory, the stable tree and one scanner, with guest pages
 // written directly (no guest OS), so a test controls exactly what each page holds.
-import { synthFp } from '../src/core/content.ts'
-import { XEON_X5560, type CpuProfile } from '../src/core/cost.ts'
-import { HintStack } from '../src/core/hintstack.ts'
-import { checkMemoryInvariants } from '../src/core/invariants.ts'
-import { HostMemory } from '../src/core/memory.ts'
+import { synthFp } from '../src/core/machine/content.ts'
+import { XEON_X5560, type CpuProfile } from '../src/core/machine/cost.ts'
+import { HintStack } from '../src/core/machine/hintstack.ts'
+import { checkMemoryInvariants } from '../src/core/experiment/invariants.ts'
+import { HostMemory } from '../src/core/machine/memory.ts'
 import { HintScanner } from '../src/core/scanners/hint.ts'
-import { Rng } from '../src/core/rng.ts'
+import { Rng } from '../src/core/machine/rng.ts'
 import { EsxScanner } from '../src/core/scanners/esx.ts'
 import { HybridScanner } from '../src/core/scanners/hybrid.ts'
 import { KsmScanner, type KsmParams } from '../src/core/scanners/ksm.ts'
 import { XlhScanner } from '../src/core/scanners/xlh.ts'
-import { StableTree, type TenantSetup } from '../src/core/stable.ts'
+import { StableTree, type TenantSetup } from '../src/core/machine/stable.ts'
 
 export const fp = (v: number): [number, number] => {
   const out = new Uint32Array(2)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { HintStack } from '../src/core/hintstack.ts'
+import { HintStack } from '../src/core/machine/hintstack.ts'
 import { HintRig } from './harness.ts'
 
 describe('hint stack', () => {

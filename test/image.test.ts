@@ -9,8 +9,8 @@ import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import xxhash from 'xxhash-wasm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ZERO_FP_HI, ZERO_FP_LO } from '../src/core/content.ts'
-import { concatBytes, decodeImage, encodeFile, encodeHeader, encodeImage, encodeTrailer, ImageFormatError, imageStats, isElfExecutable, makeHeader, type ImageFile } from '../src/core/image.ts'
+import { ZERO_FP_HI, ZERO_FP_LO } from '../src/core/machine/content.ts'
+import { concatBytes, decodeImage, encodeFile, encodeHeader, encodeImage, encodeTrailer, ImageFormatError, imageStats, isElfExecutable, makeHeader, type ImageFile } from '../src/core/formats/image.ts'
 import { buildImage, cmdImage, ImageUsageError, readImageFile, type ImageIo } from '../src/cli/image.ts'
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
@@ -490,7 +490,7 @@ describe('amplification caps (docs/file-formats.md, "Limits")', () => {
   })
 
   it('an ELF core whose PT_LOAD segments share file bytes is refused', async () => {
-    const { dumpLayout } = await import('../src/core/snapshot.ts')
+    const { dumpLayout } = await import('../src/core/formats/snapshot.ts')
     const { elfCore } = await import('./bytes.ts')
     const core = elfCore([
       { paddr: 0, bytes: pattern(8192, 1) },

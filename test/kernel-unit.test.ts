@@ -5,8 +5,8 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { ZERO_FP_HI, ZERO_FP_LO } from '../src/core/content.ts'
-import { METRIC_COLUMNS, METRIC_INDEX, Series } from '../src/core/metrics.ts'
+import { ZERO_FP_HI, ZERO_FP_LO } from '../src/core/machine/content.ts'
+import { METRIC_COLUMNS, METRIC_INDEX, Series } from '../src/core/experiment/metrics.ts'
 import { fillPage, PAGE_WORDS } from '../src/kernel/pagefill.ts'
 import { parseConfigHz, parseMeminfo, parseSchedstatNs, parseStatTicks, parseVmstat } from '../src/kernel/proc.ts'
 import { KSM_COUNTERS, KsmSysfs, selectedChoice } from '../src/kernel/sysfs.ts'
@@ -16,11 +16,11 @@ import { compareRuns, timeToLevel, valueAt } from '../src/kernel/compare.ts'
 import { checkScenario } from '../src/kernel/validate.ts'
 import { laneKnobs, pickKsmLane, KernelUsageError } from '../src/kernel/run.ts'
 import { validationScenarios, staticSnapshot } from '../src/kernel/scenarios.ts'
-import { parseExperiment } from '../src/core/config.ts'
-import { parseCpuProfileFile, CPU_PROFILE_SCHEMA } from '../src/core/profile.ts'
-import { XEON_X5560 } from '../src/core/cost.ts'
-import { Engine } from '../src/core/engine.ts'
-import { laneStyles } from '../src/core/charts.ts'
+import { parseExperiment } from '../src/core/experiment/config.ts'
+import { parseCpuProfileFile, CPU_PROFILE_SCHEMA } from '../src/core/machine/profile.ts'
+import { XEON_X5560 } from '../src/core/machine/cost.ts'
+import { Engine } from '../src/core/experiment/engine.ts'
+import { laneStyles } from '../src/core/analysis/charts.ts'
 
 describe('page expansion of a fingerprint', () => {
   it('equal fingerprints give equal bytes and different ones differ from the first word', () => {
@@ -451,7 +451,7 @@ describe('kernel CLI: bad input and hosts that cannot run it (fake sysfs, no ker
 
 describe('a kernel result in the app', () => {
   it('kernel.result.json validates as a result and its lane loads as kernel-ksm (drawn dashed)', async () => {
-    const { buildResult, resultToText, parseResultText } = await import('../src/core/result.ts')
+    const { buildResult, resultToText, parseResultText } = await import('../src/core/experiment/result.ts')
     const cfg = parseExperiment({ schema: 'samepage-lab/experiment@1', name: 'k', duration_s: 2, sample_every_s: 1, vms: [{ name: 'a', memory_mib: 16, workload: { kind: 'idle' } }], lanes: [{ name: 'Linux 6.18 KSM', scanner: { kind: 'ksm' } }] })
     const series = new Series()
     const row = new Float64Array(METRIC_COLUMNS.length)

@@ -1,15 +1,15 @@
 // Messages in the user's words, one line each, never forged by a value and never showing file
 /* eslint-disable @typescript-eslint/no-explicit-any -- configs mutated freely to make bad input */
-// contents: the message table (src/core/messages.ts) as the CLI and the app print it.
+// contents: the message table (src/core/experiment/messages.ts) as the CLI and the app print it.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { runCli } from '../src/cli/main.ts'
-import { seriesCsv } from '../src/core/engine.ts'
-import { validateExperiment } from '../src/core/config.ts'
-import { escapeControl, quantity } from '../src/core/messages.ts'
-import { findJsonSyntaxError } from '../src/core/json-error.ts'
+import { seriesCsv } from '../src/core/experiment/engine.ts'
+import { validateExperiment } from '../src/core/experiment/config.ts'
+import { escapeControl, quantity } from '../src/core/experiment/messages.ts'
+import { findJsonSyntaxError } from '../src/core/formats/json-error.ts'
 import { idlePairExperiment } from './fixtures.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'samepage-msg-'))
@@ -155,7 +155,7 @@ describe('messages never echo file contents', () => {
   })
 
   it('a trace line with bad values describes them instead of quoting them', async () => {
-    const { parseTrace } = await import('../src/core/trace.ts')
+    const { parseTrace } = await import('../src/core/formats/trace.ts')
     const lines = [
       '{"t": 0, "vm": "a", "op": "root:x:0:0", "gfn": 1}',
       '{"schema": "root:x:0:0"}',

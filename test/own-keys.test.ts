@@ -1,9 +1,9 @@
 // A name the user chose never indexes a table by the prototype chain: lanes called
 // "__proto__", "toString" or "constructor" round-trip through a result file like any other.
 import { describe, expect, it } from 'vitest'
-import { parseExperiment } from '../src/core/config.ts'
-import { Engine } from '../src/core/engine.ts'
-import { buildResult, parseResultText, resultToText } from '../src/core/result.ts'
+import { parseExperiment } from '../src/core/experiment/config.ts'
+import { Engine } from '../src/core/experiment/engine.ts'
+import { buildResult, parseResultText, resultToText } from '../src/core/experiment/result.ts'
 
 describe('names that are Object.prototype keys', () => {
   it('lanes named __proto__, toString and constructor survive a result file', () => {

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
-import { validateExperiment } from '../src/core/config.ts'
-import { Bloom, bloomSize, validatePlacement, type PlacementInput, type PlacementReport } from '../src/core/placement.ts'
-import { Rng } from '../src/core/rng.ts'
+import { validateExperiment } from '../src/core/experiment/config.ts'
+import { Bloom, bloomSize, validatePlacement, type PlacementInput, type PlacementReport } from '../src/core/analysis/placement.ts'
+import { Rng } from '../src/core/machine/rng.ts'
 
 const exec = promisify(execFile)
 const BIN = join(import.meta.dirname, '..', 'bin', 'samepage.js')

@@ -2,13 +2,13 @@
 // back what it last wrote, no mapped frame has map count 0, and the counters add up.
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
-import { parseExperiment } from '../src/core/config.ts'
-import { ZERO_FP_HI, ZERO_FP_LO } from '../src/core/content.ts'
-import { Engine } from '../src/core/engine.ts'
-import { makeSnapshotHeader } from '../src/core/snapshot.ts'
-import { parseTrace } from '../src/core/trace.ts'
-import { filePageFp } from '../src/core/guest.ts'
-import type { HostMemory } from '../src/core/memory.ts'
+import { parseExperiment } from '../src/core/experiment/config.ts'
+import { ZERO_FP_HI, ZERO_FP_LO } from '../src/core/machine/content.ts'
+import { Engine } from '../src/core/experiment/engine.ts'
+import { makeSnapshotHeader } from '../src/core/formats/snapshot.ts'
+import { parseTrace } from '../src/core/formats/trace.ts'
+import { filePageFp } from '../src/core/guests/guest.ts'
+import type { HostMemory } from '../src/core/machine/memory.ts'
 import { crossTenantOracle, deepCheck, EsxRig, HintRig, HybridRig, KsmRig, XlhRig } from './harness.ts'
 
 /** Frames mapped by guest pages of two different tenants. */

@@ -2,7 +2,7 @@
 // sample buffers transferred) and the renderer's client (WorkerLabClient over a channel: a Web
 // Worker's, or the Electron preload's session API).
 import { describe, expect, it, vi } from 'vitest'
-import type { Command, SessionEvent } from '../src/core/protocol.ts'
+import type { Command, SessionEvent } from '../src/core/experiment/protocol.ts'
 import { serveSession, transferablesOf } from '../src/host/serve.ts'
 import { FRAME_MS, type Clock } from '../src/host/session.ts'
 import { preloadChannel } from '../src/renderer/src/platform/electron.ts'

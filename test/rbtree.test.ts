@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { RbTree } from '../src/core/rbtree.ts'
+import { RbTree } from '../src/core/machine/rbtree.ts'
 
 describe('red-black tree over typed arrays', () => {
   it.each([

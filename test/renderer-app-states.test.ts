@@ -3,9 +3,9 @@
 // Stop enabled, the editor locked), "Stopped at t = … s" after Stop, and results marked as the
 // run's when the editor has moved on.
 import { afterEach, describe, expect, it } from 'vitest'
-import { SUMMARY_SCHEMA_ID, type Summary } from '../src/core/engine.ts'
-import type { Experiment } from '../src/core/config.ts'
-import { METRIC_COLUMNS } from '../src/core/metrics.ts'
+import { SUMMARY_SCHEMA_ID, type Summary } from '../src/core/experiment/engine.ts'
+import type { Experiment } from '../src/core/experiment/config.ts'
+import { METRIC_COLUMNS } from '../src/core/experiment/metrics.ts'
 import ExperimentEditor from '../src/renderer/src/components/editor/ExperimentEditor.vue'
 import ResultsOrigin from '../src/renderer/src/components/results/ResultsOrigin.vue'
 import RunControls from '../src/renderer/src/components/run/RunControls.vue'

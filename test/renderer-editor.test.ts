@@ -3,7 +3,7 @@
 // disabled with the reason shown, VM table edits, presets, Open/Save and the shortcuts.
 import { flushPromises } from '@vue/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
-import { findPreset } from '../src/core/presets.ts'
+import { findPreset } from '../src/core/experiment/presets.ts'
 import AppToolbar from '../src/renderer/src/components/AppToolbar.vue'
 import NoticeList from '../src/renderer/src/components/NoticeList.vue'
 import ExperimentEditor from '../src/renderer/src/components/editor/ExperimentEditor.vue'

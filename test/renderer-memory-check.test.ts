@@ -1,14 +1,14 @@
 // @vitest-environment happy-dom
 // The app checks a run's memory before it runs (issue 13, item 3, in the app): a run whose
-// estimated memory (src/core/estimate.ts) does not fit what the host can give is refused at
+// estimated memory (src/core/experiment/estimate.ts) does not fit what the host can give is refused at
 // Run, as `samepage run` refuses it: the message in the user's words at the field to change,
 // Run disabled with the reason, the editor as it was, no lane session started. Real sessions on
 // this thread behind the app's ParallelLabClient, with a small budget.
 import { flushPromises } from '@vue/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { MemoryBudget } from '../src/core/estimate.ts'
-import { ParallelLabClient, type LaneClient } from '../src/core/parallel.ts'
-import type { Command } from '../src/core/protocol.ts'
+import type { MemoryBudget } from '../src/core/experiment/estimate.ts'
+import { ParallelLabClient, type LaneClient } from '../src/core/experiment/parallel.ts'
+import type { Command } from '../src/core/experiment/protocol.ts'
 import NoticeList from '../src/renderer/src/components/NoticeList.vue'
 import ExperimentEditor from '../src/renderer/src/components/editor/ExperimentEditor.vue'
 import RunControls from '../src/renderer/src/components/run/RunControls.vue'

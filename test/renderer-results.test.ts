@@ -2,10 +2,10 @@
 // The results table: live from the samples while a run goes on, final from the summary, with
 // the ratios to the first lane; saved results (their file format) and an overlay's rows.
 import { afterEach, describe, expect, it } from 'vitest'
-import { validateExperiment, type Experiment } from '../src/core/config.ts'
-import { SUMMARY_SCHEMA_ID, type LaneSummary, type Summary } from '../src/core/engine.ts'
-import { METRIC_COLUMNS, type MetricName } from '../src/core/metrics.ts'
-import { findPreset } from '../src/core/presets.ts'
+import { validateExperiment, type Experiment } from '../src/core/experiment/config.ts'
+import { SUMMARY_SCHEMA_ID, type LaneSummary, type Summary } from '../src/core/experiment/engine.ts'
+import { METRIC_COLUMNS, type MetricName } from '../src/core/experiment/metrics.ts'
+import { findPreset } from '../src/core/experiment/presets.ts'
 import ResultsTable from '../src/renderer/src/components/results/ResultsTable.vue'
 import { LiveLane } from '../src/renderer/src/stores/liveLane.ts'
 import { parseResultText, resultText } from '../src/renderer/src/stores/resultFile.ts'

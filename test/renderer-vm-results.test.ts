@@ -4,8 +4,8 @@
 // when the pointer leaves the charts, back to the paused time on request. A real session runs
 // on this thread; the figures are checked against an engine of the same config.
 import { afterEach, describe, expect, it } from 'vitest'
-import { parseExperiment, type ExperimentInput } from '../src/core/config.ts'
-import { Engine } from '../src/core/engine.ts'
+import { parseExperiment, type ExperimentInput } from '../src/core/experiment/config.ts'
+import { Engine } from '../src/core/experiment/engine.ts'
 import VmResults from '../src/renderer/src/components/timeline/VmResults.vue'
 import { mountLab, nextFrame } from './renderer-support/mountLab.ts'
 import { sessionClient } from './renderer-support/platform.ts'

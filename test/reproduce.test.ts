@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
-import { fitProfile, modelCpuPercent, OP_NAMES } from '../src/core/calibrate.ts'
-import { XEON_X5560_PRIOR, type OpName } from '../src/core/cost.ts'
-import { fig6Metrics, planJobs, type JobResult } from '../src/core/reproduce.ts'
+import { fitProfile, modelCpuPercent, OP_NAMES } from '../src/core/analysis/calibrate.ts'
+import { XEON_X5560_PRIOR, type OpName } from '../src/core/machine/cost.ts'
+import { fig6Metrics, planJobs, type JobResult } from '../src/core/analysis/reproduce.ts'
 
 const run = promisify(execFile)
 const BIN = join(import.meta.dirname, '..', 'bin', 'samepage.js')

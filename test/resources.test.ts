@@ -1,4 +1,4 @@
-// Resource limits before running (src/core/estimate.ts) and a worker that still runs out of
+// Resource limits before running (src/core/experiment/estimate.ts) and a worker that still runs out of
 // memory (src/host/node/worker-limits.ts): refused with the estimate and the field to change,
 // or one line and exit 1 with the owner alive; large runs are warned about, and the progress
 // line shows the simulated/wall rate.
@@ -7,9 +7,9 @@ import { describe, expect, it } from 'vitest'
 import { runCli } from '../src/cli/main.ts'
 import { progressLine } from '../src/cli/progress.ts'
 import { runTasks } from '../src/cli/pool.ts'
-import { validateExperiment, type Experiment } from '../src/core/config.ts'
-import { costWarning, memoryProblem } from '../src/core/estimate.ts'
-import { findPreset } from '../src/core/presets.ts'
+import { validateExperiment, type Experiment } from '../src/core/experiment/config.ts'
+import { costWarning, memoryProblem } from '../src/core/experiment/estimate.ts'
+import { findPreset } from '../src/core/experiment/presets.ts'
 import { WorkerMemoryError } from '../src/host/node/worker-limits.ts'
 import { WorkerSession } from '../src/host/node/worker-session.ts'
 import { idlePairExperiment } from './fixtures.ts'

@@ -1,10 +1,10 @@
 // Satori (Miłoś et al., ATC 2009) as a lane: sharing at the moment a guest reads a block of its
 // disk image, by block identity, so only VMs booted from one image ever share.
 import { describe, expect, it } from 'vitest'
-import { parseExperiment, type ExperimentInput } from '../src/core/config.ts'
-import { Engine } from '../src/core/engine.ts'
-import { diskImageIds, type Lane } from '../src/core/lane.ts'
-import { findPreset } from '../src/core/presets.ts'
+import { parseExperiment, type ExperimentInput } from '../src/core/experiment/config.ts'
+import { Engine } from '../src/core/experiment/engine.ts'
+import { diskImageIds, type Lane } from '../src/core/experiment/lane.ts'
+import { findPreset } from '../src/core/experiment/presets.ts'
 import type { SatoriScanner } from '../src/core/scanners/satori.ts'
 
 const SATORI = [{ name: 'Satori', scanner: { kind: 'satori' as const } }]

@@ -1,11 +1,11 @@
 // The rival scanners (xlh, esx, hybrid) and the later KSM options (use_zero_pages, smart scan,
 // the scan-time advisor), each on its specific behaviour.
 import { describe, expect, it } from 'vitest'
-import { parseExperiment } from '../src/core/config.ts'
-import { ZERO_FP_HI, ZERO_FP_LO } from '../src/core/content.ts'
-import { Engine } from '../src/core/engine.ts'
-import { PT_PAGECACHE, PT_TEXT } from '../src/core/guest.ts'
-import { Lane } from '../src/core/lane.ts'
+import { parseExperiment } from '../src/core/experiment/config.ts'
+import { ZERO_FP_HI, ZERO_FP_LO } from '../src/core/machine/content.ts'
+import { Engine } from '../src/core/experiment/engine.ts'
+import { PT_PAGECACHE, PT_TEXT } from '../src/core/guests/guest.ts'
+import { Lane } from '../src/core/experiment/lane.ts'
 import { EsxRig, fp, HintRig, HybridRig, KsmRig, visit, XlhRig } from './harness.ts'
 
 const zero = (r: KsmRig, gp: number) => r.mem.write(gp, ZERO_FP_HI, ZERO_FP_LO)

@@ -1,13 +1,13 @@
 // The scenario presets that tell scanners apart: the paper's four cases (one preset each and a
 // mixed one), office documents and the PaaS host, run through the engine with short durations.
 import { describe, expect, it } from 'vitest'
-import { parseExperiment, validateExperiment, type ExperimentInput } from '../src/core/config.ts'
-import { Engine, type LaneSummary, type Summary } from '../src/core/engine.ts'
-import type { Lane } from '../src/core/lane.ts'
-import { CASE_PRESETS, findPreset } from '../src/core/presets.ts'
-import { parseResultText } from '../src/core/result.ts'
-import { FILE_CASES, fileCaseOf } from '../src/core/workloads/cases.ts'
-import { NS_APP, NS_CASES_COMMON, NS_RUNTIME_BASE, PATH_INDEX_BITS, PATH_INDEX_MASK, pathId } from '../src/core/workloads/paths.ts'
+import { parseExperiment, validateExperiment, type ExperimentInput } from '../src/core/experiment/config.ts'
+import { Engine, type LaneSummary, type Summary } from '../src/core/experiment/engine.ts'
+import type { Lane } from '../src/core/experiment/lane.ts'
+import { CASE_PRESETS, findPreset } from '../src/core/experiment/presets.ts'
+import { parseResultText } from '../src/core/experiment/result.ts'
+import { FILE_CASES, fileCaseOf } from '../src/core/guests/workloads/cases.ts'
+import { NS_APP, NS_CASES_COMMON, NS_RUNTIME_BASE, PATH_INDEX_BITS, PATH_INDEX_MASK, pathId } from '../src/core/guests/workloads/paths.ts'
 
 function preset(name: string, over: Partial<ExperimentInput> = {}): ExperimentInput {
   const p = findPreset(name)

@@ -6,7 +6,7 @@ import { paretoFlags, stats, sweepCsv, sweepResult, type RunResult } from '../sr
 import { axisValues, validateSweep, type Sweep } from '../src/core/sweep/schema.ts'
 import { frontierChart, metricVsAxisChart, sweepCharts } from '../src/core/sweep/charts.ts'
 import { SWEEP_PRESETS } from '../src/core/sweep/presets.ts'
-import type { LaneSummary } from '../src/core/engine.ts'
+import type { LaneSummary } from '../src/core/experiment/engine.ts'
 import { idlePairExperiment, zeroLaneSummary } from './fixtures.ts'
 import { ISSUE_EXAMPLE } from './sweep-fixtures.ts'
 

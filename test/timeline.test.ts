@@ -1,14 +1,14 @@
 // Timeline events and per-VM results, computed in the core (issue 15, items 9 and 10).
 import { beforeAll, describe, expect, it } from 'vitest'
-import { parseExperiment, type ExperimentInput } from '../src/core/config.ts'
-import { Engine, type Summary } from '../src/core/engine.ts'
-import { EV_FULL_SCAN, EV_VM_STARTED, EventLog } from '../src/core/events.ts'
-import { FLAG_SHARED, HostMemory } from '../src/core/memory.ts'
-import { vmShares } from '../src/core/vmshares.ts'
-import { buildResult, parseResultText, resultToText } from '../src/core/result.ts'
-import type { Lane } from '../src/core/lane.ts'
+import { parseExperiment, type ExperimentInput } from '../src/core/experiment/config.ts'
+import { Engine, type Summary } from '../src/core/experiment/engine.ts'
+import { EV_FULL_SCAN, EV_VM_STARTED, EventLog } from '../src/core/experiment/events.ts'
+import { FLAG_SHARED, HostMemory } from '../src/core/machine/memory.ts'
+import { vmShares } from '../src/core/experiment/vmshares.ts'
+import { buildResult, parseResultText, resultToText } from '../src/core/experiment/result.ts'
+import type { Lane } from '../src/core/experiment/lane.ts'
 import { Session, type Clock } from '../src/host/session.ts'
-import type { SessionEvent } from '../src/core/protocol.ts'
+import type { SessionEvent } from '../src/core/experiment/protocol.ts'
 
 /**
  * Two VMs reading the same files (the paper's case 1), the second starting late, with a hint

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { msecsToJiffies, timerRunsAt, wakeAfterSleep } from '../src/core/timer.ts'
-import { XEON_X5560 } from '../src/core/cost.ts'
+import { msecsToJiffies, timerRunsAt, wakeAfterSleep } from '../src/core/machine/timer.ts'
+import { XEON_X5560 } from '../src/core/machine/cost.ts'
 import { KsmRig } from './harness.ts'
 
 const NEW = { hz: 250, timer_wheel: 'non-cascading' as const }

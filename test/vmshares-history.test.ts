@@ -1,9 +1,9 @@
 // Per-VM results over a run (issue 15, item 10): what the app's session records at samples so
 // that a paused run shows the VM x VM matrix at the crosshair's time, within bounded memory.
 import { describe, expect, it } from 'vitest'
-import { parseExperiment, type ExperimentInput } from '../src/core/config.ts'
-import { Engine } from '../src/core/engine.ts'
-import type { SessionEvent } from '../src/core/protocol.ts'
+import { parseExperiment, type ExperimentInput } from '../src/core/experiment/config.ts'
+import { Engine } from '../src/core/experiment/engine.ts'
+import type { SessionEvent } from '../src/core/experiment/protocol.ts'
 import {
   HISTORY_MAX_BYTES,
   HISTORY_MAX_RECORDS,
@@ -14,7 +14,7 @@ import {
   historyShares,
   VmShareHistory,
   type VmShareHistoryData
-} from '../src/core/vmshares.ts'
+} from '../src/core/experiment/vmshares.ts'
 import { Session } from '../src/host/session.ts'
 import { FakeClock } from './fake-clock.ts'
 

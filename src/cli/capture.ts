@@ -15,8 +15,8 @@
  */
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { loadH64Raw, PageHasher } from '../core/image.ts'
-import { encodeSnapshot, makeSnapshotHeader, snapshotStats, type SnapshotExtent } from '../core/snapshot.ts'
+import { loadH64Raw, PageHasher } from '../core/formats/image.ts'
+import { encodeSnapshot, makeSnapshotHeader, snapshotStats, type SnapshotExtent } from '../core/formats/snapshot.ts'
 import { errText, writeAtomic } from './dump.ts'
 import { ImageUsageError, usage, type ImageIo } from './image.ts'
 

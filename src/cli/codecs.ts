@@ -1,13 +1,13 @@
 /**
- * The real codecs behind `--beyond` (src/core/beyond.ts): Fossil's delta encoder (fossil-delta, a
+ * The real codecs behind `--beyond` (src/core/formats/beyond.ts): Fossil's delta encoder (fossil-delta, a
  * copy/insert delta of the xdelta family, as Difference Engine patches with xdelta) and zlib's
  * deflate (Difference Engine compresses with LZO or WKdm; zlib is the compressor Node ships).
  */
 import { createDelta } from 'fossil-delta'
 import { deflateRawSync } from 'node:zlib'
-import type { Codecs } from '../core/beyond.ts'
-import { BeyondAnalyzer } from '../core/beyond.ts'
-import type { H64Raw } from '../core/image.ts'
+import type { Codecs } from '../core/formats/beyond.ts'
+import { BeyondAnalyzer } from '../core/formats/beyond.ts'
+import type { H64Raw } from '../core/formats/image.ts'
 
 export const NODE_CODECS: Codecs = {
   delta: (reference, target) => createDelta(reference, target).length,

@@ -1,7 +1,7 @@
 /**
  * `samepage dump import DUMP -o SNAPSHOT`: a guest memory dump (raw, as QEMU `pmemsave` writes
  * it, or the ELF core of QEMU `dump-guest-memory`) hashed per 4 KiB page with xxhash64 into a
- * memory snapshot (`samepage-lab/snapshot@1`, src/core/snapshot.ts) that a VM can start from
+ * memory snapshot (`samepage-lab/snapshot@1`, src/core/formats/snapshot.ts) that a VM can start from
  * (`snapshot_file`). The dump is streamed in 1 MiB reads; only the fingerprints are kept
  * (8 bytes a page). The snapshot is written to a temporary file beside SNAPSHOT and renamed over
  * it when complete.
@@ -14,14 +14,14 @@
 import { closeSync, constants, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs'
 import { basename } from 'node:path'
 import { parseArgs } from 'node:util'
-import { FpSet, loadH64Raw, PageHasher } from '../core/image.ts'
-import { dumpLayout, encodeSnapshot, makeSnapshotHeader, snapshotStats, SnapshotFormatError, type Snapshot, type SnapshotExtent } from '../core/snapshot.ts'
-import { ZERO_FP_HI, ZERO_FP_LO } from '../core/content.ts'
+import { FpSet, loadH64Raw, PageHasher } from '../core/formats/image.ts'
+import { dumpLayout, encodeSnapshot, makeSnapshotHeader, snapshotStats, SnapshotFormatError, type Snapshot, type SnapshotExtent } from '../core/formats/snapshot.ts'
+import { ZERO_FP_HI, ZERO_FP_LO } from '../core/machine/content.ts'
 import { cmdCapture } from './capture.ts'
-import { selectPages } from '../core/beyond.ts'
+import { selectPages } from '../core/formats/beyond.ts'
 import { analyzingH64, newAnalyzer } from './codecs.ts'
 import { ImageUsageError, usage, type ImageIo } from './image.ts'
-import { oneLine } from '../core/messages.ts'
+import { oneLine } from '../core/experiment/messages.ts'
 import { faultPoint, removeStaleTemps, tempPathFor } from '../host/node/temp-file.ts'
 
 /** Usage errors are one line (exit 2): the problem and the usage. */
@@ -83,7 +83,7 @@ export function dropZeroPages(e: SnapshotExtent): SnapshotExtent[] {
 
 /**
  * Hashes DUMP into a snapshot at OUT; all-zero pages are left out unless keepZero. With `beyond`,
- * also Difference Engine's per-page data (src/core/beyond.ts: bounded memory, 13 bytes a page
+ * also Difference Engine's per-page data (src/core/formats/beyond.ts: bounded memory, 13 bytes a page
  * kept) for the pages kept, in the snapshot's optional section.
  */
 export async function importDump(dump: string, out: string, io: ImageIo, keepZero = false, beyond = false): Promise<DumpResult> {

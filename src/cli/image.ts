@@ -1,7 +1,7 @@
 /**
  * `samepage image build SOURCE -o IMAGE` and `samepage image stats IMAGE...`: the Node side of
  * guest images (directory walk, tar reading, file IO). The format and the statistics are pure
- * and live in src/core/image.ts; the format is documented in docs/file-formats.md.
+ * and live in src/core/formats/image.ts; the format is documented in docs/file-formats.md.
  */
 import { closeSync, constants, createReadStream, fstatSync, openSync, readSync } from 'node:fs'
 import { lstat, open, opendir, rename, stat, unlink, type FileHandle } from 'node:fs/promises'
@@ -24,13 +24,13 @@ import {
   type H64Raw,
   type ImageFile,
   type ImageIndex
-} from '../core/image.ts'
-import { beyondStats, COMPRESS_MAX_BYTES_DEFAULT, encodeBeyond, formatBeyondStats, PATCH_MAX_BYTES_DEFAULT, type PageBeyond } from '../core/beyond.ts'
+} from '../core/formats/image.ts'
+import { beyondStats, COMPRESS_MAX_BYTES_DEFAULT, encodeBeyond, formatBeyondStats, PATCH_MAX_BYTES_DEFAULT, type PageBeyond } from '../core/formats/beyond.ts'
 import { analyzingH64, newAnalyzer } from './codecs.ts'
-import { MAX_PAGES_PER_LANE } from '../core/config.ts'
-import { decodeSnapshot, headerSchema, SNAPSHOT_SCHEMA, SnapshotFormatError } from '../core/snapshot.ts'
+import { MAX_PAGES_PER_LANE } from '../core/experiment/config.ts'
+import { decodeSnapshot, headerSchema, SNAPSHOT_SCHEMA, SnapshotFormatError } from '../core/formats/snapshot.ts'
 import { FileReadError, readRegularFile } from '../host/node/read-file.ts'
-import { oneLine } from '../core/messages.ts'
+import { oneLine } from '../core/experiment/messages.ts'
 import { faultPoint, removeStaleTemps, tempPathFor } from '../host/node/temp-file.ts'
 
 /** Bad input (missing SOURCE, unreadable archive, bad IMAGE file): one line, exit code 2. */

@@ -7,10 +7,10 @@
  * Workers are this same bundled file (pool.ts), started for the role 'samepage-lane'.
  */
 import { availableParallelism } from 'node:os'
-import type { Assets } from '../core/assets.ts'
-import type { Experiment } from '../core/config.ts'
-import { Engine, SUMMARY_SCHEMA_ID, type LaneSummary, type Summary } from '../core/engine.ts'
-import { Series } from '../core/metrics.ts'
+import type { Assets } from '../core/experiment/assets.ts'
+import type { Experiment } from '../core/experiment/config.ts'
+import { Engine, SUMMARY_SCHEMA_ID, type LaneSummary, type Summary } from '../core/experiment/engine.ts'
+import { Series } from '../core/experiment/metrics.ts'
 import { runTasks, serveTasks } from './pool.ts'
 
 /** Workers of this role run one lane each (also the sweep's tasks, src/cli/sweep.ts). */

@@ -8,18 +8,18 @@ import { totalmem } from 'node:os'
 import { getHeapStatistics } from 'node:v8'
 import { dirname, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { ConfigError, experimentJsonSchema, formatIssueLine, overrideDuration, parseExperimentText, parseJsonText, validateExperiment, type Experiment } from '../core/config.ts'
-import { oneLine, quoteValue } from '../core/messages.ts'
-import { costWarning, memoryProblem } from '../core/estimate.ts'
-import { seriesCsv, type Summary } from '../core/engine.ts'
-import type { MetricName } from '../core/metrics.ts'
+import { ConfigError, experimentJsonSchema, formatIssueLine, overrideDuration, parseExperimentText, parseJsonText, validateExperiment, type Experiment } from '../core/experiment/config.ts'
+import { oneLine, quoteValue } from '../core/experiment/messages.ts'
+import { costWarning, memoryProblem } from '../core/experiment/estimate.ts'
+import { seriesCsv, type Summary } from '../core/experiment/engine.ts'
+import type { MetricName } from '../core/experiment/metrics.ts'
 import { composeSummary, runLanes, type LaneRun } from './lanes.ts'
-import { InvariantError } from '../core/lane.ts'
-import { DEFAULT_PRESET, findPreset, PRESETS } from '../core/presets.ts'
-import { CHARTS, figureFileName, laneHasHints, parseFormats, type ChartId, type ExportFormat, type LaneData } from '../core/charts.ts'
+import { InvariantError } from '../core/experiment/lane.ts'
+import { DEFAULT_PRESET, findPreset, PRESETS } from '../core/experiment/presets.ts'
+import { CHARTS, figureFileName, laneHasHints, parseFormats, type ChartId, type ExportFormat, type LaneData } from '../core/analysis/charts.ts'
 import type { ChartConfiguration } from 'chart.js'
 import { renderFigure } from './png.ts'
-import { withEventMarkers } from '../core/chart-events.ts'
+import { withEventMarkers } from '../core/analysis/chart-events.ts'
 import { ProgressBar } from './progress.ts'
 import { cmdImage, ImageUsageError } from './image.ts'
 import { cmdDump } from './dump.ts'
@@ -34,13 +34,13 @@ import { SWEEP_PRESETS } from '../core/sweep/presets.ts'
 import { loadAssets, withAbsoluteAssetPaths } from '../host/node/assets.ts'
 import { FileReadError, readRegularTextSync } from '../host/node/read-file.ts'
 import { WorkerMemoryError } from '../host/node/worker-limits.ts'
-import { MAX_CONFIG_BYTES } from '../core/files.ts'
-import { assetRefs, type Assets } from '../core/assets.ts'
+import { MAX_CONFIG_BYTES } from '../core/experiment/files.ts'
+import { assetRefs, type Assets } from '../core/experiment/assets.ts'
 import { formatReport, outputs, parseParts, reproduce } from './reproduce.ts'
 import { prepareResultDirReporting, ResultDirError, writeResultDir, type ResultFile } from '../host/node/result-dir.ts'
-import { fitProfile, modelCpuPercent, OP_NAMES, type FitTarget } from '../core/calibrate.ts'
-import { XEON_X5560, XEON_X5560_PRIOR, type OpName } from '../core/cost.ts'
-import { PAPER_RATES, PAPER_TABLE1, table1Cells } from '../core/reproduce.ts'
+import { fitProfile, modelCpuPercent, OP_NAMES, type FitTarget } from '../core/analysis/calibrate.ts'
+import { XEON_X5560, XEON_X5560_PRIOR, type OpName } from '../core/machine/cost.ts'
+import { PAPER_RATES, PAPER_TABLE1, table1Cells } from '../core/analysis/reproduce.ts'
 
 /** Bad input: printed as one line, exit code 2. */
 export class UsageError extends Error {}
@@ -311,8 +311,8 @@ async function cmdReproduce(args: string[], io: CliIo): Promise<number> {
 
 /**
  * `samepage calibrate`: run Figure 6's experiments, then refit the CPU profile's costs to the
- * paper's Table 1 from the scanners' operation counts (src/core/calibrate.ts). Prints the fit;
- * the default profile in src/core/cost.ts holds its result (docs/calibration.md).
+ * paper's Table 1 from the scanners' operation counts (src/core/analysis/calibrate.ts). Prints the fit;
+ * the default profile in src/core/machine/cost.ts holds its result (docs/calibration.md).
  */
 async function cmdCalibrate(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse('calibrate', args, { seeds: { type: 'string' }, quick: { type: 'boolean' }, json: { type: 'boolean' } } as const)
@@ -350,7 +350,7 @@ async function cmdCalibrate(args: string[], io: CliIo): Promise<number> {
 }
 
 /**
- * Refuses a run that does not fit this machine (src/core/estimate.ts: guest pages, workload
+ * Refuses a run that does not fit this machine (src/core/experiment/estimate.ts: guest pages, workload
  * sizes, samples x lanes x columns) before anything runs, naming the estimate and the field to
  * change; warns when its work is large.
  */
@@ -389,7 +389,7 @@ async function writeOutputs(dir: string, config: Experiment, runs: LaneRun[], su
     ['summary.json', JSON.stringify(summary, null, 2) + '\n'],
     ['series.csv', seriesCsv(lanes)]
   ]
-  // The same chart spec in every format (src/core/charts.ts), named after the experiment.
+  // The same chart spec in every format (src/core/analysis/charts.ts), named after the experiment.
   for (const id of figureCharts(lanes)) {
     const built = CHARTS[id].build(lanes, { responsive: false })
     const spec = id === 'sharing' || id === 'cpu' ? withEventMarkers(built, events, vmNames) : built

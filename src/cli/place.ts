@@ -1,6 +1,6 @@
 /**
  * `samepage place PLAN.json [--json] [--out DIR] [--run]`: Memory Buddies' placement of a
- * `samepage-lab/placement@1` plan (src/core/placement.ts). The VMs are booted together in one
+ * `samepage-lab/placement@1` plan (src/core/analysis/placement.ts). The VMs are booted together in one
  * lane without a scanner (each VM draws from its own seeded stream, as in any experiment) and run
  * for `fingerprint.at_s`; each VM's present pages are then fingerprinted. --out writes the report
  * and one experiment file per host of the sharing-aware placement (each runs alone, e.g. with
@@ -10,9 +10,9 @@
 import { readFileSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { EXPERIMENT_SCHEMA_ID, parseExperiment, type Experiment } from '../core/config.ts'
-import { Engine } from '../core/engine.ts'
-import { bloomSize, EXACT_PAGES_MAX, fingerprintVm, formatPlacement, hostExperiment, placementReport, validatePlacement, type Placement, type PlacementReport } from '../core/placement.ts'
+import { EXPERIMENT_SCHEMA_ID, parseExperiment, type Experiment } from '../core/experiment/config.ts'
+import { Engine } from '../core/experiment/engine.ts'
+import { bloomSize, EXACT_PAGES_MAX, fingerprintVm, formatPlacement, hostExperiment, placementReport, validatePlacement, type Placement, type PlacementReport } from '../core/analysis/placement.ts'
 import { loadAssets, withAbsoluteAssetPaths } from '../host/node/assets.ts'
 import { writeResultDir, prepareResultDir, type ResultFile } from '../host/node/result-dir.ts'
 import { ImageUsageError, usage, type ImageIo } from './image.ts'

@@ -1,5 +1,5 @@
 /**
- * Figure export of chart specs (src/core/charts.ts) in Node: Chart.js draws on @napi-rs/canvas
+ * Figure export of chart specs (src/core/analysis/charts.ts) in Node: Chart.js draws on @napi-rs/canvas
  * (Skia), on a white background: PNG on a raster canvas at 2x scale by default (DESIGN.md,
  * "Files the user keeps"), SVG on its SVG canvas (`createCanvas(w, h, SvgExportFlag)`) and PDF
  * on a page of its `PDFDocument` (one page of w x h points), both vector: Skia records Chart.js's
@@ -12,8 +12,8 @@ import { createCanvas, GlobalFonts, PDFDocument, SvgExportFlag } from '@napi-rs/
 import { BasicPlatform, Chart, registerables, type ChartConfiguration, type ChartItem, type ChartType, type Plugin } from 'chart.js'
 import annotationPlugin from 'chartjs-plugin-annotation'
 
-import { PNG_HEIGHT, PNG_SCALE, PNG_WIDTH, WHITE_BACKGROUND, type ExportFormat } from '../core/charts.ts'
-// The annotation plugin draws the timeline's event markers (src/core/chart-events.ts).
+import { PNG_HEIGHT, PNG_SCALE, PNG_WIDTH, WHITE_BACKGROUND, type ExportFormat } from '../core/analysis/charts.ts'
+// The annotation plugin draws the timeline's event markers (src/core/analysis/chart-events.ts).
 Chart.register(...registerables, annotationPlugin)
 
 export interface PngOptions {

@@ -6,7 +6,7 @@
  */
 import { isMainThread, parentPort, Worker, workerData, type ResourceLimits } from 'node:worker_threads'
 import { isWorkerOutOfMemory, WorkerMemoryError, workerResourceLimits } from '../host/node/worker-limits.ts'
-import { InvariantError } from '../core/invariants.ts'
+import { InvariantError } from '../core/experiment/invariants.ts'
 
 type Message<R> =
   | { type: 'progress'; index: number; fraction: number }

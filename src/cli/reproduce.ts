@@ -5,10 +5,10 @@
  * Workers are this same bundled file (pool.ts), started for the role 'samepage-reproduce'.
  */
 import { availableParallelism } from 'node:os'
-import { barChart, sharingChart } from '../core/charts.ts'
-import { overrideDuration, parseExperiment } from '../core/config.ts'
-import { Engine } from '../core/engine.ts'
-import { findPreset } from '../core/presets.ts'
+import { barChart, sharingChart } from '../core/analysis/charts.ts'
+import { overrideDuration, parseExperiment } from '../core/experiment/config.ts'
+import { Engine } from '../core/experiment/engine.ts'
+import { findPreset } from '../core/experiment/presets.ts'
 import {
   FIG1_RATES,
   fig1RunTimes,
@@ -25,7 +25,7 @@ import {
   type Job,
   type JobResult,
   type Part
-} from '../core/reproduce.ts'
+} from '../core/analysis/reproduce.ts'
 import { renderChartPng } from './png.ts'
 import { runTasks, serveTasks } from './pool.ts'
 

@@ -5,7 +5,7 @@
  * otherwise ignored), each SessionEvent is posted back with the sample columns' buffers
  * transferred, not copied. No `node:*` and no DOM here: the entry files adapt their globals.
  */
-import { parseCommand, type SessionEvent } from '../core/protocol.ts'
+import { parseCommand, type SessionEvent } from '../core/experiment/protocol.ts'
 import { realClock, Session, type AssetLoader, type Clock } from './session.ts'
 
 /** The worker's end of its channel to the owner (parentPort, or a Web Worker's global scope). */

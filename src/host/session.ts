@@ -14,10 +14,10 @@
  * BUDGET_MS with a 'preparing' event after each, whatever the speed; Stop then discards it and
  * the session is 'ready' again.
  */
-import { assetRefs, NO_FILES_MESSAGE, type Assets } from '../core/assets.ts'
-import { validateExperiment, type ConfigIssue, type Experiment } from '../core/config.ts'
-import { Engine } from '../core/engine.ts'
-import type { Command, SampleBatch, SessionEvent, SessionState, Speed } from '../core/protocol.ts'
+import { assetRefs, NO_FILES_MESSAGE, type Assets } from '../core/experiment/assets.ts'
+import { validateExperiment, type ConfigIssue, type Experiment } from '../core/experiment/config.ts'
+import { Engine } from '../core/experiment/engine.ts'
+import type { Command, SampleBatch, SessionEvent, SessionState, Speed } from '../core/experiment/protocol.ts'
 
 export const FRAME_MS = 33
 /** Wall time spent simulating (or warming up) before posting, at 'max': about a frame. */

@@ -3,8 +3,8 @@
  * one run (a resolved experiment config); the answer is its summary, or its error. The app
  * starts up to navigator.hardwareConcurrency of these. The same Engine as every other host.
  */
-import { validateExperiment } from '../core/config.ts'
-import { Engine } from '../core/engine.ts'
+import { validateExperiment } from '../core/experiment/config.ts'
+import { Engine } from '../core/experiment/engine.ts'
 import type { SweepWorkerReply, SweepWorkerRequest } from '../core/sweep/worker-protocol.ts'
 
 /** What this file uses of a DedicatedWorkerGlobalScope (src/host is type-checked without the DOM lib). */

@@ -3,7 +3,7 @@
  * the worker's global postMessage. The renderer starts it with
  * `new Worker(new URL('../../../host/web-worker.ts', import.meta.url), { type: 'module' })`.
  */
-import type { SessionEvent } from '../core/protocol.ts'
+import type { SessionEvent } from '../core/experiment/protocol.ts'
 import { serveSession } from './serve.ts'
 
 /** What this file uses of a DedicatedWorkerGlobalScope (src/host is type-checked without the DOM lib). */

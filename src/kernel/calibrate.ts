@@ -2,7 +2,7 @@
  * `samepage kernel calibrate`: this host's CPU profile, measured. Scenarios that weigh the cost
  * classes differently run on the real ksmd (its CPU time over the run) and in the simulator (its
  * operation counts per second over the same run); the costs are then fitted with the same code
- * as `samepage calibrate` (src/core/calibrate.ts: ridge least squares towards a prior, minimax
+ * as `samepage calibrate` (src/core/analysis/calibrate.ts: ridge least squares towards a prior, minimax
  * reweighting). The prior is the paper's Xeon X5560 profile scaled by nothing: the fit moves
  * each cost, and the ridge keeps the costs no scenario separates near their prior.
  *
@@ -15,15 +15,15 @@
  * - non-present pages (page_skip): 4096 present pages in 256 MiB VMs;
  * - wake-ups (wakeup): unique pages at 10 pages / 20 ms against 1000 / 20 ms.
  */
-import type { Assets } from '../core/assets.ts'
-import { fitProfile, modelCpuPercent, OP_NAMES, type FitTarget } from '../core/calibrate.ts'
-import { parseExperiment, type Experiment } from '../core/config.ts'
-import { XEON_X5560, type CpuProfile, type OpName } from '../core/cost.ts'
-import { Engine } from '../core/engine.ts'
-import { CPU_PROFILE_SCHEMA } from '../core/profile.ts'
-import { makeSnapshotHeader, type Snapshot } from '../core/snapshot.ts'
+import type { Assets } from '../core/experiment/assets.ts'
+import { fitProfile, modelCpuPercent, OP_NAMES, type FitTarget } from '../core/analysis/calibrate.ts'
+import { parseExperiment, type Experiment } from '../core/experiment/config.ts'
+import { XEON_X5560, type CpuProfile, type OpName } from '../core/machine/cost.ts'
+import { Engine } from '../core/experiment/engine.ts'
+import { CPU_PROFILE_SCHEMA } from '../core/machine/profile.ts'
+import { makeSnapshotHeader, type Snapshot } from '../core/formats/snapshot.ts'
 import { manyCopiesSnapshot, staticSnapshot } from './scenarios.ts'
-import { hash32 } from '../core/rng.ts'
+import { hash32 } from '../core/machine/rng.ts'
 import type { KernelSummary } from './summary.ts'
 import { timerWheelOf } from './proc.ts'
 

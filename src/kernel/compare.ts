@@ -6,8 +6,8 @@
  * (mm/ksm.c): with use_zero_pages most of what KSM frees is on the zero page, not in
  * pages_sharing. Time-to-fraction points are interpolated linearly between samples.
  */
-import type { LaneSummary } from '../core/engine.ts'
-import type { MetricName } from '../core/metrics.ts'
+import type { LaneSummary } from '../core/experiment/engine.ts'
+import type { MetricName } from '../core/experiment/metrics.ts'
 
 export interface SeriesLike {
   column(name: MetricName): ArrayLike<number>

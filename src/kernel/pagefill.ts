@@ -1,6 +1,6 @@
 /**
  * The bytes of a page in the real mapping: a deterministic 4 KiB expansion of the page's 64-bit
- * fingerprint (src/core/content.ts). Equal fingerprints give equal bytes; different ones differ
+ * fingerprint (src/core/machine/content.ts). Equal fingerprints give equal bytes; different ones differ
  * in the first 8 bytes, which hold the fingerprint itself (hi, lo as little-endian 32-bit words);
  * the zero page's fingerprint gives 4096 zero bytes, so the kernel sees a real zero page
  * (use_zero_pages, ksm_zero_pages). The other 1022 words come from a counter-based 32-bit mixer
@@ -8,7 +8,7 @@
  * fingerprints differ all along and memcmp in ksmd's trees stops at the first word, as it would
  * on real, unrelated pages. Pure: runs anywhere.
  */
-import { isZeroFp, PAGE_SIZE } from '../core/content.ts'
+import { isZeroFp, PAGE_SIZE } from '../core/machine/content.ts'
 
 export const PAGE_WORDS = PAGE_SIZE / 4
 const WEYL = 0x9e3779b9

@@ -4,7 +4,7 @@
  *
  * The guests are the simulator's: a Lane of the same config with the `none` scanner (no sharing
  * in the model, so every guest page holds what its guest last wrote) is advanced tick by tick
- * (TICK_S, src/core/lane.ts) as the wall clock passes, and every page a tick wrote is expanded
+ * (TICK_S, src/core/experiment/lane.ts) as the wall clock passes, and every page a tick wrote is expanded
  * from its fingerprint (pagefill.ts) into the real mapping (mapping.ts). The same seed gives the
  * same guest events as a simulated lane (the guests' streams do not depend on the scanner). What
  * differs: the model's guests here never fault on a KSM page, so they are not slowed by
@@ -20,11 +20,11 @@
  * ksmd has no "converged" signal to stop on.
  */
 import { release } from 'node:os'
-import type { Assets } from '../core/assets.ts'
-import { pagesToScan, type Experiment, type LaneConfig } from '../core/config.ts'
-import { Engine } from '../core/engine.ts'
-import { TICK_S, type Lane } from '../core/lane.ts'
-import { Series } from '../core/metrics.ts'
+import type { Assets } from '../core/experiment/assets.ts'
+import { pagesToScan, type Experiment, type LaneConfig } from '../core/experiment/config.ts'
+import { Engine } from '../core/experiment/engine.ts'
+import { TICK_S, type Lane } from '../core/experiment/lane.ts'
+import { Series } from '../core/experiment/metrics.ts'
 import { GuestMapping, clockTicksPerSecond } from './mapping.ts'
 import { fillPage, PAGE_WORDS } from './pagefill.ts'
 import { ProcReader } from './proc.ts'

@@ -9,11 +9,11 @@
  * 512 zero pages, 2048 unique pages. Two such VMs end, for KSM without use_zero_pages, at
  * 1024 + 2 x 64 + 1 = 1153 KSM pages and 1024 + 2 x 64 x 7 + 1023 = 2943 further mappings.
  */
-import type { Assets } from '../core/assets.ts'
-import { ZERO_FP_HI, ZERO_FP_LO } from '../core/content.ts'
-import { parseExperiment, type Experiment, type ExperimentInput } from '../core/config.ts'
-import { hash32 } from '../core/rng.ts'
-import { makeSnapshotHeader, type Snapshot } from '../core/snapshot.ts'
+import type { Assets } from '../core/experiment/assets.ts'
+import { ZERO_FP_HI, ZERO_FP_LO } from '../core/machine/content.ts'
+import { parseExperiment, type Experiment, type ExperimentInput } from '../core/experiment/config.ts'
+import { hash32 } from '../core/machine/rng.ts'
+import { makeSnapshotHeader, type Snapshot } from '../core/formats/snapshot.ts'
 
 export interface Scenario {
   name: string

@@ -1,12 +1,12 @@
 /**
- * A kernel run's samples and summary in the simulator's terms (src/core/metrics.ts,
- * src/core/engine.ts): one sample row from sysfs counters, ksmd's CPU and the driving model's
+ * A kernel run's samples and summary in the simulator's terms (src/core/experiment/metrics.ts,
+ * src/core/experiment/engine.ts): one sample row from sysfs counters, ksmd's CPU and the driving model's
  * guest state, and the lane summary of `samepage run`'s schema with the kernel's facts beside
  * it. Pure: unit-tested without a kernel.
  */
-import type { LaneSummary, Summary } from '../core/engine.ts'
-import { cpuPerSharedPage } from '../core/engine.ts'
-import { METRIC_INDEX, stat3, type Series } from '../core/metrics.ts'
+import type { LaneSummary, Summary } from '../core/experiment/engine.ts'
+import { cpuPerSharedPage } from '../core/experiment/engine.ts'
+import { METRIC_INDEX, stat3, type Series } from '../core/experiment/metrics.ts'
 import type { KsmCounter } from './sysfs.ts'
 
 /** The scanner name of a kernel lane in summaries and results. */

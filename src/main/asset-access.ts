@@ -7,8 +7,8 @@
 // file system is touched, so a refusal says nothing about what exists there.
 import { realpathSync, statSync } from 'node:fs'
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path'
-import { assetRefs, maxAssetBytes, type AssetRef } from '../core/asset-refs.ts'
-import { validateExperiment, type ConfigIssue } from '../core/config.ts'
+import { assetRefs, maxAssetBytes, type AssetRef } from '../core/experiment/asset-refs.ts'
+import { validateExperiment, type ConfigIssue } from '../core/experiment/config.ts'
 
 export interface AssetAccess {
   /** The window's experiment file, or null when it was never saved or opened. */

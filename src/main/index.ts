@@ -11,9 +11,9 @@ import { nodeMemoryBudget } from '../host/node/memory-budget.ts'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
-import { PRESETS } from '../core/presets.ts'
+import { PRESETS } from '../core/experiment/presets.ts'
 import { WorkerSession } from '../host/node/worker-session.ts'
-import { ParallelLabClient } from '../core/parallel.ts'
+import { ParallelLabClient } from '../core/experiment/parallel.ts'
 import type { MenuActionWire } from '../preload/api.ts'
 import { atomicWrite, atomicWriteSync } from './atomic.ts'
 import { APP_NAME, DocumentState, interceptClose } from './document.ts'
@@ -60,7 +60,7 @@ let quitting = false
 
 const sessions = new SessionHub({
   createChannel: () => new MessageChannelMain(),
-  // One worker thread per lane (src/core/parallel.ts), as `samepage run` runs lanes; each with
+  // One worker thread per lane (src/core/experiment/parallel.ts), as `samepage run` runs lanes; each with
   // resource limits, so a lane that runs out of memory is an error event, not a dead main process.
   // A run whose estimated memory does not fit this machine is refused at load, as the CLI does.
   createSession: () =>

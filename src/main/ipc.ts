@@ -7,7 +7,7 @@
 import { dirname } from 'node:path'
 import type { MessagePortMain } from 'electron'
 import { z } from 'zod'
-import { parseCommand, type Command } from '../core/protocol.ts'
+import { parseCommand, type Command } from '../core/experiment/protocol.ts'
 import type { SamepageInvokeChannel, SamepageInvokeChannels, SamepageSendChannel, SamepageSendChannels } from '../preload/api.ts'
 import { askDiscard, exportFiles, openConfig, openRecent, openResult, saveConfig, saveResult, type FileHost } from './files.ts'
 import { windowTitle } from './document.ts'

@@ -2,7 +2,7 @@
 // handler sees them. Limits are generous for real use and small enough that a hostile page
 // cannot make main allocate without bound.
 import { z } from 'zod'
-import { exportDataProblem, exportNameProblem, MAX_CONFIG_BYTES, MAX_RESULT_BYTES } from '../core/files.ts'
+import { exportDataProblem, exportNameProblem, MAX_CONFIG_BYTES, MAX_RESULT_BYTES } from '../core/experiment/files.ts'
 
 export { MAX_CONFIG_BYTES, MAX_RESULT_BYTES }
 /** Charts (six in up to three formats) and data of one run. */

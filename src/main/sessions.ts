@@ -3,7 +3,7 @@
 // the worker's events (sample columns transferred to main) are posted to the renderer on a
 // MessagePort that was handed to the preload when the renderer connected. Typed arrays stay
 // typed arrays all the way (structured clone), batched by the session (≤ ~30 a second).
-import type { Command, LabClient, SessionEvent } from '../core/protocol.ts'
+import type { Command, LabClient, SessionEvent } from '../core/experiment/protocol.ts'
 
 /** Main's end of the event port (Electron's MessagePortMain). */
 export interface EventPort {

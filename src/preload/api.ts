@@ -6,8 +6,8 @@
 // ask for what is listed here, and main validates each message (sender and arguments) on its
 // own terms. The shapes below are the renderer's Platform types (platform/types.ts) on the
 // wire; platform/electron.ts passes them through unchanged, so the compiler checks they agree.
-import type { ConfigIssue } from '../core/config.ts'
-import type { LabClient, Speed } from '../core/protocol.ts'
+import type { ConfigIssue } from '../core/experiment/config.ts'
+import type { LabClient, Speed } from '../core/experiment/protocol.ts'
 
 /** A file read by main, with the problems main found validating it (absent when valid). */
 export interface OpenedFileWire {

@@ -17,7 +17,7 @@ import type {
   SamepageSendChannels,
   SessionApi
 } from './api.ts'
-import type { SessionEvent } from '../core/protocol.ts'
+import type { SessionEvent } from '../core/experiment/protocol.ts'
 
 function invoke<C extends SamepageInvokeChannel>(
   channel: C,

@@ -1,7 +1,7 @@
 // Mounts renderer components the way App does: with a Lab on a test Platform provided.
 import { mount } from '@vue/test-utils'
 import { defineComponent, h, type Component } from 'vue'
-import type { LabClient } from '../../src/core/protocol.ts'
+import type { LabClient } from '../../src/core/experiment/protocol.ts'
 import { createLab, LAB_KEY, type Lab } from '../../src/renderer/src/stores/lab.ts'
 import { createTestPlatform, FakeClient, type TestPlatform } from './platform.ts'
 

@@ -1,7 +1,7 @@
 // A Platform for renderer tests: a scripted file system (what Open returns, what Save and the
 // exports received), a menu the test can press, and either a FakeClient (the test plays the
 // session) or a real Session on this thread (src/host/session.ts behind the same LabClient).
-import type { LabClient, SessionEvent, Speed, Command } from '../../src/core/protocol.ts'
+import type { LabClient, SessionEvent, Speed, Command } from '../../src/core/experiment/protocol.ts'
 import { Session, type Clock } from '../../src/host/session.ts'
 import type { ExportFile, MenuAction, OpenedFile, Platform, SavedFile } from '../../src/renderer/src/platform/types.ts'
 

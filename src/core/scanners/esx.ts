@@ -24,10 +24,10 @@
  *   (the lane's seeded generator, Fisher-Yates), a new one each time the last is used up, so a
  *   share_scan_time_s covers every page once; a page the guest never touched costs a lookup.
  */
-import { OpCounts, type CpuProfile } from '../cost.ts'
-import type { HostMemory } from '../memory.ts'
-import { hash32, type Rng } from '../rng.ts'
-import type { StableTree } from '../stable.ts'
+import { OpCounts, type CpuProfile } from '../machine/cost.ts'
+import type { HostMemory } from '../machine/memory.ts'
+import { hash32, type Rng } from '../machine/rng.ts'
+import type { StableTree } from '../machine/stable.ts'
 import type { Scanner } from './scanner.ts'
 
 export const SHARE_SCAN_TIME_S_DEFAULT = 3600 // ESX Mem.ShareScanTime, 60 minutes

@@ -16,12 +16,12 @@
  * pages of two tenants. The same code is the hint half of the xlh and hybrid scanners, which pass
  * their shared OpCounts and KSM's records.
  */
-import { checksumOf } from '../content.ts'
-import { OpCounts, type CpuProfile } from '../cost.ts'
-import type { HintStack } from '../hintstack.ts'
-import type { HostMemory } from '../memory.ts'
-import type { StableTree } from '../stable.ts'
-import { wakeAfterSleep } from '../timer.ts'
+import { checksumOf } from '../machine/content.ts'
+import { OpCounts, type CpuProfile } from '../machine/cost.ts'
+import type { HintStack } from '../machine/hintstack.ts'
+import type { HostMemory } from '../machine/memory.ts'
+import type { StableTree } from '../machine/stable.ts'
+import { wakeAfterSleep } from '../machine/timer.ts'
 import type { Scanner } from './scanner.ts'
 
 export const HASH_TABLE_SIZE_DEFAULT = 1 << 18

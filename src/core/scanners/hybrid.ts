@@ -10,10 +10,10 @@
  * 1000 pages/s, a full pass over two 512 MiB VMs in about 4.4 minutes (the paper's 1000 pages/s
  * KSM lane), while hints keep four fifths of the budget.
  */
-import type { CpuProfile } from '../cost.ts'
-import type { HintStack } from '../hintstack.ts'
-import type { HostMemory } from '../memory.ts'
-import type { StableTree } from '../stable.ts'
+import type { CpuProfile } from '../machine/cost.ts'
+import type { HintStack } from '../machine/hintstack.ts'
+import type { HostMemory } from '../machine/memory.ts'
+import type { StableTree } from '../machine/stable.ts'
 import { LinearPlusHints, type MixedParams } from './mixed.ts'
 
 export const KSM_SHARE_DEFAULT = 0.2

@@ -33,12 +33,12 @@
  *   mm/ksm.c: EWMA weight 30 %, CPU bounds 10 % and advisor_max_cpu, advisor_max_pages_to_scan);
  *   pages_to_scan starts at advisor_min_pages_to_scan (set_advisor_defaults()).
  */
-import { checksumOf, isZeroFp, ZERO_FP_HI, ZERO_FP_LO } from '../content.ts'
-import { OpCounts, type CpuProfile } from '../cost.ts'
-import type { HostMemory } from '../memory.ts'
-import { RbTree } from '../rbtree.ts'
-import type { StableTree } from '../stable.ts'
-import { wakeAfterSleep } from '../timer.ts'
+import { checksumOf, isZeroFp, ZERO_FP_HI, ZERO_FP_LO } from '../machine/content.ts'
+import { OpCounts, type CpuProfile } from '../machine/cost.ts'
+import type { HostMemory } from '../machine/memory.ts'
+import { RbTree } from '../machine/rbtree.ts'
+import type { StableTree } from '../machine/stable.ts'
+import { wakeAfterSleep } from '../machine/timer.ts'
 import type { Scanner } from './scanner.ts'
 
 export const PAGES_TO_SCAN_DEFAULT = 100 // Documentation/admin-guide/mm/ksm.rst

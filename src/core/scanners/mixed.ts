@@ -10,11 +10,11 @@
  * Per wake-up the thread spends the same `pages_to_scan` budget as KSM; how it is split is the
  * subclass's `batch`. It sleeps with no CPU when it has nothing to do (no hints and no walk).
  */
-import { OpCounts, type CpuProfile } from '../cost.ts'
-import type { HintStack } from '../hintstack.ts'
-import type { HostMemory } from '../memory.ts'
-import type { StableTree } from '../stable.ts'
-import { wakeAfterSleep } from '../timer.ts'
+import { OpCounts, type CpuProfile } from '../machine/cost.ts'
+import type { HintStack } from '../machine/hintstack.ts'
+import type { HostMemory } from '../machine/memory.ts'
+import type { StableTree } from '../machine/stable.ts'
+import { wakeAfterSleep } from '../machine/timer.ts'
 import { HintScanner } from './hint.ts'
 import { KsmScanner } from './ksm.ts'
 import type { Scanner } from './scanner.ts'

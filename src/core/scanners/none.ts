@@ -1,5 +1,5 @@
 /** No scanner: the host without page sharing (the paper's Figure 1 baseline, "KSM off"). */
-import { OpCounts } from '../cost.ts'
+import { OpCounts } from '../machine/cost.ts'
 import type { Scanner } from './scanner.ts'
 
 export class NoScanner implements Scanner {

@@ -16,10 +16,10 @@
  * Cost (scanner CPU): one table probe per block read and a merge per shared page; nothing at all
  * while no disk I/O happens.
  */
-import { OpCounts, type CpuProfile } from '../cost.ts'
-import type { HostMemory } from '../memory.ts'
-import { hash32 } from '../rng.ts'
-import type { StableTree } from '../stable.ts'
+import { OpCounts, type CpuProfile } from '../machine/cost.ts'
+import type { HostMemory } from '../machine/memory.ts'
+import { hash32 } from '../machine/rng.ts'
+import type { StableTree } from '../machine/stable.ts'
 import type { Scanner } from './scanner.ts'
 
 /**

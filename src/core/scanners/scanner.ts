@@ -2,7 +2,7 @@
  * What every scanner offers the lane. A scanner runs as one host thread (ksmd): it wakes at
  * `nextWake` (simulated seconds), does a batch of work whose CPU time is modelled, then sleeps.
  */
-import type { OpCounts } from '../cost.ts'
+import type { OpCounts } from '../machine/cost.ts'
 
 export interface Scanner {
   readonly kind: string

@@ -13,10 +13,10 @@
  * walked pages take KSM's path (volatility check, unstable tree). Host-side hint generation costs
  * the guest nothing (the host handles the I/O anyway) and is not ksmd's CPU either.
  */
-import type { CpuProfile } from '../cost.ts'
-import type { HintStack } from '../hintstack.ts'
-import type { HostMemory } from '../memory.ts'
-import type { StableTree } from '../stable.ts'
+import type { CpuProfile } from '../machine/cost.ts'
+import type { HintStack } from '../machine/hintstack.ts'
+import type { HostMemory } from '../machine/memory.ts'
+import type { StableTree } from '../machine/stable.ts'
 import { LinearPlusHints, type MixedParams } from './mixed.ts'
 
 export interface XlhParams extends MixedParams {

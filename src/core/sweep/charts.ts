@@ -1,11 +1,11 @@
 /**
  * Chart specs of a sweep, built with the chart-spec module's colours and conventions
- * (src/core/charts.ts): each metric against each axis per lane, the mean over seeds as a line
+ * (src/core/analysis/charts.ts): each metric against each axis per lane, the mean over seeds as a line
  * with a band from the lowest to the highest seed, and the frontier (mean scanner CPU against
  * memory saved, one dot per point x lane, the Pareto-optimal ones joined). Pure.
  */
 import type { ChartDataset, ScaleOptions } from 'chart.js'
-import { laneStyles, niceCeil, type ChartOpts, type LaneData, type LineChartConfig, type Point } from '../charts.ts'
+import { laneStyles, niceCeil, type ChartOpts, type LaneData, type LineChartConfig, type Point } from '../analysis/charts.ts'
 import type { SweepResult } from './results.ts'
 
 const FRONTIER_COLOR = '#222222'

@@ -4,8 +4,8 @@
  * seed. Each run is named by the hash of its resolved config (seed included), which is what
  * the cache, resume, shards and merge go by. Pure: the host loads a base named by a file.
  */
-import { overrideDuration, validateExperiment, type ConfigIssue, type Experiment } from '../config.ts'
-import { findPreset } from '../presets.ts'
+import { overrideDuration, validateExperiment, type ConfigIssue, type Experiment } from '../experiment/config.ts'
+import { findPreset } from '../experiment/presets.ts'
 import { canonicalJson, hash64 } from './hash.ts'
 import { setPath } from './paths.ts'
 import { axisScale, axisValues, MAX_SWEEP_RUNS, type Sweep, type SweepMetric } from './schema.ts'

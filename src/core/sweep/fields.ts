@@ -4,7 +4,7 @@
  * `lanes[KSM].scanner.…`), and every lane's scanner knob where all lanes have it
  * (`lanes[*].scanner.…`). For the app's axis picker. Pure.
  */
-import type { Experiment } from '../config.ts'
+import type { Experiment } from '../experiment/config.ts'
 
 function leaves(v: unknown, prefix: string, out: string[]): void {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) {

@@ -5,7 +5,7 @@
  * Pareto-optimal ones marked). Pure: the same runs give the same bytes, in whatever order or
  * shard they finished.
  */
-import type { LaneSummary } from '../engine.ts'
+import type { LaneSummary } from '../experiment/engine.ts'
 import type { PlanRun, SweepPlan } from './expand.ts'
 import type { SweepMetric } from './schema.ts'
 

@@ -5,7 +5,7 @@
  * Validated with zod like the experiment file; errors name the field path.
  */
 import { z } from 'zod'
-import { formatPath, type ConfigIssue } from '../config.ts'
+import { formatPath, type ConfigIssue } from '../experiment/config.ts'
 
 export const SWEEP_SCHEMA_ID = 'samepage-lab/sweep@1'
 
@@ -15,7 +15,7 @@ export const MAX_RANGE_STEPS = 10_000
 export const MAX_SEEDS = 1000
 
 /**
- * Summary fields a sweep can report, per lane (src/core/engine.ts LaneSummary, by the same
+ * Summary fields a sweep can report, per lane (src/core/experiment/engine.ts LaneSummary, by the same
  * dotted names). `cpu_ns_per_shared_page` is empty for a run that saved no page.
  */
 export const SWEEP_METRICS = [

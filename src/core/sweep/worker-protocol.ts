@@ -1,5 +1,5 @@
 /** Messages between the app's Sweep view and its Web Workers (src/host/sweep-worker.ts). */
-import type { LaneSummary } from '../engine.ts'
+import type { LaneSummary } from '../experiment/engine.ts'
 
 /** One run: a resolved experiment config. */
 export type SweepWorkerRequest = { id: number; config: unknown }

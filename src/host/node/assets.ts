@@ -5,9 +5,9 @@
  * field (`vms[0].image_file: cannot read x.spimg: ENOENT`), like any other config problem.
  */
 import { isAbsolute, resolve } from 'node:path'
-import { assetRefs, checkAssets, decodeAsset, type Asset, type Assets } from '../../core/assets.ts'
-import { MAX_ASSET_BYTES, MAX_CPU_PROFILE_BYTES, MAX_TRACE_BYTES, maxAssetBytes } from '../../core/asset-refs.ts'
-import type { ConfigIssue, Experiment } from '../../core/config.ts'
+import { assetRefs, checkAssets, decodeAsset, type Asset, type Assets } from '../../core/experiment/assets.ts'
+import { MAX_ASSET_BYTES, MAX_CPU_PROFILE_BYTES, MAX_TRACE_BYTES, maxAssetBytes } from '../../core/experiment/asset-refs.ts'
+import type { ConfigIssue, Experiment } from '../../core/experiment/config.ts'
 import { FileReadError, formatBytes, readRegularFileSync } from './read-file.ts'
 
 export { MAX_ASSET_BYTES, MAX_CPU_PROFILE_BYTES, MAX_TRACE_BYTES }

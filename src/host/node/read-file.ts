@@ -60,6 +60,34 @@ function tooLarge(maxBytes: number): FileReadError {
   return new FileReadError(`larger than ${formatBytes(maxBytes)}, the most that is read`, 'EFBIG')
 }
 
+/**
+ * The chunks of one bounded read: read until EOF, but at most maxBytes + 1 bytes (the +1 tells
+ * "exactly the limit" from "more"), whatever the file's size said.
+ */
+class BoundedBytes {
+  private readonly chunks: Uint8Array[] = []
+  private total = 0
+
+  constructor(private readonly maxBytes: number) {}
+
+  /** The buffer for the next read; throws once more than maxBytes came. */
+  next(): Uint8Array {
+    const want = Math.min(CHUNK, this.maxBytes + 1 - this.total)
+    if (want <= 0) throw tooLarge(this.maxBytes)
+    return new Uint8Array(want)
+  }
+
+  got(buf: Uint8Array, n: number): void {
+    this.chunks.push(buf.subarray(0, n))
+    this.total += n
+  }
+
+  bytes(): Uint8Array {
+    if (this.total > this.maxBytes) throw tooLarge(this.maxBytes)
+    return concat(this.chunks, this.total)
+  }
+}
+
 function concat(chunks: Uint8Array[], total: number): Uint8Array {
   if (chunks.length === 1) return chunks[0].subarray(0, total)
   const out = new Uint8Array(total)
@@ -84,25 +112,18 @@ export function readRegularFileSync(path: string, maxBytes: number): Uint8Array 
     const bad = kindProblem(st)
     if (bad) throw bad
     if (st.size > maxBytes) throw tooLarge(maxBytes)
-    const chunks: Uint8Array[] = []
-    let total = 0
-    // Read until EOF, but at most maxBytes + 1 bytes: the +1 tells "exactly the limit" from "more".
-    for (;;) {
-      const want = Math.min(CHUNK, maxBytes + 1 - total)
-      if (want <= 0) throw tooLarge(maxBytes)
-      const buf = new Uint8Array(want)
+    const acc = new BoundedBytes(maxBytes)
+    for (let buf = acc.next(); buf; buf = acc.next()) {
       let n: number
       try {
-        n = readSync(fd, buf, 0, want, null)
+        n = readSync(fd, buf, 0, buf.length, null)
       } catch (e) {
         throw openError(e)
       }
       if (n === 0) break
-      chunks.push(buf.subarray(0, n))
-      total += n
+      acc.got(buf, n)
     }
-    if (total > maxBytes) throw tooLarge(maxBytes)
-    return concat(chunks, total)
+    return acc.bytes()
   } finally {
     closeSync(fd)
   }
@@ -121,24 +142,18 @@ export async function readRegularFile(path: string, maxBytes: number): Promise<U
     const bad = kindProblem(st)
     if (bad) throw bad
     if (st.size > maxBytes) throw tooLarge(maxBytes)
-    const chunks: Uint8Array[] = []
-    let total = 0
-    for (;;) {
-      const want = Math.min(CHUNK, maxBytes + 1 - total)
-      if (want <= 0) throw tooLarge(maxBytes)
-      const buf = new Uint8Array(want)
+    const acc = new BoundedBytes(maxBytes)
+    for (let buf = acc.next(); buf; buf = acc.next()) {
       let n: number
       try {
-        n = (await fh.read(buf, 0, want, null)).bytesRead
+        n = (await fh.read(buf, 0, buf.length, null)).bytesRead
       } catch (e) {
         throw openError(e)
       }
       if (n === 0) break
-      chunks.push(buf.subarray(0, n))
-      total += n
+      acc.got(buf, n)
     }
-    if (total > maxBytes) throw tooLarge(maxBytes)
-    return concat(chunks, total)
+    return acc.bytes()
   } finally {
     await fh.close()
   }

@@ -10,7 +10,7 @@
  */
 import type { Worker } from 'node:worker_threads'
 import { isWorkerOutOfMemory, WorkerMemoryError } from './worker-limits.ts'
-import { CommandClient, type Command, type SessionEvent } from '../../core/protocol.ts'
+import { CommandClient, type Command, type SessionEvent } from '../../core/experiment/protocol.ts'
 
 export type WorkerFactory = () => Worker
 

@@ -16,8 +16,8 @@ import { BasicPlatform, Chart, registerables, type ChartConfiguration } from 'ch
 import annotationPlugin from 'chartjs-plugin-annotation'
 import zoomPlugin from 'chartjs-plugin-zoom'
 import { Element as SvgCanvasElement } from 'svgcanvas'
-import type { ChartConfig, ExportFormat } from '../../../core/charts.ts'
-import { PNG_HEIGHT, PNG_SCALE, PNG_WIDTH, WHITE_BACKGROUND } from '../../../core/charts.ts'
+import type { ChartConfig, ExportFormat } from '../../../core/analysis/charts.ts'
+import { PNG_HEIGHT, PNG_SCALE, PNG_WIDTH, WHITE_BACKGROUND } from '../../../core/analysis/charts.ts'
 
 Chart.register(...registerables, zoomPlugin, annotationPlugin)
 

@@ -1,5 +1,5 @@
 /**
- * One live Chart.js chart on a canvas, built from a chart spec of src/core/charts.ts and fed
+ * One live Chart.js chart on a canvas, built from a chart spec of src/core/analysis/charts.ts and fed
  * from the run's lanes (STYLE.md, Chart.js performance guide):
  * - the spec gives `parsing: false` with pre-shaped points, `normalized`, no animation, LTTB
  *   decimation and fixed scale bounds;
@@ -13,20 +13,20 @@
  * - time charts zoom and pan on the time axis with chartjs-plugin-zoom (wheel or pinch to zoom,
  *   drag to pan, double-click to see the whole run again), all to the same range (ChartView),
  *   and draw one crosshair at the same t as the pointer on any of them;
- * - tooltips say "t = 330 s" and each value with its unit (tooltipCallbacks, src/core/charts.ts).
+ * - tooltips say "t = 330 s" and each value with its unit (tooltipCallbacks, src/core/analysis/charts.ts).
  * The canvas carries `data-points` (points held), `data-series`, `data-last-t`, `data-x-min`/
  * `data-x-max` (the time range shown), `data-y-type`, `data-note` (the subtitle), `data-crosshair-t` and `data-markers` (event
  * lines, chart-events.ts) for tests and screen readers that inspect it.
  */
 import { onBeforeUnmount, onMounted, watch, type Ref } from 'vue'
 import type { Plugin } from 'chart.js'
-import { chartNote, CHARTS, formatTime, tooltipCallbacks, type ChartConfig, type ChartId, type LaneData, type LineChartConfig, type Point } from '../../../core/charts.ts'
-import type { MetricName } from '../../../core/metrics.ts'
+import { chartNote, CHARTS, formatTime, tooltipCallbacks, type ChartConfig, type ChartId, type LaneData, type LineChartConfig, type Point } from '../../../core/analysis/charts.ts'
+import type { MetricName } from '../../../core/experiment/metrics.ts'
 import type { ChartView } from '../stores/chartView.ts'
 import type { RunStore } from '../stores/run.ts'
 import { Chart } from './chartjs.ts'
-import { eventAnnotations, withEventMarkers } from '../../../core/chart-events.ts'
-import type { TimelineEvent } from '../../../core/events.ts'
+import { eventAnnotations, withEventMarkers } from '../../../core/analysis/chart-events.ts'
+import type { TimelineEvent } from '../../../core/experiment/events.ts'
 
 
 const DARK_TEXT = '#c9d1d9'

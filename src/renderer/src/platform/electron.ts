@@ -3,7 +3,7 @@
  * message per method; main validates each). The session runs in a worker thread owned by
  * main; its events come back over a MessagePort the preload holds.
  */
-import type { Command } from '../../../core/protocol.ts'
+import type { Command } from '../../../core/experiment/protocol.ts'
 import type { SamepageApi, SessionApi } from '../../../preload/api.ts'
 import type { Platform } from './types.ts'
 import { WorkerLabClient, type SessionChannel } from './worker-client.ts'

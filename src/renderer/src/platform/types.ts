@@ -3,8 +3,8 @@
  * only use this interface; `createPlatform()` (platform/index.ts) picks the implementation.
  * Contract between the app-shell work (implementations) and the renderer work (screens).
  */
-import type { ConfigIssue } from '../../../core/config.ts'
-import type { LabClient } from '../../../core/protocol.ts'
+import type { ConfigIssue } from '../../../core/experiment/config.ts'
+import type { LabClient } from '../../../core/experiment/protocol.ts'
 import type { MenuActionWire } from '../../../preload/api.ts'
 
 export interface OpenedFile {
@@ -51,7 +51,7 @@ export interface Platform {
   saveConfig(text: string, opts: { path?: string; suggestedName: string; saveAs: boolean }): Promise<SavedFile | null>
   /** Ask the user for a saved result (config + summary + series); null if cancelled. */
   openResult(): Promise<OpenedFile | null>
-  /** Save a result file (src/core/result.ts); rejects if it does not validate. */
+  /** Save a result file (src/core/experiment/result.ts); rejects if it does not validate. */
   saveResult(text: string, suggestedName: string): Promise<SavedFile | null>
   /**
    * Write several files to a folder the user picks (web: one download each); false if

@@ -8,13 +8,13 @@
  * must be an experiment document, a saved result must validate, export names must be plain
  * file names; files read are validated and come back with their issues.
  */
-import { parseExperimentText, type ConfigIssue } from '../../../core/config.ts'
-import { CONFIG_FILE_SUFFIX, experimentDocumentProblem, exportNameProblem, fileNameWithSuffix, exportDataProblem, MAX_CONFIG_BYTES, MAX_RESULT_BYTES } from '../../../core/files.ts'
-import { parseResultText, RESULT_FILE_SUFFIX } from '../../../core/result.ts'
+import { parseExperimentText, type ConfigIssue } from '../../../core/experiment/config.ts'
+import { CONFIG_FILE_SUFFIX, experimentDocumentProblem, exportNameProblem, fileNameWithSuffix, exportDataProblem, MAX_CONFIG_BYTES, MAX_RESULT_BYTES } from '../../../core/experiment/files.ts'
+import { parseResultText, RESULT_FILE_SUFFIX } from '../../../core/experiment/result.ts'
 import type { ExportFile, OpenedFile, Platform, SavedFile } from './types.ts'
 import { WorkerLabClient, webWorkerChannel } from './worker-client.ts'
-import { ParallelLabClient } from '../../../core/parallel.ts'
-import type { MemoryBudget } from '../../../core/estimate.ts'
+import { ParallelLabClient } from '../../../core/experiment/parallel.ts'
+import type { MemoryBudget } from '../../../core/experiment/estimate.ts'
 
 /** Browsers drop some of several downloads started in one go; space them out. */
 const EXPORT_SPACING_MS = 150
@@ -111,7 +111,7 @@ export interface WebPlatformOptions {
 }
 
 /**
- * What a run may use in this browser, for the check before a run (src/core/estimate.ts): three
+ * What a run may use in this browser, for the check before a run (src/core/experiment/estimate.ts): three
  * quarters of the memory the browser reports (`navigator.deviceMemory`, Chromium: GiB rounded
  * down to a power of two and at most 8, so a larger machine counts as 8 GiB), and half the
  * page's JavaScript heap limit for the series (`performance.memory`, Chromium; else 2 GiB). The
@@ -127,7 +127,7 @@ export function browserMemoryBudget(): MemoryBudget | null {
 
 export function createWebPlatform(options: WebPlatformOptions = {}): Platform {
   const spawn = options.worker ?? startSessionWorker
-  // One Web Worker per lane (src/core/parallel.ts), as `samepage run` runs lanes on threads.
+  // One Web Worker per lane (src/core/experiment/parallel.ts), as `samepage run` runs lanes on threads.
   const client = new ParallelLabClient(() => new WorkerLabClient(webWorkerChannel(spawn())), { memoryBudget: browserMemoryBudget })
   let dirty = false
 

@@ -4,7 +4,7 @@
  * Electron's is the preload's session API (IPC out, a MessagePort back). The session itself
  * runs in src/host/session.ts on the other side of either.
  */
-import { CommandClient, type Command, type SessionEvent } from '../../../core/protocol.ts'
+import { CommandClient, type Command, type SessionEvent } from '../../../core/experiment/protocol.ts'
 
 /** A transport to a session host. */
 export interface SessionChannel {

@@ -6,7 +6,7 @@
  * The crosshair moves with the pointer, so it is a plain listener list, not Vue state.
  */
 import { reactive, ref, shallowRef } from 'vue'
-import { COUNTER_METRICS, DEFAULT_COUNTERS, type ChartId, type ChartOpts, type CounterMetric } from '../../../core/charts.ts'
+import { COUNTER_METRICS, DEFAULT_COUNTERS, type ChartId, type ChartOpts, type CounterMetric } from '../../../core/analysis/charts.ts'
 
 /** Charts whose value axis may be logarithmic: lanes there differ by orders of magnitude. */
 export const LOG_CHARTS: readonly ChartId[] = ['cpu', 'counters']

@@ -2,10 +2,10 @@
  * Run history (issue 15.11): the saved results drawn with the run for comparison, several at
  * once, each with its name, shown or hidden, removable. Their lanes go into the charts after
  * the run's own, named "KSM (run-a)", so every line keeps its own colour and dash
- * (laneStyles in src/core/charts.ts) and the legend says which result it is from.
+ * (laneStyles in src/core/analysis/charts.ts) and the legend says which result it is from.
  */
 import { computed, shallowRef } from 'vue'
-import type { LaneData } from '../../../core/charts.ts'
+import type { LaneData } from '../../../core/analysis/charts.ts'
 import type { LoadedResult } from './resultFile.ts'
 
 export interface ComparedResult {

@@ -6,8 +6,8 @@
  */
 import { computed, reactive, ref, shallowRef, toRaw, watch } from 'vue'
 import { createHistory } from './history.ts'
-import { MAX_LANES, MAX_VMS, nominalRate, pagesToScan, parseExperimentText, validateExperiment, type ConfigIssue, type Experiment, type ExperimentInput } from '../../../core/config.ts'
-import { DEFAULT_PRESET, PRESETS, findPreset } from '../../../core/presets.ts'
+import { MAX_LANES, MAX_VMS, nominalRate, pagesToScan, parseExperimentText, validateExperiment, type ConfigIssue, type Experiment, type ExperimentInput } from '../../../core/experiment/config.ts'
+import { DEFAULT_PRESET, PRESETS, findPreset } from '../../../core/experiment/presets.ts'
 import type { OpenedFile, Platform, SavedFile } from '../platform/types.ts'
 import { defaultVm, defaultWorkload, scannerOfKind, uniqueName, type ScannerKind, type WorkloadKind } from './schemaInfo.ts'
 import type { Notices } from './notices.ts'
@@ -54,7 +54,7 @@ export function formatIssue(i: ConfigIssue): string {
 }
 
 /**
- * An issue's message as the editor shows it: the core's message table (src/core/messages.ts)
+ * An issue's message as the editor shows it: the core's message table (src/core/experiment/messages.ts)
  * already words it for people, the same as the CLI prints it.
  */
 export function friendlyMessage(message: string): string {
@@ -78,7 +78,7 @@ export function createExperimentStore(platform: Platform, notices: Notices) {
   const config = computed<Experiment | null>(() => (validation.value.ok ? validation.value.config : null))
   /**
    * Why the session refused to run a config (it does not fit this machine's memory:
-   * src/core/estimate.ts), kept while the draft is that config; its issues count as the draft's.
+   * src/core/experiment/estimate.ts), kept while the draft is that config; its issues count as the draft's.
    */
   const refusal = shallowRef<{ key: string; issues: ConfigIssue[] } | null>(null)
   const issues = computed<ConfigIssue[]>(() => {

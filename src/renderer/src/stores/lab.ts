@@ -4,8 +4,8 @@
  * once per app with the Platform it runs on and handed to components by provide/inject.
  */
 import { computed, inject, ref, watch, type InjectionKey } from 'vue'
-import { CHARTS, figureFileName, type ChartId, type ExportFormat } from '../../../core/charts.ts'
-import { seriesCsv } from '../../../core/engine.ts'
+import { CHARTS, figureFileName, type ChartId, type ExportFormat } from '../../../core/analysis/charts.ts'
+import { seriesCsv } from '../../../core/experiment/engine.ts'
 import type { ExportFile, MenuAction, Platform } from '../platform/types.ts'
 import { renderFigure } from '../composables/chartjs.ts'
 import { createChartView } from './chartView.ts'

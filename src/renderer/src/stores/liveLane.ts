@@ -5,8 +5,8 @@
  * Chart.js performance guide: the data kept out of Vue's reactivity).
  */
 import { markRaw } from 'vue'
-import type { LaneData } from '../../../core/charts.ts'
-import { METRIC_COLUMNS, METRIC_INDEX, type MetricName } from '../../../core/metrics.ts'
+import type { LaneData } from '../../../core/analysis/charts.ts'
+import { METRIC_COLUMNS, METRIC_INDEX, type MetricName } from '../../../core/experiment/metrics.ts'
 
 const MIN_CAPACITY = 256
 
@@ -47,7 +47,7 @@ export class LiveLane implements LaneData {
     return this.length > 0 ? this.cols[METRIC_INDEX[name]][this.length - 1] : 0
   }
 
-  /** What seriesCsv (src/core/engine.ts) reads: `lane.series.length` and `lane.series.column`. */
+  /** What seriesCsv (src/core/experiment/engine.ts) reads: `lane.series.length` and `lane.series.column`. */
   get series(): this {
     return this
   }

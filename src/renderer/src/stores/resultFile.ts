@@ -1,11 +1,11 @@
 /**
- * Saved results in the renderer: src/core/result.ts defines the file (`samepage-lab/result@1`:
+ * Saved results in the renderer: src/core/experiment/result.ts defines the file (`samepage-lab/result@1`:
  * config, summary, every series); this adapts it to the run's LiveLanes both ways.
  */
-import type { ConfigIssue, Experiment } from '../../../core/config.ts'
-import type { Summary } from '../../../core/engine.ts'
-import { METRIC_COLUMNS } from '../../../core/metrics.ts'
-import { buildResult, parseResultText as parseResultDocument, resultToText } from '../../../core/result.ts'
+import type { ConfigIssue, Experiment } from '../../../core/experiment/config.ts'
+import type { Summary } from '../../../core/experiment/engine.ts'
+import { METRIC_COLUMNS } from '../../../core/experiment/metrics.ts'
+import { buildResult, parseResultText as parseResultDocument, resultToText } from '../../../core/experiment/result.ts'
 import { LiveLane } from './liveLane.ts'
 
 /** A result ready to show: its lanes hold the series. */

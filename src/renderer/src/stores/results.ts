@@ -5,8 +5,8 @@
  * While a run goes on they are computed from the samples so far; once the summary is there its
  * numbers are used (the engine's own mean CPU, counted over the exact simulated time).
  */
-import type { LaneSummary, Summary } from '../../../core/engine.ts'
-import { stat3, type Stat3 } from '../../../core/metrics.ts'
+import type { LaneSummary, Summary } from '../../../core/experiment/engine.ts'
+import { stat3, type Stat3 } from '../../../core/experiment/metrics.ts'
 import type { LiveLane } from './liveLane.ts'
 
 export interface ResultRow {

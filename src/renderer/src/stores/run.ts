@@ -7,10 +7,10 @@
  * results drawn with it for comparison are the run history (`compare`, stores/compare.ts).
  */
 import { computed, ref, shallowRef } from 'vue'
-import type { LaneData } from '../../../core/charts.ts'
-import type { ConfigIssue, Experiment } from '../../../core/config.ts'
-import type { Summary } from '../../../core/engine.ts'
-import type { LabClient, SessionEvent, SessionState, Speed } from '../../../core/protocol.ts'
+import type { LaneData } from '../../../core/analysis/charts.ts'
+import type { ConfigIssue, Experiment } from '../../../core/experiment/config.ts'
+import type { Summary } from '../../../core/experiment/engine.ts'
+import type { LabClient, SessionEvent, SessionState, Speed } from '../../../core/experiment/protocol.ts'
 import { EtaEstimator } from './eta.ts'
 import { FrameTicker } from './frames.ts'
 import { LiveLane } from './liveLane.ts'

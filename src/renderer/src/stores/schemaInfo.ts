@@ -3,9 +3,9 @@
  * select, the defaults a new VM, workload or scanner starts from (taken from the zod schema
  * itself, so they cannot drift), and labels for the parameters.
  */
-import { ScannerSchema, VmSchema, WorkloadSchema, type ScannerConfig, type VmConfig, type WorkloadConfig } from '../../../core/config.ts'
-import { CPU_PROFILES } from '../../../core/cost.ts'
-import { IMAGE_NAMES } from '../../../core/workloads/images.ts'
+import { ScannerSchema, VmSchema, WorkloadSchema, type ScannerConfig, type VmConfig, type WorkloadConfig } from '../../../core/experiment/config.ts'
+import { CPU_PROFILES } from '../../../core/machine/cost.ts'
+import { IMAGE_NAMES } from '../../../core/guests/workloads/images.ts'
 
 export type WorkloadKind = WorkloadConfig['kind']
 export type ScannerKind = ScannerConfig['kind']

@@ -6,7 +6,7 @@
  * changed back to an earlier setting is not run again. Files go through the Platform.
  */
 import { computed, reactive, ref, shallowRef, toRaw } from 'vue'
-import type { Experiment } from '../../../core/config.ts'
+import type { Experiment } from '../../../core/experiment/config.ts'
 import { expandSweep, presetBase, runCost, SweepError, type SweepPlan } from '../../../core/sweep/expand.ts'
 import { sweepCsv, sweepResult, type RunResult, type SweepResult } from '../../../core/sweep/results.ts'
 import { DEFAULT_SWEEP_METRICS, SWEEP_SCHEMA_ID, validateSweep, type SweepInput, type SweepMetric } from '../../../core/sweep/schema.ts'

@@ -1,8 +1,8 @@
 /**
  * What happened when, and who shares with whom: the lanes' timeline events (streamed with the
  * sample batches, or read from a result's summary) and the per-VM results (the summary's at the
- * end, the session's `vmShares` at a pause). Computed in the core (src/core/events.ts,
- * src/core/vmshares.ts); this store only keeps them for the event list, the chart markers and
+ * end, the session's `vmShares` at a pause). Computed in the core (src/core/experiment/events.ts,
+ * src/core/experiment/vmshares.ts); this store only keeps them for the event list, the chart markers and
  * the per-VM view, and which lane they show.
  *
  * Paused, the per-VM view follows the charts' crosshair: the session sends, with the figures at
@@ -12,11 +12,11 @@
  * lane recorded nothing (too many VMs), it shows the paused time.
  */
 import { computed, ref, shallowRef, watch, type Ref } from 'vue'
-import type { Experiment } from '../../../core/config.ts'
-import type { Summary } from '../../../core/engine.ts'
-import type { TimelineEvent } from '../../../core/events.ts'
-import type { LabClient, SessionEvent } from '../../../core/protocol.ts'
-import { historyRecordAt, historyRecordSize, historyShares, type LaneVmShares, type VmShareHistoryWire } from '../../../core/vmshares.ts'
+import type { Experiment } from '../../../core/experiment/config.ts'
+import type { Summary } from '../../../core/experiment/engine.ts'
+import type { TimelineEvent } from '../../../core/experiment/events.ts'
+import type { LabClient, SessionEvent } from '../../../core/experiment/protocol.ts'
+import { historyRecordAt, historyRecordSize, historyShares, type LaneVmShares, type VmShareHistoryWire } from '../../../core/experiment/vmshares.ts'
 
 export interface TimelineSources {
   client: LabClient
