@@ -14,8 +14,14 @@
  *    the tail, when fewer tasks than cores remain), and the process's CPU time over wall x cores.
  * 4. Boot warm-up: 64 VMs x 512 MiB booted before t = 0 (one KSM lane): the wall time from
  *    Run to t = 0 (making the lane, then the warm-up), what the app shows as "Preparing…".
+ * 5. Per-VM results (vmshares): paper-fig6b run to 60 s (262,144 guest pages per lane), then per
+ *    lane the time of one `vmShares` with the current code and with the code before (bench/
+ *    vmshares-before.ts, the same inputs, calls alternated, after warm-up calls), against one
+ *    `Lane.sample()`; the outputs must be equal. Then what recording them at samples costs (as
+ *    the app's session does, Lane.recordVmHistory: at most 64 records a run): paper-fig6b,
+ *    the whole 2400 s, in one thread with and without the recording, alternated, as a ratio.
  * Peak RSS of the process is reported at the end. `--only a,b` runs some parts (fig6b_parallel,
- * fig6b, large, sweep, boot_warmup).
+ * fig6b, large, sweep, boot_warmup, vmshares).
  */
 import { writeFileSync } from 'node:fs'
 import { isMainThread } from 'node:worker_threads'
@@ -30,6 +36,8 @@ import { poolUtilisation } from '../src/cli/pool.ts'
 import { planSweep, prepareSweepDir, runSweep } from '../src/cli/sweep.ts'
 import { findSweepPreset } from '../src/core/sweep/presets.ts'
 import { validateSweep } from '../src/core/sweep/schema.ts'
+import type { Lane } from '../src/core/experiment/lane.ts'
+import { vmShares as vmSharesBefore } from './vmshares-before.ts'
 
 function rssMiB(): number {
   return process.memoryUsage().rss / 2 ** 20
@@ -180,6 +188,94 @@ function bootWarmup(): Record<string, unknown> {
   }
 }
 
+/** Mean wall ms of `f` over `n` calls, after `warm` calls that are not timed. */
+function meanMs(f: () => void, n: number, warm = 3): number {
+  for (let i = 0; i < warm; i++) f()
+  const t0 = performance.now()
+  for (let i = 0; i < n; i++) f()
+  return (performance.now() - t0) / n
+}
+
+function vmSharesBench(): Record<string, unknown> {
+  const preset = findPreset('paper-fig6b')
+  if (!preset) throw new Error('paper-fig6b missing')
+  const base = parseExperiment(preset.config)
+  const engine = new Engine({ ...base, duration_s: 60 })
+  engine.run()
+  const lanes = engine.lanes.map((lane: Lane) => {
+    const l = lane as unknown as { mem: Lane['mem']; stable: Lane['stable']; vmBase: Int32Array }
+    const input = { mem: l.mem, nodeIds: l.stable.idCount, vmBase: l.vmBase, names: base.vms.map((v) => v.name), cow: base.vms.map(() => 0) }
+    // The first call of each (its code not optimized yet: what a pause pays in a session that
+    // has not called it before), after a sample has brought the pages into the caches.
+    lane.sample()
+    let t0 = performance.now()
+    vmSharesBefore(input, lane.t)
+    const firstBefore = performance.now() - t0
+    t0 = performance.now()
+    lane.vmShares()
+    const firstAfter = performance.now() - t0
+    const same = JSON.stringify(vmSharesBefore(input, lane.t)) === JSON.stringify({ ...lane.vmShares(), vms: lane.vmShares().vms.map((v) => ({ ...v, cow_breaks: 0 })) })
+    if (!same) throw new Error(`vmshares: lane ${lane.cfg.name}: the current code and the code before disagree`)
+    // Alternate the two, five rounds of 10 calls each.
+    let before = 0
+    let after = 0
+    for (let r = 0; r < 5; r++) {
+      before += meanMs(() => vmSharesBefore(input, lane.t), 10) / 5
+      after += meanMs(() => lane.vmShares(), 10) / 5
+    }
+    const sample = meanMs(() => lane.sample(), 20)
+    return {
+      lane: lane.cfg.name,
+      guest_pages: lane.totalPages,
+      first_call_before_ms: round(firstBefore),
+      first_call_after_ms: round(firstAfter),
+      before_ms: round(before),
+      after_ms: round(after),
+      after_over_before: round(after / before),
+      after_over_sample: round(after / sample),
+      sample_ms: round(sample)
+    }
+  })
+  // Recording at samples, as the app's session does, against not recording.
+  const cfg = base
+  let records = 0
+  let every = 0
+  const runOnce = (history: boolean): number => {
+    const t0 = performance.now()
+    const e = new Engine(cfg, { vmHistory: history })
+    e.run()
+    const wall = (performance.now() - t0) / 1000
+    if (history) {
+      records = e.lanes[0].vmHistory?.records ?? 0
+      every = e.lanes[0].vmHistory?.every ?? 0
+    }
+    return wall
+  }
+  const off: number[] = []
+  const on: number[] = []
+  for (let r = 0; r < 3; r++) {
+    off.push(runOnce(false))
+    on.push(runOnce(true))
+  }
+  const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0)
+  return {
+    preset: 'paper-fig6b',
+    sim_seconds_for_call_times: 60,
+    lanes,
+    history: {
+      sim_seconds: cfg.duration_s,
+      samples_per_lane: Math.floor(cfg.duration_s / base.sample_every_s) + 1,
+      records_per_lane: records,
+      every_kth_sample: every,
+      wall_seconds_off: off.map(round),
+      wall_seconds_on: on.map(round),
+      on_over_off: round(sum(on) / sum(off)),
+      // What the records cost by the call times above: records x a call, both lanes, of a run's time.
+      records_x_call_over_run: round((records * lanes.reduce((a, l) => a + l.after_ms, 0)) / 1000 / (sum(off) / off.length))
+    }
+  }
+}
+
 /**
  * Two small idle VMs (32 and 64 MiB) with the default warm-up: their boot fills memory with
  * anonymous pages, where an allocation used to sweep every page for page cache (guest.ts,
@@ -209,7 +305,7 @@ function round(x: number): number {
   return Math.round(x * 100) / 100
 }
 
-/** `--only a,b`: run only these parts (fig6b_parallel, fig6b, large, sweep, boot_warmup, small_vms). */
+/** `--only a,b`: run only these parts (fig6b_parallel, fig6b, large, sweep, boot_warmup, small_vms, vmshares). */
 function wanted(part: string): boolean {
   const i = process.argv.indexOf('--only')
   return i < 0 || (process.argv[i + 1] ?? '').split(',').includes(part)
@@ -232,6 +328,10 @@ async function main(): Promise<void> {
   if (wanted('boot_warmup')) {
     process.stderr.write('bench: boot warm-up, 64 VMs x 512 MiB ...\n')
     results.boot_warmup = bootWarmup()
+  }
+  if (wanted('vmshares')) {
+    process.stderr.write('bench: per-VM results, paper-fig6b ...\n')
+    results.vmshares = vmSharesBench()
   }
   if (wanted('small_vms')) {
     process.stderr.write('bench: two small idle VMs (32 and 64 MiB), 600 s ...\n')

@@ -89,7 +89,7 @@ describe.skipIf(skip !== undefined)(skip ?? 'timeline, per-VM results and editor
     await expect.poll(() => page.getByRole('group', { name: /^Lane / }).count()).toBe(2)
   })
 
-  it('Enter on Run leaves the focus on Pause, Enter again pauses with the focus on Resume; paused, the per-VM results are at that time', async () => {
+  it('Enter on Run leaves the focus on Pause, Enter again pauses with the focus on Resume; paused, the per-VM results are at that time, or at the crosshair', async () => {
     const path = join(files, 'small.samepage.json')
     writeFileSync(path, JSON.stringify(SMALL))
     const [chooser] = await Promise.all([page.waitForEvent('filechooser'), button('Open').click()])
@@ -111,6 +111,22 @@ describe.skipIf(skip !== undefined)(skip ?? 'timeline, per-VM results and editor
     expect(await matrix.getByRole('rowheader').allTextContents()).toEqual(['alpha', 'beta'])
     const perVm = page.getByRole('table', { name: 'Per-VM sharing' })
     expect(await perVm.getByRole('rowheader').allTextContents()).toEqual(['alpha', 'beta'])
+    // The crosshair early in the run: the per-VM results at the sample nearest it.
+    const paused = Number(/paused at t = ([\d.]+) s/.exec((await heading.textContent()) ?? '')?.[1])
+    const sharing = page.getByRole('img', { name: 'Sharing ratio' })
+    await sharing.scrollIntoViewIfNeeded()
+    const box = await sharing.boundingBox()
+    if (!box) throw new Error('no sharing chart')
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.5)
+    const pointed = page.getByRole('heading', { name: /^Per-VM results: KSM \(at t = [\d.]+ s; paused at t = [\d.]+ s\)$/ })
+    await pointed.waitFor()
+    const at = Number(/at t = ([\d.]+) s;/.exec((await pointed.textContent()) ?? '')?.[1])
+    expect(at).toBeLessThan(paused)
+    expect(at % 2).toBe(0) // a sample time (every 2 s)
+    expect(Math.abs(at - Number(await sharing.getAttribute('data-crosshair-t')))).toBeLessThanOrEqual(1)
+    await page.getByRole('button', { name: 'Show the paused time' }).click()
+    await heading.waitFor()
+    await button('Resume').focus()
     await page.keyboard.press('Enter')
     await state().filter({ hasText: 'Running' }).waitFor()
     await page.getByRole('radio', { name: 'max' }).check({ force: true })

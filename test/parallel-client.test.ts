@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Summary } from '../src/core/experiment/engine.ts'
+import { estimateMemory, type MemoryBudget } from '../src/core/experiment/estimate.ts'
 import { ParallelLabClient } from '../src/core/experiment/parallel.ts'
 import { CommandClient, type Command, type SessionEvent } from '../src/core/experiment/protocol.ts'
 import { FRAME_MS, Session } from '../src/host/session.ts'
@@ -29,14 +30,17 @@ const config = idlePairExperiment({ name: 'p', duration_s: 30, sample_every_s: 1
 /** Long enough that the faster lane is still running when the slower one has warmed up. */
 const long = { ...config, duration_s: 200 }
 
-function rig() {
+function rig(budget?: () => MemoryBudget | null) {
   const clock = new FakeClock()
   const lanes: InProcessLane[] = []
-  const client = new ParallelLabClient(() => {
-    const l = new InProcessLane(clock, lanes.length === 0 ? 10 : 15)
-    lanes.push(l)
-    return l
-  })
+  const client = new ParallelLabClient(
+    () => {
+      const l = new InProcessLane(clock, lanes.length === 0 ? 10 : 15)
+      lanes.push(l)
+      return l
+    },
+    { memoryBudget: budget }
+  )
   const events: SessionEvent[] = []
   client.onEvent((e) => events.push(e))
   const until = (f: () => boolean) => {
@@ -153,5 +157,34 @@ describe('one session per lane: a lane that loads late', () => {
     const firstSamples = events.findIndex((e) => e.type === 'samples')
     expect(events.findIndex((e) => e.type === 'loaded')).toBeGreaterThanOrEqual(0)
     expect(events.findIndex((e) => e.type === 'loaded')).toBeLessThan(firstSamples)
+  })
+
+  it('refuses a load whose memory does not fit the budget, naming the field, and then starts nothing, not even the config loaded before', () => {
+    let budget: MemoryBudget = { machineBytes: 2 ** 40, heapBytes: 2 ** 40 }
+    const r = rig(() => budget)
+    r.client.load(config)
+    r.until(() => r.state() === 'ready')
+    // The next config needs more than the host now gives.
+    const big = { ...config, vms: config.vms.map((v) => ({ ...v, memory_mib: 4096 })) }
+    const need = estimateMemory(big as never).bytes
+    budget = { machineBytes: need / 2, heapBytes: 2 ** 40 }
+    r.events.length = 0
+    r.client.load(big)
+    r.client.start()
+    r.clock.advance(1000)
+    const invalid = r.events.find((e) => e.type === 'invalid') as Extract<SessionEvent, { type: 'invalid' }>
+    expect(invalid.issues).toHaveLength(1)
+    expect(invalid.issues[0].path).toBe('lanes')
+    expect(invalid.issues[0].message).toMatch(/^the run needs about [\d.]+ GiB of memory .*: run fewer lanes or give the VMs less memory$/)
+    expect(r.events.filter((e) => e.type === 'state' || e.type === 'samples' || e.type === 'loaded')).toEqual([])
+    r.client.step(1)
+    r.client.resume()
+    r.clock.advance(1000)
+    expect(r.events.filter((e) => e.type === 'state' || e.type === 'samples')).toEqual([])
+    // A config that fits is accepted and runs.
+    r.client.load(config)
+    r.client.start()
+    r.until(() => r.state() === 'done')
+    expect(r.state()).toBe('done')
   })
 })

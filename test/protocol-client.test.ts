@@ -49,7 +49,7 @@ const config = {
 }
 
 describe('serveSession (the worker side)', () => {
-  it('runs commands and posts events with every sample column buffer in the transfer list', () => {
+  it('runs commands and posts events with every sample column buffer (and a pause’s recorded per-VM history) in the transfer list', () => {
     const posted: { event: SessionEvent; transfer: ArrayBuffer[] }[] = []
     let deliver: (data: unknown) => void = () => undefined
     const { clock, advance } = manualClock()
@@ -64,7 +64,13 @@ describe('serveSession (the worker side)', () => {
       expect(p.transfer).toEqual(e.batches.flatMap((b) => b.columns.map((c) => c.buffer)))
       expect(new Set(p.transfer).size).toBe(p.transfer.length) // no buffer listed twice
     }
-    expect(posted.filter((p) => p.event.type !== 'samples').every((p) => p.transfer.length === 0)).toBe(true)
+    // A pause's per-VM results move their recorded history's buffers too (copies made for it).
+    const shares = posted.filter((p) => p.event.type === 'vmShares')
+    expect(shares.length).toBe(1)
+    const e = shares[0].event as Extract<SessionEvent, { type: 'vmShares' }>
+    expect(shares[0].transfer).toEqual((e.histories ?? []).flatMap((h) => ('data' in h ? [h.data.buffer] : [])))
+    expect(shares[0].transfer.length).toBe(e.lanes.length)
+    expect(posted.filter((p) => p.event.type !== 'samples' && p.event.type !== 'vmShares').every((p) => p.transfer.length === 0)).toBe(true)
   })
 
   it('answers a malformed message with an error event and keeps serving', () => {

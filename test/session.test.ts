@@ -67,6 +67,25 @@ describe('simulation session (the protocol behind every host)', () => {
     expect(r.s.currentState).toBe('done')
   })
 
+  it('while the VMs boot, the boot fraction rises in every warm-up slice, the booted count only when a VM is up', () => {
+    // Wall time passes as the session looks at it, so each warm-up slice ends at its budget.
+    const clock = new FakeClock()
+    const events: SessionEvent[] = []
+    const own = { now: () => (clock.t += 2), setTimer: clock.setTimer.bind(clock), clearTimer: clock.clearTimer.bind(clock) }
+    const s = new Session((e) => events.push(e), own)
+    s.handle({ type: 'load', config: idlePairExperiment({ name: 'boot', duration_s: 10, sample_every_s: 1, memory_mib: 512 }) })
+    s.handle({ type: 'start' })
+    for (let i = 0; i < 100_000 && s.currentState === 'preparing'; i++) clock.advance(1)
+    const prep = events.filter((e): e is Extract<SessionEvent, { type: 'preparing' }> => e.type === 'preparing')
+    const fractions = prep.map((e) => e.fraction as number)
+    expect(new Set(fractions.filter((f) => f > 0 && f < 1)).size).toBeGreaterThan(3)
+    expect(fractions.every((f, i) => i === 0 || f >= fractions[i - 1])).toBe(true)
+    expect(fractions.at(-1)).toBe(1)
+    // The count moves only when a VM is up (twice here); the fraction in every slice.
+    expect(new Set(prep.map((e) => e.booted)).size).toBe(3)
+    expect(new Set(fractions).size).toBeGreaterThan(10)
+  })
+
   it('runs to the end at max speed and reports progress', () => {
     const r = rig()
     r.s.handle({ type: 'load', config })
@@ -84,10 +103,10 @@ describe('simulation session (the protocol behind every host)', () => {
     r.s.handle({ type: 'setSpeed', speed: 10 })
     r.s.handle({ type: 'start' })
     expect(r.s.currentState).toBe('preparing')
-    expect(r.events.at(-1)).toEqual({ type: 'preparing', phase: 'boot', booted: 0, vms: 2 })
+    expect(r.events.at(-1)).toEqual({ type: 'preparing', phase: 'boot', booted: 0, vms: 2, fraction: 0 })
     r.clock.advance(0)
     const prep = r.events.filter((e) => e.type === 'preparing')
-    expect(prep.at(-1)).toEqual({ type: 'preparing', phase: 'boot', booted: 2, vms: 2 })
+    expect(prep.at(-1)).toEqual({ type: 'preparing', phase: 'boot', booted: 2, vms: 2, fraction: 1 })
     expect(r.states()).toEqual(['ready', 'preparing', 'running'])
     // The first samples (t = 0) come after the warm-up, never before.
     expect(r.events.findIndex((e) => e.type === 'samples')).toBeGreaterThan(r.events.indexOf(prep.at(-1) as SessionEvent))

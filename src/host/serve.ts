@@ -15,8 +15,9 @@ export interface WorkerEndpoint {
   listen(handler: (data: unknown) => void): void
 }
 
-/** Buffers of a 'samples' event's columns (each column owns its buffer: Series.slice copies). */
+/** Buffers of a 'samples' event's columns (each column owns its buffer: Series.slice copies), and of a 'vmShares' event's histories (copies too). */
 export function transferablesOf(event: SessionEvent): ArrayBuffer[] {
+  if (event.type === 'vmShares') return (event.histories ?? []).flatMap((h) => ('data' in h ? [h.data.buffer as ArrayBuffer] : []))
   if (event.type !== 'samples') return []
   const buffers: ArrayBuffer[] = []
   for (const b of event.batches) for (const c of b.columns) buffers.push(c.buffer as ArrayBuffer)

@@ -172,7 +172,8 @@ export class Session {
   private ensureEngine(): Engine {
     if (!this.engine) {
       if (!this.config) throw new Error('no experiment loaded')
-      this.engine = new Engine(this.config, { assets: this.assets })
+      // The app shows per-VM results at earlier samples of a paused run: record them.
+      this.engine = new Engine(this.config, { assets: this.assets, vmHistory: true })
       this.sent = this.engine.lanes.map(() => 0)
       this.sentEvents = this.engine.lanes.map(() => 0)
       this.wallSeconds = 0
@@ -323,10 +324,12 @@ export class Session {
     this.setState('done')
   }
 
-  /** Per-VM sharing of every lane now: the matrix at the cursor of a paused run. */
+  /** Per-VM sharing of every lane now, and at the samples recorded: the matrix at the cursor of a paused run. */
   private emitVmShares(): void {
     const engine = this.engine
-    if (engine) this.emit({ type: 'vmShares', simSeconds: engine.t, lanes: engine.lanes.map((l) => l.vmShares()) })
+    if (!engine) return
+    const histories = engine.lanes.map((l) => l.vmHistory?.wire() ?? { off: 'not recorded' })
+    this.emit({ type: 'vmShares', simSeconds: engine.t, lanes: engine.lanes.map((l) => l.vmShares()), histories })
   }
 
   /** Send every lane's new samples, with the events logged up to them, one batch per lane. */

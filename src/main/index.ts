@@ -7,6 +7,7 @@ import { app, BrowserWindow, dialog, ipcMain, Menu, MessageChannelMain, protocol
 import type { WebContents } from 'electron'
 import { readFileSync } from 'node:fs'
 import { workerResourceLimits } from '../host/node/worker-limits.ts'
+import { nodeMemoryBudget } from '../host/node/memory-budget.ts'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
@@ -61,7 +62,9 @@ const sessions = new SessionHub({
   createChannel: () => new MessageChannelMain(),
   // One worker thread per lane (src/core/experiment/parallel.ts), as `samepage run` runs lanes; each with
   // resource limits, so a lane that runs out of memory is an error event, not a dead main process.
-  createSession: () => new ParallelLabClient(() => new WorkerSession(() => new Worker(SESSION_WORKER_PATH, { resourceLimits: workerResourceLimits() })))
+  // A run whose estimated memory does not fit this machine is refused at load, as the CLI does.
+  createSession: () =>
+    new ParallelLabClient(() => new WorkerSession(() => new Worker(SESSION_WORKER_PATH, { resourceLimits: workerResourceLimits() })), { memoryBudget: nodeMemoryBudget })
 })
 
 function userDataFile(name: string): string {

@@ -77,12 +77,16 @@ export interface WarmupProgress {
   phase: 'boot' | 'share'
   booted: number
   vms: number
+  /** How far the boot is, 0 to 1, over all lanes (Lane.bootFraction); absent from older hosts. */
+  fraction?: number
 }
 
 export interface EngineOptions {
   checkInvariants?: boolean
   /** Parsed files the config refers to (image_file, snapshot_file, trace files), by path string. */
   assets?: Assets
+  /** Record the per-VM figures at samples (Lane.recordVmHistory): the app's session does. */
+  vmHistory?: boolean
 }
 
 export class Engine {
@@ -100,6 +104,7 @@ export class Engine {
       if (issues.length > 0) throw new ConfigError(issues)
     }
     this.lanes = config.lanes.map((l) => new Lane(config, l, options.checkInvariants ?? false, options.assets))
+    if (options.vmHistory) for (const lane of this.lanes) lane.recordVmHistory()
   }
 
   get duration(): number {
@@ -150,7 +155,10 @@ export class Engine {
     for (const lane of this.lanes) booted += lane.warmupState === 'boot' || lane.warmupState === null ? lane.bootedVms() : vms
     booted = this.lanes.length > 0 ? Math.floor(booted / this.lanes.length) : 0
     const sharing = this.config.warmup.share && booted >= vms && this.lanes.some((l) => l.warmupState === 'share')
-    return { phase: sharing ? 'share' : 'boot', booted, vms }
+    let fraction = 0
+    for (const lane of this.lanes) fraction += lane.bootFraction()
+    fraction = this.lanes.length > 0 ? Math.round((fraction / this.lanes.length) * 1e4) / 1e4 : 0
+    return { phase: sharing ? 'share' : 'boot', booted, vms, fraction }
   }
 
   /**

@@ -91,6 +91,8 @@ export function estimateMemory(config: Experiment): MemoryEstimate {
 export interface MemoryBudget {
   machineBytes: number
   heapBytes: number
+  /** Who gives the memory, in the message: "this machine" unless said (the app in a browser). */
+  holder?: string
 }
 
 export interface MemoryProblem {
@@ -140,7 +142,7 @@ export function memoryProblem(config: Experiment, budget: MemoryBudget): MemoryP
     path,
     message:
       `the run needs about ${gib(e.bytes)} of memory (${gib(e.guestBytes)} for ${lanes} lane(s) of guest memory, ${gib(e.workloadBytes)} for the workloads, ${gib(e.seriesBytes)} for the series); ` +
-      `this machine can give it ${gib(budget.machineBytes)}: ${worstIsWorkload && wf ? `make VM "${vm.name}"'s ${wf} smaller` : lanes > 1 ? 'run fewer lanes or give the VMs less memory' : `give VM "${vm.name}" less memory`}`
+      `${budget.holder ?? 'this machine'} can give it ${gib(budget.machineBytes)}: ${worstIsWorkload && wf ? `make VM "${vm.name}"'s ${wf} smaller` : lanes > 1 ? 'run fewer lanes or give the VMs less memory' : `give VM "${vm.name}" less memory`}`
   }
 }
 

@@ -19,7 +19,7 @@ import { FLAG_SHARED, FLAG_ZERO, HostMemory } from '../machine/memory.ts'
 import { METRIC_COLUMNS, METRIC_INDEX, Series } from './metrics.ts'
 import { hash32, Rng } from '../machine/rng.ts'
 import { EV_FULL_SCAN, EV_HINTS_DROPPING, EV_VM_BOOTED, EV_VM_STARTED, EV_WORKLOAD_DONE, EventLog } from './events.ts'
-import { vmShares, type LaneVmShares } from './vmshares.ts'
+import { vmShares, VmShareHistory, VmShareScratch, type LaneVmShares, type VmShareInput } from './vmshares.ts'
 export { InvariantError } from './invariants.ts'
 import { EsxScanner } from '../scanners/esx.ts'
 import { HintScanner } from '../scanners/hint.ts'
@@ -268,6 +268,10 @@ export class Lane implements AttributeSink, DiskIoSink {
   /** Satori lanes: the scanner, and each VM's disk image (equal ids: the same base image). */
   private readonly satori: SatoriScanner | null = null
   private readonly diskImage: Int32Array
+  /** vmShares' working arrays, kept between calls. */
+  private readonly shareScratch = new VmShareScratch()
+  /** Per-VM figures recorded at samples (the app's paused view), when enabled. */
+  vmHistory: VmShareHistory | null = null
 
   constructor(
     readonly exp: Experiment,
@@ -449,6 +453,19 @@ export class Lane implements AttributeSink, DiskIoSink {
     return k
   }
 
+  /**
+   * How far the boot is, 0 to 1: the mean of the booting VMs' boot workloads' progress (a
+   * booted VM counts 1). VMs started together boot together, so `bootedVms` stays 0 until
+   * nearly the end; this moves all along. 1 once the boot is over (or when there is none).
+   */
+  bootFraction(): number {
+    if (this.warmupPhase !== 'boot' && this.warmupPhase !== null) return 1
+    if (this.bootVms.length === 0) return this.warmupPhase === null ? 0 : 1
+    let sum = 0
+    for (const v of this.bootVms) sum += v.booted ? 1 : Math.min(1, Math.max(0, v.boot.progress()))
+    return sum / this.bootVms.length
+  }
+
   /** VMs the warm-up boots (those started at t = 0), or 0 when it does not boot. */
   get warmupVms(): number {
     return this.exp.warmup.boot ? this.vms.filter((v) => v.cfg.start_s === 0).length : 0
@@ -625,6 +642,7 @@ export class Lane implements AttributeSink, DiskIoSink {
     this.series.push(r)
     this.lastSampleT = this.t
     this.lastSampleCpuNs = s.cpuNs
+    if (this.vmHistory !== null) this.vmHistory.atSample(this.series.length - 1, this.vmShareInput(), this.t)
   }
 
   /** sysfs pages_volatile: records - shared - sharing - unshared, never below 0. */
@@ -673,8 +691,20 @@ export class Lane implements AttributeSink, DiskIoSink {
 
   /** Per-VM sharing and the VM x VM matrix now (vmshares.ts). */
   vmShares(): LaneVmShares {
+    return vmShares(this.vmShareInput(), this.t, this.shareScratch)
+  }
+
+  private vmShareInput(): VmShareInput {
     const cow = this.vms.map((v, i) => v.guest.cowFaults - this.cowBase[i])
-    return vmShares({ mem: this.mem, nodeIds: this.stable.idCount, vmBase: this.vmBase, names: this.exp.vms.map((v) => v.name), cow }, this.t)
+    return { mem: this.mem, nodeIds: this.stable.idCount, vmBase: this.vmBase, names: this.exp.vms.map((v) => v.name), cow }
+  }
+
+  /**
+   * Record the per-VM figures at samples from now on (bounded: vmshares.ts, VmShareHistory),
+   * for the app's paused view. Reads the model only: results are unchanged.
+   */
+  recordVmHistory(): void {
+    if (this.vmHistory === null) this.vmHistory = new VmShareHistory(this.exp.vms.length, Math.floor(this.exp.duration_s / this.exp.sample_every_s + 1e-9) + 1)
   }
 
   /** When each VM's main workload finished (simulated seconds), or null. */

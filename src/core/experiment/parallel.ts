@@ -10,10 +10,15 @@
  * (the laggards step to the leader's t, a `step` with `until`), so a paused run, a step and a
  * summary always cover one t for all lanes; the state stays 'running' while they catch up.
  * Stop during the warm-up drops it in every lane and the session is 'ready' again.
+ *
+ * Memory: all lanes run on one machine, so a load whose estimated memory (src/core/experiment/estimate.ts,
+ * every lane) does not fit the host's `memoryBudget` is refused as `samepage run` refuses it:
+ * an 'invalid' event naming the field to change, and nothing runs until a load is accepted.
  */
 import { validateExperiment, type Experiment } from './config.ts'
 import type { Summary } from './engine.ts'
-import type { LaneVmShares } from './vmshares.ts'
+import { memoryProblem, type MemoryBudget } from './estimate.ts'
+import type { LaneVmShares, VmShareHistoryWire } from './vmshares.ts'
 import { CommandClient, type Command, type LabClient, type SessionEvent, type SessionState } from './protocol.ts'
 
 /** A lane's client as this one drives it: any LabClient that also takes parsed commands. */
@@ -33,12 +38,19 @@ interface Sub {
   summary: Summary | null
   booted: number
   vms: number
+  /** The lane's boot fraction (0 to 1), from its last 'preparing'. */
+  fraction: number
   sharing: boolean
   /** The lane's per-VM sharing at its last pause (vmshares.ts), until every lane has sent one at one t. */
-  shares: { t: number; lane: LaneVmShares } | null
+  shares: { t: number; lane: LaneVmShares; history: VmShareHistoryWire | null } | null
 }
 
 type Goal = 'pause' | 'stop' | null
+
+export interface ParallelOptions {
+  /** What the host can give a run (null: it cannot tell, and runs are not checked). */
+  memoryBudget?: () => MemoryBudget | null
+}
 
 export class ParallelLabClient extends CommandClient {
   private subs: Sub[] = []
@@ -58,8 +70,13 @@ export class ParallelLabClient extends CommandClient {
   /** Stop came during the warm-up: the lanes' summaries are not a run's. */
   private dropRun = false
   private disposed = false
+  /** The last load was refused for its memory: start, resume and step do nothing until a load is accepted. */
+  private refused = false
 
-  constructor(private readonly spawn: () => LaneClient) {
+  constructor(
+    private readonly spawn: () => LaneClient,
+    private readonly options: ParallelOptions = {}
+  ) {
     super()
   }
 
@@ -77,6 +94,7 @@ export class ParallelLabClient extends CommandClient {
         for (const s of this.subs) s.client.send(cmd)
         return
       case 'start':
+        if (this.refused) return
         this.goal = null
         this.dropRun = false
         for (const s of this.subs) {
@@ -86,6 +104,7 @@ export class ParallelLabClient extends CommandClient {
         for (const s of this.subs) s.client.send(cmd)
         return
       case 'resume':
+        if (this.refused) return
         this.goal = null
         for (const s of this.subs) s.client.send(cmd)
         return
@@ -95,7 +114,7 @@ export class ParallelLabClient extends CommandClient {
         for (const s of this.subs) s.client.send(cmd)
         return
       case 'step': {
-        if (this.goal !== null) return
+        if (this.goal !== null || this.refused) return
         const t = this.subs.every((s) => s.state === 'paused' || s.state === 'done') ? this.time() : 0
         const until = Math.min(this.config?.duration_s ?? Number.POSITIVE_INFINITY, cmd.until ?? t + cmd.seconds)
         for (const s of this.subs) if (s.state !== 'done') s.client.send({ type: 'step', seconds: cmd.seconds, until })
@@ -124,6 +143,15 @@ export class ParallelLabClient extends CommandClient {
       return
     }
     const config = r.config
+    const budget = this.options.memoryBudget?.() ?? null
+    const problem = budget ? memoryProblem(config, budget) : null
+    if (problem) {
+      // As the CLI refuses it: the lanes keep what they had, and nothing starts.
+      this.refused = true
+      this.emit({ type: 'invalid', issues: [problem] })
+      return
+    }
+    this.refused = false
     while (this.subs.length > config.lanes.length) {
       const s = this.subs.pop() as Sub
       s.off()
@@ -143,6 +171,7 @@ export class ParallelLabClient extends CommandClient {
       // What the lane's session will be once it has the load (its events come later).
       s.state = 'ready'
       s.t = 0
+      s.fraction = 0
     }
     config.lanes.forEach((lane, i) => {
       const one: Experiment = { ...config, lanes: [lane] }
@@ -152,7 +181,7 @@ export class ParallelLabClient extends CommandClient {
 
   private newSub(index: number): Sub {
     const client = this.spawn()
-    const sub: Sub = { client, off: () => {}, state: 'empty', t: 0, wall: 0, loaded: null, summary: null, booted: 0, vms: 0, sharing: false, shares: null }
+    const sub: Sub = { client, off: () => {}, state: 'empty', t: 0, wall: 0, loaded: null, summary: null, booted: 0, vms: 0, fraction: 0, sharing: false, shares: null }
     sub.off = client.onEvent((e) => this.onSubEvent(sub, index, e))
     return sub
   }
@@ -205,10 +234,13 @@ export class ParallelLabClient extends CommandClient {
       case 'preparing': {
         sub.booted = e.booted
         sub.vms = e.vms
+        sub.fraction = e.fraction ?? 0
         sub.sharing = e.phase === 'share'
         const n = this.subs.length
-        const booted = Math.floor(this.subs.reduce((a, s) => a + (s.state === 'preparing' || s.state === 'ready' ? s.booted : e.vms), 0) / n)
-        this.emit({ type: 'preparing', phase: this.subs.every((s) => s.sharing || s.state === 'running') ? 'share' : 'boot', booted, vms: e.vms })
+        const before = (s: Sub): boolean => s.state === 'preparing' || s.state === 'ready'
+        const booted = Math.floor(this.subs.reduce((a, s) => a + (before(s) ? s.booted : e.vms), 0) / n)
+        const fraction = Math.round((this.subs.reduce((a, s) => a + (before(s) ? s.fraction : 1), 0) / n) * 1e4) / 1e4
+        this.emit({ type: 'preparing', phase: this.subs.every((s) => s.sharing || s.state === 'running') ? 'share' : 'boot', booted, vms: e.vms, fraction })
         return
       }
       case 'samples':
@@ -222,12 +254,15 @@ export class ParallelLabClient extends CommandClient {
       case 'vmShares': {
         // Each lane sends its own at its pause; the lanes' together once all are at one t (a
         // pause aligns them: the ones behind step to the leader's t and send theirs again).
-        sub.shares = { t: e.simSeconds, lane: e.lanes[0] }
+        sub.shares = { t: e.simSeconds, lane: e.lanes[0], history: e.histories?.[0] ?? null }
         const all = this.subs.map((s) => s.shares)
         if (all.some((x) => x === null)) return
-        const t = (all[0] as { t: number }).t
-        if (all.some((x) => Math.abs((x as { t: number }).t - t) > EPS)) return
-        this.emit({ type: 'vmShares', simSeconds: t, lanes: all.map((x) => (x as { lane: LaneVmShares }).lane) })
+        const got = all as NonNullable<Sub['shares']>[]
+        const t = got[0].t
+        if (got.some((x) => Math.abs(x.t - t) > EPS)) return
+        const histories = got.map((x) => x.history)
+        if (histories.every((h): h is VmShareHistoryWire => h !== null)) this.emit({ type: 'vmShares', simSeconds: t, lanes: got.map((x) => x.lane), histories })
+        else this.emit({ type: 'vmShares', simSeconds: t, lanes: got.map((x) => x.lane) })
         return
       }
       case 'error':

@@ -6,7 +6,7 @@
 import type { ConfigIssue, Experiment } from './config.ts'
 import type { Summary, WarmupProgress } from './engine.ts'
 import type { TimelineEvent } from './events.ts'
-import type { LaneVmShares } from './vmshares.ts'
+import type { LaneVmShares, VmShareHistoryWire } from './vmshares.ts'
 
 /** Simulated seconds per wall second, or 'max' for as fast as the machine goes. */
 export type Speed = number | 'max'
@@ -56,8 +56,11 @@ export type SessionEvent =
   | ({ type: 'preparing' } & WarmupProgress)
   | { type: 'samples'; batches: SampleBatch[] }
   | { type: 'summary'; summary: Summary }
-  /** Per-VM sharing of every lane at the simulated time a run paused at (vmshares.ts). */
-  | { type: 'vmShares'; simSeconds: number; lanes: LaneVmShares[] }
+  /**
+   * Per-VM sharing of every lane at the simulated time a run paused at (vmshares.ts), and what
+   * each lane recorded of it at earlier samples (absent from hosts that record none).
+   */
+  | { type: 'vmShares'; simSeconds: number; lanes: LaneVmShares[]; histories?: VmShareHistoryWire[] }
   | { type: 'error'; message: string }
 
 /** What the renderer uses, whatever the transport behind it. */

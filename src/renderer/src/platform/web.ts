@@ -14,6 +14,7 @@ import { parseResultText, RESULT_FILE_SUFFIX } from '../../../core/experiment/re
 import type { ExportFile, OpenedFile, Platform, SavedFile } from './types.ts'
 import { WorkerLabClient, webWorkerChannel } from './worker-client.ts'
 import { ParallelLabClient } from '../../../core/experiment/parallel.ts'
+import type { MemoryBudget } from '../../../core/experiment/estimate.ts'
 
 /** Browsers drop some of several downloads started in one go; space them out. */
 const EXPORT_SPACING_MS = 150
@@ -109,10 +110,25 @@ export interface WebPlatformOptions {
   worker?: () => Worker
 }
 
+/**
+ * What a run may use in this browser, for the check before a run (src/core/experiment/estimate.ts): three
+ * quarters of the memory the browser reports (`navigator.deviceMemory`, Chromium: GiB rounded
+ * down to a power of two and at most 8, so a larger machine counts as 8 GiB), and half the
+ * page's JavaScript heap limit for the series (`performance.memory`, Chromium; else 2 GiB). The
+ * lanes' Web Workers live in the page's process. Null where the browser does not say
+ * (Firefox, Safari): runs are then not checked.
+ */
+export function browserMemoryBudget(): MemoryBudget | null {
+  const gib = (navigator as Navigator & { deviceMemory?: number }).deviceMemory
+  if (typeof gib !== 'number' || !(gib > 0)) return null
+  const heap = (performance as Performance & { memory?: { jsHeapSizeLimit?: number } }).memory?.jsHeapSizeLimit
+  return { machineBytes: gib * 2 ** 30 * 0.75, heapBytes: typeof heap === 'number' && heap > 0 ? heap * 0.5 : 2 ** 31, holder: 'this browser' }
+}
+
 export function createWebPlatform(options: WebPlatformOptions = {}): Platform {
   const spawn = options.worker ?? startSessionWorker
   // One Web Worker per lane (src/core/experiment/parallel.ts), as `samepage run` runs lanes on threads.
-  const client = new ParallelLabClient(() => new WorkerLabClient(webWorkerChannel(spawn())))
+  const client = new ParallelLabClient(() => new WorkerLabClient(webWorkerChannel(spawn())), { memoryBudget: browserMemoryBudget })
   let dirty = false
 
   // Leaving the page with unsaved changes asks first (the browser words the question).

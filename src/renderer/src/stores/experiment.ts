@@ -75,8 +75,17 @@ export function createExperimentStore(platform: Platform, notices: Notices) {
   const text = computed(() => serializeConfig(draft.value))
   const dirty = computed(() => text.value !== savedText.value)
   const validation = computed(() => validateExperiment(JSON.parse(text.value)))
-  const issues = computed<ConfigIssue[]>(() => (validation.value.ok ? [] : validation.value.issues))
   const config = computed<Experiment | null>(() => (validation.value.ok ? validation.value.config : null))
+  /**
+   * Why the session refused to run a config (it does not fit this machine's memory:
+   * src/core/experiment/estimate.ts), kept while the draft is that config; its issues count as the draft's.
+   */
+  const refusal = shallowRef<{ key: string; issues: ConfigIssue[] } | null>(null)
+  const issues = computed<ConfigIssue[]>(() => {
+    if (!validation.value.ok) return validation.value.issues
+    const r = refusal.value
+    return r !== null && r.key === JSON.stringify(config.value) ? r.issues : []
+  })
   const docName = computed(() => file.value?.name ?? (draft.value.name.trim() || 'Untitled'))
   const title = computed(() => `${dirty.value ? '● ' : ''}${docName.value} — ${APP_NAME}`)
 
@@ -281,9 +290,15 @@ export function createExperimentStore(platform: Platform, notices: Notices) {
     }
   }
 
+  /** The session refused `cfg` with these issues (null: forget a refusal). */
+  function setRefusal(r: { config: Experiment; issues: ConfigIssue[] } | null): void {
+    refusal.value = r === null ? null : { key: JSON.stringify(r.config), issues: r.issues }
+  }
+
   return {
     draft,
     file,
+    setRefusal,
     preset,
     text,
     dirty,

@@ -26,7 +26,7 @@ export function createLab(platform: Platform) {
   const run = createRunStore(platform.client, notices)
   /** Zoom, crosshair, log axes and picked counters: what the charts show, and export. */
   const charts = createChartView()
-  const timeline = createTimelineStore({ client: platform.client, summary: run.summary, runConfig: run.runConfig })
+  const timeline = createTimelineStore({ client: platform.client, summary: run.summary, runConfig: run.runConfig, onCursor: charts.onCursor })
   /** Short confirmation of the last file operation, for a status line. */
   const status = ref('')
 
@@ -62,6 +62,9 @@ export function createLab(platform: Platform) {
     void run.frame.value
     return run.lanes().some((l) => l.length > 0)
   })
+
+  // A config the session refused (it does not fit this machine) shows its problem at its field.
+  watch(run.refusal, (r) => experiment.setRefusal(r))
 
   const stopTitle = watch(
     [experiment.title, experiment.dirty],

@@ -8,7 +8,7 @@
  */
 import { computed, ref, shallowRef } from 'vue'
 import type { LaneData } from '../../../core/analysis/charts.ts'
-import type { Experiment } from '../../../core/experiment/config.ts'
+import type { ConfigIssue, Experiment } from '../../../core/experiment/config.ts'
 import type { Summary } from '../../../core/experiment/engine.ts'
 import type { LabClient, SessionEvent, SessionState, Speed } from '../../../core/experiment/protocol.ts'
 import { EtaEstimator } from './eta.ts'
@@ -45,8 +45,11 @@ export function createRunStore(client: LabClient, notices: Notices) {
   const etaEstimator = new EtaEstimator()
   /** Wall seconds left as last estimated (smoothed: stores/eta.ts); null: none yet. */
   const eta = ref<number | null>(null)
+  /** The config the last load sent, and the issues the session refused it with (null: accepted). */
+  let lastLoad: Experiment | null = null
+  const refusal = shallowRef<{ config: Experiment; issues: ConfigIssue[] } | null>(null)
   /** The warm-up's progress while the state is 'preparing'. */
-  const preparing = shallowRef<{ phase: 'boot' | 'share'; booted: number; vms: number } | null>(null)
+  const preparing = shallowRef<{ phase: 'boot' | 'share'; booted: number; vms: number; fraction: number | null } | null>(null)
   /** Saved results drawn with the run: the run history. */
   const compare = createCompare(() => {
     lanesVersion.value++
@@ -79,6 +82,7 @@ export function createRunStore(client: LabClient, notices: Notices) {
   function onEvent(e: SessionEvent): void {
     switch (e.type) {
       case 'loaded':
+        refusal.value = null
         runConfig.value = e.config
         source.value = 'live'
         summary.value = null
@@ -93,6 +97,9 @@ export function createRunStore(client: LabClient, notices: Notices) {
       case 'invalid':
         pending.value = false
         notices.error('The session refused the experiment', e.issues.map((i) => `${i.path}: ${i.message}`))
+        // The editor also shows them next to their fields while it holds that config (stores/lab.ts).
+        if (lastLoad !== null) refusal.value = { config: lastLoad, issues: e.issues }
+        lastLoad = null
         return
       case 'state':
         pending.value = false
@@ -104,7 +111,7 @@ export function createRunStore(client: LabClient, notices: Notices) {
         }
         return
       case 'preparing':
-        preparing.value = { phase: e.phase, booted: e.booted, vms: e.vms }
+        preparing.value = { phase: e.phase, booted: e.booted, vms: e.vms, fraction: e.fraction ?? null }
         return
       case 'progress':
         sim.value = e.simSeconds
@@ -138,6 +145,7 @@ export function createRunStore(client: LabClient, notices: Notices) {
   function run(config: Experiment): void {
     if (!canStart.value) return
     pending.value = true
+    lastLoad = config
     client.load(config)
     client.setSpeed(speed.value)
     client.start()
@@ -160,6 +168,7 @@ export function createRunStore(client: LabClient, notices: Notices) {
     if (state.value !== 'paused') {
       // A new run of the experiment as edited now (a 'ready' session may hold an older one).
       if (!config) return
+      lastLoad = config
       client.load(config)
     }
     pending.value = true
@@ -232,6 +241,7 @@ export function createRunStore(client: LabClient, notices: Notices) {
     eta,
     preparing,
     stoppedAt,
+    refusal,
     /** The run's lanes (not reactive: read them under `frame` or `lanesVersion`). */
     lanes: (): readonly LiveLane[] => lanes,
     /** What the charts draw: the run's lanes, then the shown saved results'. */
