@@ -4,8 +4,6 @@
  * violation under --check-invariants exits 1.
  */
 import { existsSync } from 'node:fs'
-import { totalmem } from 'node:os'
-import { getHeapStatistics } from 'node:v8'
 import { dirname, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ConfigError, experimentJsonSchema, formatIssueLine, overrideDuration, parseExperimentText, parseJsonText, validateExperiment, type Experiment } from '../core/experiment/config.ts'
@@ -34,6 +32,7 @@ import { SWEEP_PRESETS } from '../core/sweep/presets.ts'
 import { loadAssets, withAbsoluteAssetPaths } from '../host/node/assets.ts'
 import { FileReadError, readRegularTextSync } from '../host/node/read-file.ts'
 import { WorkerMemoryError } from '../host/node/worker-limits.ts'
+import { nodeMemoryBudget } from '../host/node/memory-budget.ts'
 import { MAX_CONFIG_BYTES } from '../core/experiment/files.ts'
 import { assetRefs, type Assets } from '../core/experiment/assets.ts'
 import { formatReport, outputs, parseParts, reproduce } from './reproduce.ts'
@@ -355,8 +354,7 @@ async function cmdCalibrate(args: string[], io: CliIo): Promise<number> {
  * change; warns when its work is large.
  */
 function checkMachineFits(config: Experiment, io: CliIo): void {
-  const budget = { machineBytes: totalmem() * 0.75, heapBytes: getHeapStatistics().heap_size_limit * 0.5 }
-  const problem = memoryProblem(config, budget)
+  const problem = memoryProblem(config, nodeMemoryBudget())
   if (problem) throw new ConfigError([problem])
   const reference = validateExperiment(findPreset('paper-fig6b')?.config)
   const warning = reference.ok ? costWarning(config, reference.config) : null
