@@ -21,40 +21,9 @@
  * distinct VMs squared. Frames whose VM sets are equal are added up first, so a frame shared by
  * all of 256 VMs costs its pages, not 256^2, except once per distinct set.
  */
-import { FLAG_SHARED, type HostMemory } from '../src/core/machine/memory.ts'
+import { FLAG_SHARED } from '../src/core/machine/memory.ts'
 
-export interface VmShare {
-  /** The VM's name (vms[i].name). */
-  vm: string
-  /** Guest pages of the VM. */
-  pages: number
-  shared_pages: number
-  /** shared_pages / pages. */
-  sharing_ratio: number
-  /** MiB this VM's sharing saves (its part of the lane's saved_mib). */
-  saved_mib: number
-  /** Copy-on-write breaks of the VM's pages since t = 0. */
-  cow_breaks: number
-}
-
-export interface LaneVmShares {
-  /** Simulated second the figures are from. */
-  t_s: number
-  vms: VmShare[]
-  /** matrix[a][b]: pages of VM a on a frame VM b also maps (diagonal: within VM a). */
-  matrix: number[][]
-}
-
-export interface VmShareInput {
-  mem: HostMemory
-  /** Stable node ids in use (StableTree.idCount): the KSM frames' group numbers. */
-  nodeIds: number
-  /** First guest page of each VM, and the end (length = VMs + 1). */
-  vmBase: Int32Array
-  names: readonly string[]
-  /** CoW breaks per VM since t = 0. */
-  cow: ArrayLike<number>
-}
+import type { LaneVmShares, VmShare, VmShareInput } from '../src/core/experiment/vmshares.ts'
 
 const round6 = (x: number): number => Math.round(x * 1e6) / 1e6
 
