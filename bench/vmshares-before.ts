@@ -1,6 +1,7 @@
 // The per-VM results as computed before 2026-12-02 (src/core/vmshares.ts at 3f6753b, now src/core/experiment/vmshares.ts: two passes
-// over the pages and a counting sort), kept verbatim for `npm run bench -- --only vmshares` to
-// measure the current code against in one run. Not used by the app or the CLI.
+// over the pages and a counting sort), kept for `npm run bench -- --only vmshares` to measure
+// the current code against in one run. Its tally of VM sets (PairSets) was the same code then
+// and now, so it calls the current one. Not used by the app or the CLI.
 /**
  * Per-VM sharing of one lane, read from its page tables and frames at one moment: which VM's
  * pages are shared, how much memory each VM's sharing saves, its CoW breaks, and which VMs share
@@ -23,7 +24,7 @@
  */
 import { FLAG_SHARED } from '../src/core/machine/memory.ts'
 
-import type { LaneVmShares, VmShare, VmShareInput } from '../src/core/experiment/vmshares.ts'
+import { PairSets, type LaneVmShares, type VmShare, type VmShareInput } from '../src/core/experiment/vmshares.ts'
 
 const round6 = (x: number): number => Math.round(x * 1e6) / 1e6
 
@@ -77,9 +78,7 @@ export function vmShares(inp: VmShareInput, t: number): LaneVmShares {
   }
   // Per group: its distinct VMs (members) and pages per VM (counts). Groups with the same
   // members add their counts into one entry; the pairs are added once per distinct set.
-  const sets = new Map<number, number[]>() // hash -> entry ids
-  const setMembers: Int32Array[] = []
-  const setCounts: Float64Array[] = []
+  const sets = new PairSets()
   const members = new Int32Array(nVm)
   const counts = new Float64Array(nVm)
   for (let g = 0; g < nGroups; g++) {
@@ -98,38 +97,9 @@ export function vmShares(inp: VmShareInput, t: number): LaneVmShares {
     }
     for (let j = 0; j < m; j++) if (counts[j] >= 2) matrix[members[j] * nVm + members[j]] += counts[j]
     if (m < 2) continue
-    let h = 0x811c9dc5 ^ m
-    for (let j = 0; j < m; j++) h = Math.imul(h ^ members[j], 0x01000193)
-    let ids = sets.get(h)
-    if (!ids) sets.set(h, (ids = []))
-    let id = -1
-    for (const c of ids) {
-      const mem2 = setMembers[c]
-      if (mem2.length !== m) continue
-      let same = true
-      for (let j = 0; j < m && same; j++) same = mem2[j] === members[j]
-      if (same) {
-        id = c
-        break
-      }
-    }
-    if (id < 0) {
-      id = setMembers.length
-      ids.push(id)
-      setMembers.push(members.slice(0, m))
-      setCounts.push(new Float64Array(m))
-    }
-    const sc = setCounts[id]
-    for (let j = 0; j < m; j++) sc[j] += counts[j]
+    sets.add(members, counts, m)
   }
-  for (let s = 0; s < setMembers.length; s++) {
-    const ms = setMembers[s]
-    const cs = setCounts[s]
-    for (let i = 0; i < ms.length; i++) {
-      const row = ms[i] * nVm
-      for (let j = 0; j < ms.length; j++) if (j !== i) matrix[row + ms[j]] += cs[i]
-    }
-  }
+  sets.addPairs(matrix, nVm)
   const vms: VmShare[] = names.map((name, v) => {
     const pages = vmBase[v + 1] - vmBase[v]
     return {

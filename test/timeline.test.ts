@@ -202,6 +202,31 @@ describe('per-VM results', () => {
     expect(r.t_s).toBe(1.5)
   })
 
+  it('six VMs on one frame, twice: groups of the same VM set add their pairs once, as a frame-by-frame count does', () => {
+    // 6 VMs of 3 pages. Frames A and B: page 0 and page 1 of every VM (the same set of 6 VMs,
+    // more than the groups added pair by pair); frame C: page 2 of VMs 0, 1, 2, 3 and 4.
+    const n = 6
+    const mem = new HostMemory(3 * n, false)
+    for (let gp = 0; gp < 3 * n; gp++) mem.write(gp, 9, gp + 1)
+    const share = (node: number, gps: number[]): void => {
+      const f = mem.pageFrame[gps[0]]
+      mem.setKsmNode(f, node)
+      for (const gp of gps.slice(1)) {
+        mem.freeFrame(mem.pageFrame[gp])
+        mem.pageFrame[gp] = f
+        mem.incMap(f)
+      }
+    }
+    const vmsPage = (p: number, k: number) => Array.from({ length: k }, (_, v) => 3 * v + p)
+    share(0, vmsPage(0, n))
+    share(1, vmsPage(1, n))
+    share(2, vmsPage(2, 5))
+    const r = vmShares({ mem, nodeIds: 3, vmBase: Int32Array.from({ length: n + 1 }, (_, v) => 3 * v), names: ['a', 'b', 'c', 'd', 'e', 'f'], cow: new Array(n).fill(0) }, 2)
+    const want = Array.from({ length: n }, (_, a) => Array.from({ length: n }, (_, b) => (a === b ? 0 : 2 + (a < 5 && b < 5 ? 1 : 0))))
+    expect(r.matrix).toEqual(want)
+    expect(r.vms.map((v) => v.shared_pages)).toEqual([3, 3, 3, 3, 3, 2])
+  })
+
   it('a saved result keeps the events and per-VM results; an older result without them opens with them empty', () => {
     const cfg = parseExperiment(twoBuilds())
     const lanes = engine.lanes.map((l) => ({ name: l.cfg.name, scanner: l.cfg.scanner.kind, columns: l.series.slice(0) }))

@@ -88,13 +88,31 @@ export class VmShareScratch {
   prepare(nGroups: number, nVm: number): void {
     if (this.groups.length < 3 * nGroups) this.groups = new Int32Array(Math.max(3 * nGroups, this.groups.length * 2))
     this.groups.fill(-1, 0, 3 * nGroups)
+    this.nEnt = 0
     if (this.members.length < nVm) {
       this.members = new Int32Array(nVm)
       this.counts = new Float64Array(nVm)
     }
   }
 
-  grow(): void {
+  /** Entries in use. */
+  nEnt = 0
+
+  /**
+   * The count in group slot `o` (3g) becomes an entry (VM, pages) chained to the group's last
+   * one. Called once per group and VM met, not per page.
+   */
+  flush(o: number): void {
+    if (this.nEnt === this.entVm.length) this.grow()
+    const grp = this.groups
+    const e = this.nEnt++
+    this.entVm[e] = grp[o + 1]
+    this.entCount[e] = grp[o + 2]
+    this.entPrev[e] = grp[o]
+    grp[o] = e
+  }
+
+  private grow(): void {
     const n = this.entVm.length * 2
     const vm = new Int32Array(n)
     vm.set(this.entVm)
@@ -127,10 +145,6 @@ export function countVmShares(inp: VmShareInput, out: VmShareCounts, scratch: Vm
   // The pass: per-VM figures, and per group the pages of the VM being counted (scratch.groups);
   // when a page of another VM comes, that count becomes an entry (VM, pages) of the group.
   const grp = scratch.groups
-  let entVm = scratch.entVm
-  let entCount = scratch.entCount
-  let entPrev = scratch.entPrev
-  let nEnt = 0
   for (let v = 0; v < nVm; v++) {
     let sh = 0
     let sv = 0
@@ -154,18 +168,7 @@ export function countVmShares(inp: VmShareInput, out: VmShareCounts, scratch: Vm
         grp[o + 2]++
         continue
       }
-      if (grp[o + 1] >= 0) {
-        if (nEnt === entVm.length) {
-          scratch.grow()
-          entVm = scratch.entVm
-          entCount = scratch.entCount
-          entPrev = scratch.entPrev
-        }
-        entVm[nEnt] = grp[o + 1]
-        entCount[nEnt] = grp[o + 2]
-        entPrev[nEnt] = grp[o]
-        grp[o] = nEnt++
-      }
+      if (grp[o + 1] >= 0) scratch.flush(o)
       grp[o + 1] = v
       grp[o + 2] = 1
     }
@@ -173,27 +176,13 @@ export function countVmShares(inp: VmShareInput, out: VmShareCounts, scratch: Vm
     saved[v] = sv
   }
   // Each group's last VM's count becomes an entry too.
-  for (let g = 0; g < nGroups; g++) {
-    const o = 3 * g
-    if (grp[o + 1] < 0) continue
-    if (nEnt === entVm.length) {
-      scratch.grow()
-      entVm = scratch.entVm
-      entCount = scratch.entCount
-      entPrev = scratch.entPrev
-    }
-    entVm[nEnt] = grp[o + 1]
-    entCount[nEnt] = grp[o + 2]
-    entPrev[nEnt] = grp[o]
-    grp[o] = nEnt++
-  }
+  for (let g = 0; g < nGroups; g++) if (grp[3 * g + 1] >= 0) scratch.flush(3 * g)
+  const { entVm, entCount, entPrev } = scratch
   // Per group: within-VM pages on the diagonal, pairs across VMs off it. Groups of many VMs with
   // the same members add their counts into one entry; the pairs are added once per distinct set.
   const members = scratch.members
   const counts = scratch.counts
-  let sets: Map<number, number[]> | null = null // hash -> set ids
-  const setMembers: Int32Array[] = []
-  const setCounts: Float64Array[] = []
+  let sets: PairSets | null = null
   for (let g = 0; g < nGroups; g++) {
     let e = grp[3 * g]
     if (e < 0) continue
@@ -218,14 +207,31 @@ export function countVmShares(inp: VmShareInput, out: VmShareCounts, scratch: Vm
       }
       continue
     }
+    if (sets === null) sets = new PairSets()
+    sets.add(members, counts, m)
+  }
+  sets?.addPairs(matrix, nVm)
+}
+
+/**
+ * Pairs across VMs of groups with many VMs: groups whose distinct VMs (members, in order) are
+ * the same add their pages per VM into one entry, and each distinct set's pairs are added to
+ * the matrix once (a frame shared by all of 256 VMs costs its pages, not 256^2, except once).
+ */
+export class PairSets {
+  private readonly ids = new Map<number, number[]>() // hash of the members -> set ids
+  private readonly setMembers: Int32Array[] = []
+  private readonly setCounts: Float64Array[] = []
+
+  /** A group: members[0..m) its VMs, counts[0..m) their pages in it. */
+  add(members: Int32Array, counts: Float64Array, m: number): void {
     let h = 0x811c9dc5 ^ m
     for (let j = 0; j < m; j++) h = Math.imul(h ^ members[j], 0x01000193)
-    if (sets === null) sets = new Map()
-    let ids = sets.get(h)
-    if (!ids) sets.set(h, (ids = []))
+    let ids = this.ids.get(h)
+    if (!ids) this.ids.set(h, (ids = []))
     let id = -1
     for (const c of ids) {
-      const ms = setMembers[c]
+      const ms = this.setMembers[c]
       if (ms.length !== m) continue
       let same = true
       for (let j = 0; j < m && same; j++) same = ms[j] === members[j]
@@ -235,20 +241,24 @@ export function countVmShares(inp: VmShareInput, out: VmShareCounts, scratch: Vm
       }
     }
     if (id < 0) {
-      id = setMembers.length
+      id = this.setMembers.length
       ids.push(id)
-      setMembers.push(members.slice(0, m))
-      setCounts.push(new Float64Array(m))
+      this.setMembers.push(members.slice(0, m))
+      this.setCounts.push(new Float64Array(m))
     }
-    const sc = setCounts[id]
+    const sc = this.setCounts[id]
     for (let j = 0; j < m; j++) sc[j] += counts[j]
   }
-  for (let s = 0; s < setMembers.length; s++) {
-    const ms = setMembers[s]
-    const cs = setCounts[s]
-    for (let i = 0; i < ms.length; i++) {
-      const row = ms[i] * nVm
-      for (let j = 0; j < ms.length; j++) if (j !== i) matrix[row + ms[j]] += cs[i]
+
+  /** matrix[a][b] += pages of VM a in the groups of every set holding a and b (a != b). */
+  addPairs(matrix: Float64Array, nVm: number): void {
+    for (let s = 0; s < this.setMembers.length; s++) {
+      const ms = this.setMembers[s]
+      const cs = this.setCounts[s]
+      for (let i = 0; i < ms.length; i++) {
+        const row = ms[i] * nVm
+        for (let j = 0; j < ms.length; j++) if (j !== i) matrix[row + ms[j]] += cs[i]
+      }
     }
   }
 }
